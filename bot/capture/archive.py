@@ -1,0 +1,222 @@
+"""Open a capture export safely: a zip of captures, or one bare (optionally gzipped) capture.
+
+Limits are checked on the bytes actually decompressed, never on sizes an archive claims.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import stat
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.errors import CaptureError
+
+PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+_ARCHIVE_MAGICS = (
+    b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00",
+    b"7z\xbc\xaf\x27\x1c", b"Rar!", b"\x28\xb5\x2f\xfd",
+)  # fmt: skip
+_ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".rar", ".zst")
+_CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".dmp")
+_CHUNK = 64 * 1024
+
+
+class Readable(Protocol):
+    """Anything with a binary ``read`` and ``close``."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """What an export may contain before it is refused as hostile."""
+
+    max_members: int = 64
+    max_total_bytes: int = 1 << 30  # uncompressed, over the whole export
+    max_ratio: float = 200.0  # uncompressed / compressed
+    ratio_grace_bytes: int = 1 << 20  # tiny files compress well; judge the ratio beyond this
+
+
+@dataclass(frozen=True)
+class CaptureStream:
+    """One capture inside an export: ``head`` holds its first bytes, ``stream`` the rest."""
+
+    name: str
+    kind: str  # "pcap" or "pcapng"
+    head: bytes
+    stream: Readable
+
+
+def sniff(head: bytes) -> str:
+    """'pcap', 'pcapng', 'archive' or 'unknown', from a file's first bytes."""
+    if head[:4] in PCAP_MAGICS:
+        return "pcap"
+    if head[:4] == PCAPNG_MAGIC:
+        return "pcapng"
+    if any(head.startswith(magic) for magic in _ARCHIVE_MAGICS):
+        return "archive"
+    return "unknown"
+
+
+class _CountingBytes(io.BytesIO):
+    """The compressed input; counts the bytes the decompressor really consumed."""
+
+    consumed = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        data = super().read(size)
+        self.consumed += len(data)
+        return data
+
+
+class _Budget:
+    """Counts decompressed bytes for the whole export and refuses bombs as they inflate."""
+
+    def __init__(self, limits: ArchiveLimits, source: _CountingBytes) -> None:
+        self.limits, self.source, self.total = limits, source, 0
+
+    def spend(self, name: str, produced: int, member_total: int, member_start: int) -> None:
+        self.total += produced
+        limits = self.limits
+        if self.total > limits.max_total_bytes:
+            raise CaptureError(
+                f"{name}: export expands beyond {limits.max_total_bytes} bytes; refused",
+                reason="too_large",
+            )
+        consumed = max(self.source.consumed - member_start, 1)
+        if member_total > limits.ratio_grace_bytes and member_total / consumed > limits.max_ratio:
+            raise CaptureError(
+                f"{name}: compression ratio above {limits.max_ratio:g}; refused as a zip bomb",
+                reason="ratio",
+            )
+
+
+class _Limited(io.RawIOBase):
+    """A read-only stream that charges every decompressed byte to a ``_Budget``."""
+
+    def __init__(self, inner: Readable, name: str, budget: _Budget) -> None:
+        self._inner, self._name, self._budget = inner, name, budget
+        self._start, self._produced = budget.source.consumed, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        want = _CHUNK if size is None or size < 0 else min(size, _CHUNK)
+        data = self._inner.read(want)
+        self._produced += len(data)
+        self._budget.spend(self._name, len(data), self._produced, self._start)
+        return data
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+def _check_member(info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
+        raise CaptureError(f"zip member {name!r} has an unsafe path; refused", reason="traversal")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise CaptureError(f"zip member {name!r} is a symbolic link; refused", reason="symlink")
+    if info.flag_bits & 0x1:
+        raise CaptureError(f"zip member {name!r} is encrypted", reason="encrypted")
+    if name.lower().endswith(_ARCHIVE_SUFFIXES):
+        raise CaptureError(f"zip member {name!r} is a nested archive; refused", reason="nested")
+
+
+def _zip_streams(data: bytes, filename: str, limits: ArchiveLimits) -> Iterator[CaptureStream]:
+    try:
+        source = _CountingBytes(data)
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, struct.error) as exc:
+        raise CaptureError(f"{filename}: not a readable zip archive ({exc})") from exc
+    with archive:
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        if len(members) > limits.max_members:
+            raise CaptureError(
+                f"{filename}: {len(members)} files in the archive, at most "
+                f"{limits.max_members} allowed",
+                reason="too_many_members",
+            )
+        for info in members:
+            _check_member(info)
+        budget, found = _Budget(limits, source), False
+        for info in members:
+            try:
+                raw = archive.open(info)
+            except (
+                zipfile.BadZipFile,
+                NotImplementedError,
+                RuntimeError,
+                ValueError,
+                OSError,
+            ) as exc:
+                raise CaptureError(f"{filename}: cannot open {info.filename!r}: {exc}") from exc
+            with _Limited(raw, info.filename, budget) as stream:
+                head = _read_head(stream)
+                kind = sniff(head)
+                if kind == "archive":
+                    raise CaptureError(
+                        f"zip member {info.filename!r} is a nested archive; refused",
+                        reason="nested",
+                    )
+                if kind == "unknown":
+                    if info.filename.lower().endswith(_CAPTURE_SUFFIXES):
+                        raise CaptureError(
+                            f"{info.filename!r} is not a pcap or pcapng capture", reason="garbage"
+                        )
+                    continue  # a readme or similar next to the captures
+                found = True
+                yield CaptureStream(info.filename, kind, head, stream)
+        if not found:
+            raise CaptureError(f"{filename}: the archive contains no pcap or pcapng file")
+
+
+def _read_head(stream: Readable) -> bytes:
+    try:
+        return stream.read(8)
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        raise CaptureError(f"cannot decompress the capture: {exc}") from exc
+
+
+def open_export(
+    data: bytes, filename: str, limits: ArchiveLimits | None = None
+) -> Iterator[CaptureStream]:
+    """Yield every capture in ``data``; ``CaptureError`` for hostile or unreadable exports."""
+    limits = limits or ArchiveLimits()
+    if data.startswith(b"PK"):
+        yield from _zip_streams(data, filename, limits)
+        return
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1] or "capture"
+    if data.startswith(b"\x1f\x8b"):
+        source = _CountingBytes(data)
+        inner: Readable = gzip.GzipFile(fileobj=source)
+        name = name[:-3] if name.lower().endswith(".gz") else name
+        with _Limited(inner, name, _Budget(limits, source)) as stream:
+            head = _read_head(stream)
+            kind = sniff(head)
+            if kind in ("pcap", "pcapng"):
+                yield CaptureStream(name, kind, head, stream)
+                return
+        raise CaptureError(f"{filename}: the gzip file does not hold a pcap or pcapng capture")
+    kind = sniff(data[:8])
+    if kind not in ("pcap", "pcapng"):
+        raise CaptureError(
+            f"{filename}: not a pcap, pcapng or zip file "
+            f"(starts with {data[:4].hex() or 'nothing'})",
+            reason="garbage",
+        )
+    bare = io.BytesIO(data)
+    bare.seek(8)
+    yield CaptureStream(name, kind, data[:8], bare)

@@ -1,0 +1,102 @@
+"""The ``ddi-bot`` command: serve, demo, simulator, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.errors import ConfigError, DdiBotError
+from bot.inventory import SCENARIOS, demo_inventory, load_inventory
+from bot.settings import LANGS, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ddi-bot", description="Run the DDI troubleshooting runbook from Slack."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the Slack app (Socket Mode or HTTP)")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP mode: listen address")
+    serve.add_argument("--port", type=int, default=3000, help="HTTP mode: listen port")
+
+    demo = sub.add_parser("demo", help="run one whole case in the terminal, without Slack")
+    demo.add_argument("--scenario", choices=SCENARIOS, default="tmsp-down")
+    demo.add_argument("--lang", choices=LANGS, default=None, help="default: DDI_BOT_LANG or en")
+    demo.add_argument("--yes", action="store_true", help="take every recommended answer")
+    demo.add_argument("--database", default=None, help="database URL (default: a temporary file)")
+
+    sim = sub.add_parser("simulator", help="serve the appliance simulator (demo and tests only)")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8443)
+    sim.add_argument("--reboot-seconds", type=float, default=5.0)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    quiet = args.command in ("demo", "db")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return asyncio.run(_dispatch(args))
+    except KeyboardInterrupt:
+        return 130
+    except DdiBotError as exc:
+        print(f"ddi-bot: {exc.detail or exc}", file=sys.stderr)
+        return 2
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return await run_demo(args.scenario, args.lang or settings.lang, args.yes, args.database)
+    if args.command == "serve":
+        from bot.serve import serve
+
+        return await serve(settings, args.host, args.port)
+    if args.command == "simulator":
+        return await _simulator(settings.inventory_path, args.host, args.port, args.reboot_seconds)
+    if args.command == "db":
+        from storage.db import make_engine, upgrade
+
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+        print("database schema is up to date")
+        return 0
+    raise ConfigError(f"unknown command {args.command}")
+
+
+async def _simulator(inventory_path: object, host: str, port: int, reboot_seconds: float) -> int:
+    from pathlib import Path
+
+    from bot.simulator.server import create_app, start_simulator
+
+    inventory = (
+        load_inventory(inventory_path) if isinstance(inventory_path, Path) else demo_inventory()
+    )
+    fleet = inventory.simulated()
+    handle = await start_simulator(create_app(fleet, reboot_seconds), host, port)
+    print(f"simulator (ddi-bot's own test protocol, not a Trend Micro API) at {handle.url}")
+    for appliance in fleet:
+        print(f"  {appliance.name}: {appliance.scenario}")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await handle.stop()
+    return 0

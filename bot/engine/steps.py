@@ -1,0 +1,139 @@
+"""Runs one runbook step through a driver and turns its result into an observation + message."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.capture.count import summarise_export
+from bot.drivers.base import Driver
+from bot.errors import CaptureError, DriverError
+from bot.presenter import (
+    CaseView,
+    Message,
+    Style,
+    capture_result,
+    connection_result,
+    debug_result,
+    detections_result,
+)
+from bot.runbook import Step
+from bot.runbook.messages import (
+    CaptureAnalysed,
+    ConnectionTested,
+    DebugLogsCollected,
+    DetectionsCounted,
+    Observation,
+    StepFailed,
+)
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    observation: Observation
+    message: Message | None
+    record: dict[str, Any]  # stored in the step run and the timeline
+    outcome: str  # ok, problem, failed
+
+
+@dataclass(frozen=True)
+class StepContext:
+    driver: Driver
+    view: CaseView
+    style: Style
+    now: datetime
+    capture_seconds: float
+    artifacts: Path
+    detection_window: timedelta = timedelta(hours=24)
+
+
+def _safe_name(name: str) -> str:
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name.replace("\\", "/")).name).lstrip(".")
+    return base[:120] or "artifact"
+
+
+async def run_step(which: Step, ctx: StepContext) -> StepOutcome:
+    """Never raises for appliance trouble: that becomes a ``StepFailed`` observation."""
+    try:
+        return await _run(which, ctx)
+    except DriverError as exc:
+        return StepOutcome(
+            StepFailed(which, exc.code), None, {"error": exc.code, "detail": exc.detail}, "failed"
+        )
+    except CaptureError as exc:
+        return StepOutcome(
+            StepFailed(which, "capture"), None, {"error": "capture", "detail": exc.detail}, "failed"
+        )
+
+
+async def _run(which: Step, ctx: StepContext) -> StepOutcome:
+    lang, style = ctx.view.lang, ctx.style
+    if which == Step.CONNECTION_TEST:
+        result = await ctx.driver.test_connection()
+        after_reboot = ctx.view.state.reboot_attempts > 0
+        return StepOutcome(
+            ConnectionTested(result.verified, result.message),
+            connection_result(lang, result.verified, result.message, after_reboot, style),
+            {"verified": result.verified, "message": result.message},
+            "ok" if result.verified else "problem",
+        )
+    if which == Step.DETECTION_QUERY:
+        start = ctx.now - ctx.detection_window
+        counted = await ctx.driver.query_detections(start, ctx.now)
+        return StepOutcome(
+            DetectionsCounted(counted.count),
+            detections_result(lang, counted.count, counted.period_start, counted.period_end),
+            {
+                "count": counted.count,
+                "start": counted.period_start.isoformat(),
+                "end": counted.period_end.isoformat(),
+            },
+            "ok" if counted.count > 0 else "problem",
+        )
+    if which == Step.PACKET_CAPTURE:
+        export = await ctx.driver.capture(ctx.capture_seconds)
+        summary = await asyncio.to_thread(summarise_export, export.content, export.filename)
+        files = ", ".join(summary.files) or export.filename
+        partial = (summary.reason or "partial") if summary.partial else None
+        return StepOutcome(
+            CaptureAnalysed(summary.packets, summary.receiving_traffic),
+            capture_result(lang, summary.packets, summary.bytes, files, partial, style),
+            {
+                "filename": export.filename,
+                "files": list(summary.files),
+                "packets": summary.packets,
+                "bytes": summary.bytes,
+                "partial": partial,
+            },
+            "ok" if summary.receiving_traffic else "problem",
+        )
+    if which == Step.DEBUG_LOGS:
+        bundle = await ctx.driver.export_debug_logs()
+        digest = hashlib.sha256(bundle.content).hexdigest()
+        name = _safe_name(bundle.filename)
+        folder = ctx.artifacts / f"case-{ctx.view.case_id}"
+        await asyncio.to_thread(_write, folder / name, bundle.content)
+        return StepOutcome(
+            DebugLogsCollected(name, digest),
+            debug_result(lang, name, len(bundle.content), digest, style),
+            {
+                "filename": name,
+                "size": len(bundle.content),
+                "sha256": digest,
+                "stored": str(folder),
+            },
+            "ok",
+        )
+    raise ValueError(f"step {which} is not run through run_step")
+
+
+def _write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_bytes(content)
+    tmp.replace(path)

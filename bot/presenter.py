@@ -1,0 +1,253 @@
+"""Pure functions that turn case facts into messages, for Slack and the terminal alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.i18n import MESSAGES, t
+from bot.runbook import CaseState, Choice, DecisionPoint, Step
+from bot.runbook.model import CHOICES, RECOMMENDED, StepStatus
+
+STATUS_ICONS = {
+    StepStatus.PENDING: "⬜",
+    StepStatus.RUNNING: "🔄",
+    StepStatus.WAITING: "✋",
+    StepStatus.OK: "✅",
+    StepStatus.PROBLEM: "⚠️",
+    StepStatus.SKIPPED: "⏭️",
+    StepStatus.FAILED: "❌",
+}
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three control characters; keeps outside text from pinging or faking links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@dataclass(frozen=True)
+class Style:
+    """How the target shows outside text and people."""
+
+    escape: Callable[[str], str]
+    mention: Callable[[str], str]
+
+
+SLACK = Style(escape=slack_escape, mention=lambda user: f"<@{slack_escape(user)}>")
+TERMINAL = Style(escape=lambda text: text, mention=lambda user: f"@{user}")
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case_id: int
+    appliance: str
+    requested_by: str
+    lang: str
+    state: CaseState
+    version: int
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str  # mrkdwn; also the plain fallback
+
+
+@dataclass(frozen=True)
+class Confirm:
+    title: str
+    text: str
+    confirm: str
+    deny: str
+
+
+@dataclass(frozen=True)
+class Option:
+    choice: Choice
+    label: str
+    style: str | None  # "primary", "danger" or None
+    confirm: Confirm | None
+    recommended: bool
+
+
+@dataclass(frozen=True)
+class Prompt:
+    case_id: int
+    version: int  # the case version that asks: answering a stale question is refused
+    point: DecisionPoint
+    text: str
+    options: tuple[Option, ...]
+
+
+def _step_name(lang: str, which: Step) -> str:
+    return t(lang, f"step.{which.value}")
+
+
+def header(view: CaseView, style: Style) -> Message:
+    lang, state = view.lang, view.state
+    lines = [
+        "*"
+        + t(lang, "case.title", case_id=view.case_id, appliance=style.escape(view.appliance))
+        + "*",
+        t(lang, "case.requested_by", user=style.mention(view.requested_by)),
+    ]
+    for which in Step:
+        status = state.steps[which.value]
+        lines.append(
+            f"{STATUS_ICONS[status]} {which.value}. {_step_name(lang, which)} — "
+            f"{t(lang, f'status.{status.value}')}"
+        )
+    lines.append(outcome_line(view))
+    return Message("\n".join(lines))
+
+
+def outcome_line(view: CaseView) -> str:
+    lang, state = view.lang, view.state
+    if state.outcome is None:
+        return t(lang, "case.open")
+    reason = t(lang, f"reason.{state.reason}") if state.reason else ""
+    return t(lang, "result.closed", outcome=t(lang, f"case.{state.outcome.value}"), reason=reason)
+
+
+def connection_result(
+    lang: str, verified: bool, message: str, after_reboot: bool, style: Style
+) -> Message:
+    prefix = "result.verify" if after_reboot else "result.connection"
+    key = f"{prefix}.verified" if verified else f"{prefix}.failed"
+    return Message(t(lang, key, message=style.escape(message)))
+
+
+def detections_result(lang: str, count: int, start: datetime, end: datetime) -> Message:
+    key = "result.detections.found" if count > 0 else "result.detections.none"
+    fmt = "%Y-%m-%d %H:%M UTC"
+    return Message(t(lang, key, count=count, start=start.strftime(fmt), end=end.strftime(fmt)))
+
+
+def capture_result(
+    lang: str, packets: int, size: int, files: str, partial: str | None, style: Style
+) -> Message:
+    key = "result.capture.traffic" if packets > 0 else "result.capture.empty"
+    text = t(lang, key, packets=packets, bytes=size, files=style.escape(files))
+    if partial:
+        text += " " + t(lang, "result.capture.partial", reason=style.escape(partial))
+    return Message(text)
+
+
+def debug_result(lang: str, filename: str, size: int, sha256: str, style: Style) -> Message:
+    return Message(
+        t(lang, "result.debug.collected", filename=style.escape(filename), size=size, sha256=sha256)
+    )
+
+
+def error_text(lang: str, code: str) -> str:
+    key = f"error.code.{code}"
+    return t(lang, key if key in MESSAGES else "error.code.driver_error")
+
+
+def step_failed(lang: str, which: Step, code: str) -> Message:
+    if which == Step.REBOOT:
+        return Message(t(lang, "result.reboot.failed", error=error_text(lang, code)))
+    return Message(
+        t(
+            lang,
+            "result.step_failed",
+            step=which.value,
+            name=_step_name(lang, which),
+            error=error_text(lang, code),
+        )
+    )
+
+
+def closed(view: CaseView) -> Message:
+    return Message(outcome_line(view))
+
+
+def prompt(view: CaseView, point: DecisionPoint, style: Style) -> Prompt:
+    lang, state = view.lang, view.state
+    appliance = style.escape(view.appliance)
+    if point == DecisionPoint.REBOOT:
+        text = t(lang, "prompt.reboot", appliance=appliance)
+        if state.reboot_interrupted:
+            text = t(lang, "prompt.reboot.interrupted") + "\n" + text
+    elif point == DecisionPoint.RETRY:
+        failed = state.failed_step or Step.CONNECTION_TEST
+        text = t(
+            lang,
+            "prompt.retry",
+            step=failed.value,
+            name=_step_name(lang, failed),
+            error=error_text(lang, state.failure or "driver_error"),
+        )
+    else:
+        text = t(lang, f"prompt.{point.value}")
+    options = tuple(_option(lang, point, choice, appliance) for choice in CHOICES[point])
+    return Prompt(view.case_id, view.version, point, text, options)
+
+
+def _option(lang: str, point: DecisionPoint, choice: Choice, appliance: str) -> Option:
+    confirm = None
+    style: str | None = "primary" if RECOMMENDED[point] == choice else None
+    if choice == Choice.APPROVE_REBOOT:
+        style = "danger"
+        confirm = Confirm(
+            title=t(lang, "confirm.reboot.title", appliance=appliance),
+            text=t(lang, "confirm.reboot.text"),
+            confirm=t(lang, "confirm.reboot.yes"),
+            deny=t(lang, "confirm.reboot.no"),
+        )
+    return Option(
+        choice=choice,
+        label=t(lang, f"choice.{choice.value}"),
+        style=style,
+        confirm=confirm,
+        recommended=RECOMMENDED[point] == choice,
+    )
+
+
+def decided(
+    view: CaseView, point: DecisionPoint, choice: Choice, user: str, when: datetime, style: Style
+) -> Message:
+    question = prompt(view, point, style).text
+    return Message(
+        t(
+            view.lang,
+            "prompt.decided",
+            question=question,
+            choice=t(view.lang, f"choice.{choice.value}"),
+            user=style.mention(user),
+            when=when.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        )
+    )
+
+
+def error_message(lang: str, exc: Exception, style: Style, link: str | None = None) -> str:
+    """The one place where an error becomes the text a person reads."""
+    from bot.errors import AlreadyDecided, CaseAlreadyOpen, DdiBotError, UnknownAppliance
+
+    if isinstance(exc, UnknownAppliance):
+        text = t(lang, exc.key, name=style.escape(exc.params["name"]))
+        names = exc.params.get("suggestions") or []
+        if names:
+            listed = ", ".join(f"`{style.escape(n)}`" for n in names)
+            return text + " " + t(lang, "error.unknown_appliance.suggest", names=listed)
+        return text + " " + t(lang, "error.unknown_appliance.none")
+    if isinstance(exc, CaseAlreadyOpen):
+        return t(
+            lang,
+            exc.key,
+            appliance=style.escape(exc.params["appliance"]),
+            case_id=exc.params["case_id"],
+            link=link or "",
+        ).rstrip(": ")
+    if isinstance(exc, AlreadyDecided):
+        if exc.params.get("stale"):
+            return t(lang, "error.stale_prompt")
+        return t(
+            lang,
+            exc.key,
+            choice=t(lang, f"choice.{exc.params['choice']}"),
+            user=style.mention(exc.params["user"]),
+        )
+    if isinstance(exc, DdiBotError):
+        return t(lang, exc.key, detail=style.escape(exc.detail))
+    return t(lang, "error.internal")

@@ -1,0 +1,213 @@
+"""The runbook's transitions. No I/O: the engine feeds observations in and carries effects out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bot.runbook.messages import (
+    ApplianceProbed,
+    Ask,
+    CaptureAnalysed,
+    Close,
+    ConnectionTested,
+    DebugLogsCollected,
+    Decided,
+    DetectionsCounted,
+    Effect,
+    Observation,
+    ProbeAppliance,
+    RebootInterrupted,
+    RebootSent,
+    RunStep,
+    StartTimer,
+    StepFailed,
+    TimerFired,
+    TimerKind,
+)
+from bot.runbook.model import (
+    AWAITING,
+    CaseState,
+    Choice,
+    DecisionPoint,
+    Outcome,
+    Phase,
+    Step,
+)
+from bot.runbook.model import StepStatus as S
+
+
+@dataclass(frozen=True)
+class Timing:
+    recheck_delay: float = 6 * 3600.0  # quiet sensor: run step 2 again after this long
+    poll_interval: float = 15.0  # after a reboot: probe the appliance this often
+    reboot_timeout: float = 20 * 60.0  # escalate if it is not back within this long
+
+
+@dataclass(frozen=True)
+class Decision:
+    state: CaseState
+    effects: tuple[Effect, ...]
+
+
+class InvalidTransition(Exception):
+    def __init__(self, phase: Phase, observation: Observation) -> None:
+        super().__init__(f"{type(observation).__name__} is not expected in phase {phase.value}")
+        self.phase = phase
+        self.observation = observation
+
+
+def start() -> Decision:
+    state = CaseState(phase=Phase.CONNECTION_TEST).with_step(Step.CONNECTION_TEST, S.RUNNING)
+    return Decision(state, (RunStep(Step.CONNECTION_TEST),))
+
+
+def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decision:
+    """Next state and effects for ``obs`` in ``state``; raises ``InvalidTransition``."""
+    phase = state.phase
+    if phase.closed:
+        raise InvalidTransition(phase, obs)
+    if isinstance(obs, Decided):
+        return _decided(state, obs, timing)
+    if isinstance(obs, StepFailed) and obs.step != Step.REBOOT:
+        return _step_failed(state, obs)
+    match phase, obs:
+        case Phase.CONNECTION_TEST, ConnectionTested(verified=ok, message=text):
+            status = S.OK if ok else S.PROBLEM
+            nxt = state.with_step(Step.CONNECTION_TEST, status, phase=Phase.DETECTION_QUERY)
+            nxt = replace(nxt, connection_verified=ok, connection_message=text)
+            return _run(nxt, Step.DETECTION_QUERY)
+        case Phase.DETECTION_QUERY, DetectionsCounted(count=n) if n > 0:
+            nxt = state.with_step(Step.DETECTION_QUERY, S.OK, detections=n)
+            return _offer_debug_logs(nxt)
+        case Phase.DETECTION_QUERY, DetectionsCounted(count=n):
+            nxt = state.with_step(Step.DETECTION_QUERY, S.WAITING, detections=n)
+            return _ask(replace(nxt, phase=Phase.AWAIT_TRAFFIC_DECISION), DecisionPoint.TRAFFIC)
+        case Phase.RECHECK_WAIT, TimerFired(kind=TimerKind.RECHECK):
+            return _run(replace(state, phase=Phase.DETECTION_QUERY), Step.DETECTION_QUERY)
+        case Phase.PACKET_CAPTURE, CaptureAnalysed(packets=n, receiving=True):
+            nxt = state.with_step(Step.PACKET_CAPTURE, S.OK, capture_packets=n)
+            return _offer_debug_logs(replace(nxt, capture_receiving=True))
+        case Phase.PACKET_CAPTURE, CaptureAnalysed(packets=n, receiving=False):
+            nxt = state.with_step(Step.PACKET_CAPTURE, S.PROBLEM, capture_packets=n)
+            nxt = replace(nxt, capture_receiving=False, phase=Phase.AWAIT_FIX)
+            return _ask(nxt, DecisionPoint.FIX)
+        case Phase.DEBUG_LOGS, DebugLogsCollected(filename=name, sha256=digest):
+            nxt = state.with_step(Step.DEBUG_LOGS, S.OK, debug_bundle=name, debug_sha256=digest)
+            return _ask_reboot(nxt)
+        case Phase.REBOOTING, RebootSent(at=sent_at):
+            nxt = replace(
+                state,
+                phase=Phase.WAIT_FOR_APPLIANCE,
+                wait_deadline=sent_at + timing.reboot_timeout,
+                reboot_interrupted=False,
+            )
+            return Decision(nxt, (StartTimer(TimerKind.POLL_APPLIANCE, timing.poll_interval),))
+        case Phase.REBOOTING, StepFailed():
+            # A reboot is never retried without a person: ask for approval again.
+            nxt = state.with_step(Step.REBOOT, S.FAILED, failed_step=Step.REBOOT, failure=obs.code)
+            return _ask(replace(nxt, phase=Phase.AWAIT_REBOOT_APPROVAL), DecisionPoint.REBOOT)
+        case Phase.REBOOTING, RebootInterrupted():
+            nxt = state.with_step(Step.REBOOT, S.WAITING, reboot_interrupted=True)
+            return _ask(replace(nxt, phase=Phase.AWAIT_REBOOT_APPROVAL), DecisionPoint.REBOOT)
+        case Phase.WAIT_FOR_APPLIANCE, TimerFired(kind=TimerKind.POLL_APPLIANCE):
+            return Decision(state, (ProbeAppliance(),))
+        case Phase.WAIT_FOR_APPLIANCE, ApplianceProbed(up=True):
+            nxt = state.with_step(Step.REBOOT, S.OK, phase=Phase.VERIFY_CONNECTION)
+            return _run(nxt, Step.CONNECTION_TEST)
+        case Phase.WAIT_FOR_APPLIANCE, ApplianceProbed(up=False, at=at):
+            if state.wait_deadline is not None and at >= state.wait_deadline:
+                nxt = state.with_step(Step.REBOOT, S.FAILED)
+                return _close(nxt, Outcome.ESCALATED, "did_not_return")
+            return Decision(state, (StartTimer(TimerKind.POLL_APPLIANCE, timing.poll_interval),))
+        case Phase.VERIFY_CONNECTION, ConnectionTested(verified=ok, message=text):
+            status = S.OK if ok else S.PROBLEM
+            nxt = state.with_step(Step.CONNECTION_TEST, status, verified_after_reboot=ok)
+            nxt = replace(nxt, connection_message=text)
+            if ok:
+                return _close(nxt, Outcome.RESOLVED, "verified_after_reboot")
+            return _close(nxt, Outcome.ESCALATED, "still_failing_after_reboot")
+    raise InvalidTransition(phase, obs)
+
+
+def _decided(state: CaseState, obs: Decided, timing: Timing) -> Decision:
+    point = AWAITING.get(state.phase)
+    if point is None:
+        raise InvalidTransition(state.phase, obs)
+    match point, obs.choice:
+        case _, Choice.ESCALATE:
+            return _close(state, Outcome.ESCALATED, f"escalated_at_{point.value}")
+        case DecisionPoint.TRAFFIC, Choice.QUIET:
+            nxt = replace(state, phase=Phase.RECHECK_WAIT, rechecks=state.rechecks + 1)
+            return Decision(nxt, (StartTimer(TimerKind.RECHECK, timing.recheck_delay),))
+        case DecisionPoint.TRAFFIC, Choice.CAPTURE:
+            nxt = state.with_step(Step.DETECTION_QUERY, S.OK, phase=Phase.PACKET_CAPTURE)
+            return _run(nxt, Step.PACKET_CAPTURE)
+        case DecisionPoint.FIX, Choice.CAPTURE_AGAIN:
+            return _run(replace(state, phase=Phase.PACKET_CAPTURE), Step.PACKET_CAPTURE)
+        case DecisionPoint.DEBUG, Choice.COLLECT:
+            return _run(replace(state, phase=Phase.DEBUG_LOGS), Step.DEBUG_LOGS)
+        case DecisionPoint.DEBUG, Choice.SKIP:
+            return _ask_reboot(state.with_step(Step.DEBUG_LOGS, S.SKIPPED))
+        case DecisionPoint.REBOOT, Choice.APPROVE_REBOOT:
+            nxt = replace(
+                state,
+                phase=Phase.REBOOTING,
+                reboot_attempts=state.reboot_attempts + 1,
+                failed_step=None,
+                failure=None,
+            )
+            return _run(nxt, Step.REBOOT)
+        case DecisionPoint.REBOOT, Choice.REJECT_REBOOT:
+            nxt = state.with_step(Step.REBOOT, S.SKIPPED)
+            return _close(nxt, Outcome.ESCALATED, "reboot_rejected")
+        case DecisionPoint.RETRY, Choice.RETRY:
+            failed = state.failed_step or Step.CONNECTION_TEST
+            again = _RETRY_PHASE[failed]
+            if failed == Step.CONNECTION_TEST and state.steps[Step.REBOOT.value] == S.OK:
+                again = Phase.VERIFY_CONNECTION
+            return _run(replace(state, phase=again, failed_step=None, failure=None), failed)
+    raise InvalidTransition(state.phase, obs)
+
+
+_RETRY_PHASE = {
+    Step.CONNECTION_TEST: Phase.CONNECTION_TEST,
+    Step.DETECTION_QUERY: Phase.DETECTION_QUERY,
+    Step.PACKET_CAPTURE: Phase.PACKET_CAPTURE,
+    Step.DEBUG_LOGS: Phase.DEBUG_LOGS,
+}
+
+
+def _step_failed(state: CaseState, obs: StepFailed) -> Decision:
+    if state.phase not in (
+        Phase.CONNECTION_TEST,
+        Phase.DETECTION_QUERY,
+        Phase.PACKET_CAPTURE,
+        Phase.DEBUG_LOGS,
+        Phase.VERIFY_CONNECTION,
+    ):
+        raise InvalidTransition(state.phase, obs)
+    nxt = state.with_step(obs.step, S.FAILED, failed_step=obs.step, failure=obs.code)
+    return _ask(replace(nxt, phase=Phase.AWAIT_RETRY), DecisionPoint.RETRY)
+
+
+def _run(state: CaseState, which: Step) -> Decision:
+    return Decision(state.with_step(which, S.RUNNING), (RunStep(which),))
+
+
+def _ask(state: CaseState, point: DecisionPoint) -> Decision:
+    return Decision(state, (Ask(point),))
+
+
+def _offer_debug_logs(state: CaseState) -> Decision:
+    nxt = state.with_step(Step.DEBUG_LOGS, S.WAITING, phase=Phase.AWAIT_DEBUG_DECISION)
+    return _ask(nxt, DecisionPoint.DEBUG)
+
+
+def _ask_reboot(state: CaseState) -> Decision:
+    nxt = state.with_step(Step.REBOOT, S.WAITING, phase=Phase.AWAIT_REBOOT_APPROVAL)
+    return _ask(nxt, DecisionPoint.REBOOT)
+
+
+def _close(state: CaseState, outcome: Outcome, reason: str) -> Decision:
+    phase = Phase.RESOLVED if outcome == Outcome.RESOLVED else Phase.ESCALATED
+    return Decision(replace(state, phase=phase, outcome=outcome, reason=reason), (Close(outcome),))

@@ -1,0 +1,116 @@
+"""Observations the runbook consumes and effects it asks the engine to carry out (plain data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.runbook.model import Choice, DecisionPoint, Outcome, Step
+
+# --- observations: what happened -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectionTested:
+    verified: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class DetectionsCounted:
+    count: int
+
+
+@dataclass(frozen=True)
+class CaptureAnalysed:
+    packets: int
+    receiving: bool
+
+
+@dataclass(frozen=True)
+class DebugLogsCollected:
+    filename: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class StepFailed:
+    step: Step
+    code: str  # stable error code from the driver (unreachable, timeout, tls, ...)
+
+
+@dataclass(frozen=True)
+class Decided:
+    choice: Choice
+    user: str
+
+
+@dataclass(frozen=True)
+class RebootSent:
+    at: float  # epoch seconds
+
+
+@dataclass(frozen=True)
+class RebootInterrupted:
+    """On restart: a reboot was recorded but its outcome is unknown. Never retried blindly."""
+
+
+class TimerKind(StrEnum):
+    RECHECK = "recheck"
+    POLL_APPLIANCE = "poll_appliance"
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    kind: TimerKind
+
+
+@dataclass(frozen=True)
+class ApplianceProbed:
+    up: bool
+    at: float  # epoch seconds
+
+
+Observation = (
+    ConnectionTested
+    | DetectionsCounted
+    | CaptureAnalysed
+    | DebugLogsCollected
+    | StepFailed
+    | Decided
+    | RebootSent
+    | RebootInterrupted
+    | TimerFired
+    | ApplianceProbed
+)
+
+# --- effects: what the engine must do next ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunStep:
+    step: Step
+
+
+@dataclass(frozen=True)
+class Ask:
+    point: DecisionPoint
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    kind: TimerKind
+    delay: float  # seconds
+
+
+@dataclass(frozen=True)
+class ProbeAppliance:
+    pass
+
+
+@dataclass(frozen=True)
+class Close:
+    outcome: Outcome
+
+
+Effect = RunStep | Ask | StartTimer | ProbeAppliance | Close

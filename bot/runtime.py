@@ -1,0 +1,105 @@
+"""Wires the pieces for one process: database, inventory, embedded simulator, engine, timers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.drivers.base import Driver, DriverContext
+from bot.drivers.registry import make_driver
+from bot.engine import Engine, EngineConfig
+from bot.engine.scheduler import run_timers
+from bot.inventory import Appliance, Inventory, demo_inventory, load_inventory
+from bot.notifier import Notifier
+from bot.runbook import Timing
+from bot.settings import Settings
+from bot.simulator.server import SimulatorHandle, create_app, start_simulator
+from storage.db import make_engine, make_sessions, upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    engine: Engine
+    db: AsyncEngine
+    simulator: SimulatorHandle | None
+    timer_task: asyncio.Task[None]
+
+    async def stop(self, drain: bool = True) -> None:
+        self.timer_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.timer_task
+        if drain:
+            await self.engine.tasks.drain()
+        else:
+            await self.engine.tasks.cancel_all()
+        if self.simulator is not None:
+            await self.simulator.stop()
+        await self.db.dispose()
+
+
+def timing_from(settings: Settings) -> Timing:
+    return Timing(
+        recheck_delay=settings.recheck_hours * 3600,
+        poll_interval=settings.reboot_poll_seconds,
+        reboot_timeout=settings.reboot_timeout_minutes * 60,
+    )
+
+
+async def start_runtime(
+    settings: Settings,
+    notifier: Notifier,
+    *,
+    inventory: Inventory | None = None,
+    timing: Timing | None = None,
+    simulator_reboot_seconds: float = 5.0,
+    artifacts: Path = Path("ddi-bot-data"),
+    timer_poll: float = 5.0,
+) -> Runtime:
+    if inventory is None:
+        inventory = (
+            load_inventory(settings.inventory_path) if settings.inventory_path else demo_inventory()
+        )
+    db = make_engine(settings.database_url)
+    await upgrade(db)
+    simulator = None
+    embedded = [a for a in inventory.simulated() if not a.simulator_url]
+    if embedded:
+        app = create_app(embedded, reboot_seconds=simulator_reboot_seconds)
+        simulator = await start_simulator(app)
+        log.info("embedded simulator for %d appliance(s) at %s", len(embedded), simulator.url)
+    context = DriverContext(
+        simulator_url=simulator.url if simulator else None,
+        timeout=settings.appliance_timeout,
+        capture_seconds=settings.capture_seconds,
+    )
+
+    def drivers(appliance: Appliance) -> Driver:
+        return make_driver(appliance, context)
+
+    engine = Engine(
+        sessions=make_sessions(db),
+        inventory=inventory,
+        drivers=drivers,
+        notifier=notifier,
+        config=EngineConfig(
+            lang=settings.lang,
+            approvers=settings.approvers,
+            operators=settings.operators,
+            timing=timing or timing_from(settings),
+            capture_seconds=settings.capture_seconds,
+            artifacts=artifacts,
+        ),
+    )
+    await engine.sync_inventory()
+    resumed = await engine.resume()
+    if resumed:
+        log.info("resumed %d open case(s)", resumed)
+    timer_task = asyncio.create_task(run_timers(engine, timer_poll), name="timers")
+    return Runtime(engine, db, simulator, timer_task)

@@ -1,0 +1,51 @@
+"""``ddi-bot serve``: the Slack app in Socket Mode (SLACK_APP_TOKEN) or HTTP mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.errors import ConfigError
+from bot.runtime import start_runtime
+from bot.settings import Settings
+from handlers.app import build_app, make_client
+from handlers.notifier import SlackNotifier
+from handlers.server import create_web_app
+
+log = logging.getLogger(__name__)
+
+
+async def serve(settings: Settings, host: str, port: int) -> int:
+    if not settings.slack_bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set (try 'ddi-bot demo' to run without Slack)")
+    if not settings.slack_app_token and not settings.slack_signing_secret:
+        raise ConfigError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)")
+    client = make_client(settings.slack_bot_token, settings.slack_api_url)
+    runtime = await start_runtime(settings, SlackNotifier(client))
+    bolt = build_app(runtime.engine, client, settings.slack_signing_secret or "")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info("connected in Socket Mode")
+            await stop.wait()
+            await handler.close_async()  # type: ignore[no-untyped-call]
+        else:
+            runner = web.AppRunner(create_web_app(bolt), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, host, port).start()
+            log.info("HTTP mode: POST /slack/events, GET /healthz on %s:%d", host, port)
+            await stop.wait()
+            await runner.cleanup()
+    finally:
+        await runtime.stop(drain=False)
+    return 0

@@ -1,0 +1,85 @@
+"""Settings from the environment, validated once at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+LANGS = ("en", "ja")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///ddi-bot.db"
+SLACK_API_URL = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    inventory_path: Path | None = None  # None: the built-in simulated fleet
+    lang: str = "en"
+    approvers: frozenset[str] = frozenset()
+    operators: frozenset[str] | None = None  # None: anyone who can see the command may run it
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = SLACK_API_URL
+    appliance_timeout: float = 10.0
+    capture_seconds: float = 5.0
+    recheck_hours: float = 6.0
+    reboot_poll_seconds: float = 15.0
+    reboot_timeout_minutes: float = 20.0
+
+    def __repr__(self) -> str:  # never print tokens
+        return f"Settings(database_url={_redact_url(self.database_url)!r}, lang={self.lang!r})"
+
+
+def _ids(value: str | None) -> frozenset[str]:
+    return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
+    return value
+
+
+def _redact_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    return scheme + sep + rest
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    lang = env.get("DDI_BOT_LANG", "en") or "en"
+    if lang not in LANGS:
+        raise ConfigError(f"DDI_BOT_LANG must be one of {', '.join(LANGS)}, got {lang!r}")
+    inventory = env.get("DDI_BOT_INVENTORY")
+    operators = env.get("DDI_BOT_OPERATORS")
+    api_url = env.get("SLACK_API_URL") or SLACK_API_URL
+    return Settings(
+        database_url=env.get("DDI_BOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        inventory_path=Path(inventory) if inventory else None,
+        lang=lang,
+        approvers=_ids(env.get("DDI_BOT_APPROVERS")),
+        operators=_ids(operators) if operators else None,
+        slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+        slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+        slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+        appliance_timeout=_number(env, "DDI_BOT_APPLIANCE_TIMEOUT", 10.0),
+        capture_seconds=_number(env, "DDI_BOT_CAPTURE_SECONDS", 5.0),
+        recheck_hours=_number(env, "DDI_BOT_RECHECK_HOURS", 6.0),
+        reboot_poll_seconds=_number(env, "DDI_BOT_REBOOT_POLL_SECONDS", 15.0),
+        reboot_timeout_minutes=_number(env, "DDI_BOT_REBOOT_TIMEOUT_MINUTES", 20.0),
+    )

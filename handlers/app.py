@@ -1,0 +1,28 @@
+"""The Bolt app: signed requests in, listeners registered, errors logged without secrets."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.engine import Engine
+from handlers import actions, commands
+
+log = logging.getLogger(__name__)
+
+
+def make_client(token: str, base_url: str) -> AsyncWebClient:
+    """Web API client; 429s are retried after Retry-After (the SDK's handler is opt-in)."""
+    client = AsyncWebClient(token=token, base_url=base_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+    return client
+
+
+def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
+    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False)
+    commands.register(app, engine)
+    actions.register(app, engine)
+    return app

@@ -1,0 +1,133 @@
+"""Cases and the decisions taken on them. Functions take a session and never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ApplianceRow, CaseRow, DecisionRow
+
+
+async def upsert_appliance(
+    session: AsyncSession, name: str, driver: str, site: str | None, now: datetime
+) -> None:
+    row = await session.get(ApplianceRow, name)
+    if row is None:
+        session.add(ApplianceRow(name=name, driver=driver, site=site, updated_at=now))
+    else:
+        row.driver, row.site, row.updated_at = driver, site, now
+
+
+async def create_case(
+    session: AsyncSession,
+    *,
+    appliance: str,
+    requested_by: str,
+    lang: str,
+    phase: str,
+    state: dict[str, Any],
+    channel: str | None,
+    now: datetime,
+) -> CaseRow:
+    """Insert an open case; flushing raises IntegrityError if the appliance already has one."""
+    row = CaseRow(
+        appliance=appliance,
+        open_key=appliance,
+        phase=phase,
+        state=state,
+        version=1,
+        lang=lang,
+        requested_by=requested_by,
+        channel=channel,
+        opened_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def open_case_for(session: AsyncSession, appliance: str) -> CaseRow | None:
+    result = await session.execute(select(CaseRow).where(CaseRow.open_key == appliance))
+    return result.scalar_one_or_none()
+
+
+async def open_cases(session: AsyncSession) -> Sequence[CaseRow]:
+    result = await session.execute(select(CaseRow).where(CaseRow.open_key.is_not(None)))
+    return result.scalars().all()
+
+
+async def get_case(session: AsyncSession, case_id: int) -> CaseRow | None:
+    return await session.get(CaseRow, case_id, populate_existing=True)
+
+
+async def advance_case(
+    session: AsyncSession,
+    case_id: int,
+    *,
+    expected_version: int,
+    phase: str,
+    state: dict[str, Any],
+    closed: bool,
+    outcome: str | None,
+    now: datetime,
+) -> bool:
+    """Compare-and-swap the case state: False if someone else advanced it first."""
+    values: dict[str, Any] = {
+        "phase": phase,
+        "state": state,
+        "version": expected_version + 1,
+    }
+    if closed:
+        values.update(open_key=None, closed_at=now, outcome=outcome)
+    result = await session.execute(
+        update(CaseRow)
+        .where(CaseRow.id == case_id, CaseRow.version == expected_version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def set_thread(session: AsyncSession, case_id: int, channel: str, thread_ts: str) -> None:
+    await session.execute(
+        update(CaseRow).where(CaseRow.id == case_id).values(channel=channel, thread_ts=thread_ts)
+    )
+
+
+async def record_decision(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    case_version: int,
+    point: str,
+    choice: str,
+    user_id: str,
+    now: datetime,
+) -> None:
+    """Flushing raises IntegrityError if this question was already answered."""
+    session.add(
+        DecisionRow(
+            case_id=case_id,
+            case_version=case_version,
+            point=point,
+            choice=choice,
+            user_id=user_id,
+            decided_at=now,
+        )
+    )
+    await session.flush()
+
+
+async def decision_for(
+    session: AsyncSession, case_id: int, case_version: int
+) -> DecisionRow | None:
+    result = await session.execute(
+        select(DecisionRow).where(
+            DecisionRow.case_id == case_id, DecisionRow.case_version == case_version
+        )
+    )
+    return result.scalar_one_or_none()

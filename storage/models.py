@@ -1,0 +1,110 @@
+"""Tables: appliances, cases, step runs, decisions, the event timeline, timers, side effects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}  # noqa: RUF012
+
+
+class ApplianceRow(Base):
+    __tablename__ = "appliances"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    driver: Mapped[str] = mapped_column(String(100))
+    site: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    appliance: Mapped[str] = mapped_column(ForeignKey("appliances.name"), index=True)
+    # Set to the appliance name while the case is open, NULL once closed: the unique constraint
+    # is what guarantees at most one open case per appliance, across replicas.
+    open_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    phase: Mapped[str] = mapped_column(String(50), index=True)
+    state: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(Integer)
+    lang: Mapped[str] = mapped_column(String(5))
+    requested_by: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str | None] = mapped_column(String(50))
+    thread_ts: Mapped[str | None] = mapped_column(String(50))
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))
+
+
+class StepRunRow(Base):
+    __tablename__ = "step_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))  # ok, problem, failed
+    result: Mapped[dict[str, Any] | None]
+
+
+class DecisionRow(Base):
+    __tablename__ = "decisions"
+    # One decision per question: the question is identified by the case version that asked it.
+    __table_args__ = (UniqueConstraint("case_id", "case_version", name="uq_decision_per_prompt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_version: Mapped[int] = mapped_column(Integer)
+    point: Mapped[str] = mapped_column(String(30))
+    choice: Mapped[str] = mapped_column(String(30))
+    user_id: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime]
+
+
+class EventRow(Base):
+    """The append-only case timeline; the history and the vendor report are built from it."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(50))
+    actor: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]]
+
+
+class TimerRow(Base):
+    """Work due later (re-check, poll a rebooting appliance): survives restarts."""
+
+    __tablename__ = "timers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    case_version: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    fired_at: Mapped[datetime | None]
+
+
+class SideEffectRow(Base):
+    """A dangerous action (reboot), recorded before it is attempted; the key makes it once-only."""
+
+    __tablename__ = "side_effects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    recorded_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,52 @@
+"""The append-only event timeline and step runs of a case."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import EventRow, StepRunRow
+
+
+async def add_event(
+    session: AsyncSession,
+    case_id: int,
+    kind: str,
+    data: dict[str, Any],
+    now: datetime,
+    actor: str | None = None,
+) -> None:
+    session.add(EventRow(case_id=case_id, kind=kind, data=data, at=now, actor=actor))
+
+
+async def events(session: AsyncSession, case_id: int) -> Sequence[EventRow]:
+    result = await session.execute(
+        select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.id)
+    )
+    return result.scalars().all()
+
+
+async def start_step_run(session: AsyncSession, case_id: int, step: int, now: datetime) -> int:
+    row = StepRunRow(case_id=case_id, step=step, started_at=now)
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
+async def finish_step_run(
+    session: AsyncSession, run_id: int, outcome: str, result: dict[str, Any], now: datetime
+) -> None:
+    row = await session.get(StepRunRow, run_id)
+    if row is not None:
+        row.outcome, row.result, row.finished_at = outcome, result, now
+
+
+async def step_runs(session: AsyncSession, case_id: int) -> Sequence[StepRunRow]:
+    result = await session.execute(
+        select(StepRunRow).where(StepRunRow.case_id == case_id).order_by(StepRunRow.id)
+    )
+    return result.scalars().all()
