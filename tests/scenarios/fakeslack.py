@@ -1,0 +1,154 @@
+"""A local server that answers like the Slack Web API and records every call.
+
+Also sends requests to the app exactly as Slack does: form bodies signed with HMAC-SHA256
+of ``v0:{timestamp}:{body}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    result: dict[str, Any]
+
+    @property
+    def ts(self) -> str:
+        return str(self.result["ts"])
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
+    fail: dict[str, list[str | int]] = field(default_factory=dict)  # method -> queued failures
+    url: str = ""
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/respond/{id}", self._respond)
+        return app
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.method == "GET":
+            args: dict[str, Any] = dict(request.query)
+        elif request.content_type == "application/json":
+            args = await request.json()
+        else:
+            args = dict(await request.post())
+        for key in ("blocks", "attachments"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        queued = self.fail.get(method)
+        if queued:
+            failure = queued.pop(0)
+            if failure == 429:
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+                )
+            return web.json_response({"ok": False, "error": failure})
+        result = self._answer(method, args)
+        self.calls.append(Call(method, args, result))
+        return web.json_response(result)
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel = args.get("channel", "")
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "ddi"}
+        if method == "chat.postMessage":
+            ts = f"{1_800_000_000 + next(self._ts)}.000100"
+            return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts, **args}}
+        if method == "chat.update":
+            return {"ok": True, "channel": channel, "ts": args.get("ts")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1_800_000_000 + next(self._ts)}.000200"}
+        if method == "chat.getPermalink":
+            ts = str(args.get("message_ts", "")).replace(".", "")
+            return {"ok": True, "permalink": f"https://example.slack.com/archives/{channel}/p{ts}"}
+        return {"ok": True}
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        return web.json_response({"ok": True})
+
+    # --- reading what the bot did ---------------------------------------------------------
+
+    def by(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def posts(self) -> list[Call]:
+        return self.by("chat.postMessage")
+
+    def prompts(self) -> list[Call]:
+        return [
+            c for c in self.posts() if any(b.get("type") == "actions" for b in c.args["blocks"])
+        ]
+
+
+def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+def command_body(text: str, user: str, channel: str, response_url: str) -> str:
+    return urllib.parse.urlencode(
+        {
+            "token": "legacy-unused",
+            "team_id": "T1",
+            "team_domain": "example",
+            "channel_id": channel,
+            "channel_name": "ops",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/ddi-check",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        }
+    )
+
+
+def action_body(
+    action: dict[str, Any], user: str, channel: str, message_ts: str, thread_ts: str, url: str
+) -> str:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy-unused",
+        "container": {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
+        "trigger_id": "1.2.4",
+        "team": {"id": "T1", "domain": "example"},
+        "channel": {"id": channel, "name": "ops"},
+        "message": {"type": "message", "ts": message_ts, "thread_ts": thread_ts, "text": ""},
+        "response_url": url,
+        "actions": [{**action, "type": "button", "action_ts": str(time.time())}],
+    }
+    return urllib.parse.urlencode({"payload": json.dumps(payload)})

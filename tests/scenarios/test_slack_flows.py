@@ -1,0 +1,155 @@
+"""End to end: signed slash commands and button clicks, exactly as Slack sends them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conftest import APPROVER, CHANNEL, OPERATOR, Harness
+from sqlalchemy import func, select
+
+from storage.models import DecisionRow, SideEffectRow, TimerRow
+
+
+def _no_buttons(call_args: dict[str, object]) -> bool:
+    blocks = call_args.get("blocks") or []
+    assert isinstance(blocks, list)
+    return all(b.get("type") != "actions" for b in blocks)
+
+
+async def _decisions(h: Harness, case_id: int) -> list[DecisionRow]:
+    async with h.runtime.engine.sessions() as session:
+        rows = await session.execute(select(DecisionRow).where(DecisionRow.case_id == case_id))
+        return list(rows.scalars())
+
+
+async def test_tmsp_down_is_resolved_after_an_approved_reboot(harness: Harness) -> None:
+    h = harness
+    ack = await h.command("ddi-tokyo-1")
+    assert ack.status_code == 200
+    assert "Opening a check of `ddi-tokyo-1`" in ack.text
+
+    debug = await h.prompt("Collect")
+    assert (await h.click(debug, "Collect")).status_code == 200
+    approval = await h.prompt("Approve reboot")
+    button = h.button(approval, "Approve reboot")
+    assert button["style"] == "danger" and "confirm" in button
+    assert (await h.click(approval, "Approve reboot", user=APPROVER)).status_code == 200
+
+    row = await h.wait_closed("ddi-tokyo-1")
+    assert row.outcome == "resolved"
+    assert await h.reboots("ddi-tokyo-1") == 1
+
+    root = h.root("ddi-tokyo-1")
+    assert root.args["channel"] == CHANNEL
+    # everything else went into the case's thread
+    replies = [c for c in h.slack.posts() if c is not root]
+    assert replies and all(c.args["thread_ts"] == root.ts for c in replies)
+    texts = "\n".join(c.args["text"] for c in replies)
+    assert "Step 1" in texts and "Verified Connection" in texts and "Step 4" in texts
+    assert "SHA-256" in texts
+    # the root message is kept up to date in place, and ends Resolved
+    updates = [c for c in h.slack.by("chat.update") if c.args["ts"] == root.ts]
+    assert updates and "Resolved" in updates[-1].args["text"]
+    # decided questions show who decided, without buttons
+    decided = {c.args["ts"]: c.args for c in h.slack.by("chat.update") if c.args["ts"] != root.ts}
+    assert f"<@{APPROVER}>" in decided[approval.ts]["text"]
+    assert _no_buttons(decided[approval.ts]) and _no_buttons(decided[debug.ts])
+    choices = [(d.choice, d.user_id) for d in await _decisions(h, row.id)]
+    assert choices == [("collect", OPERATOR), ("approve_reboot", APPROVER)]
+
+
+async def test_no_traffic_waits_for_a_fix_then_escalates(harness: Harness) -> None:
+    h = harness
+    await h.command("ddi-osaka-2")
+    await h.click(await h.prompt("Capture packets"), "Capture packets")
+    first = await h.prompt("Capture again")
+    assert "No packets" in first.args["text"]
+    await h.click(first, "Capture again")
+    second = await h.prompt("Capture again", count=2)
+    await h.click(second, "Escalate")
+    row = await h.wait_closed("ddi-osaka-2")
+    assert row.outcome == "escalated"
+    assert await h.reboots("ddi-osaka-2") == 0
+    texts = [c.args["text"] for c in h.slack.posts()]
+    assert any("Vendor report" in text and "0 packets" in text for text in texts)
+    root = h.root("ddi-osaka-2")
+    final = [c for c in h.slack.by("chat.update") if c.args["ts"] == root.ts][-1]
+    assert "Escalated" in final.args["text"]
+
+
+async def test_quiet_network_schedules_a_recheck(harness: Harness) -> None:
+    h = harness
+    await h.command("ddi-nagoya-3")
+    await h.click(await h.prompt("Quiet"), "Quiet")
+    await h.wait_for(lambda: any("runs again" in c.args["text"] for c in h.slack.posts()))
+    row = await h.case("ddi-nagoya-3")
+    assert row.phase == "recheck_wait" and row.open_key == "ddi-nagoya-3"
+    async with h.runtime.engine.sessions() as session:
+        timer = (await session.execute(select(TimerRow))).scalar_one()
+    assert timer.kind == "recheck" and timer.fired_at is None
+    delay = (timer.due_at - row.opened_at).total_seconds()
+    assert 3500 < delay < 3700
+
+
+async def test_unreachable_appliance_reports_clearly_and_does_not_stay_stuck(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.command("ddi-sapporo-4")
+    retry = await h.prompt("Retry")
+    assert "did not answer in time" in retry.args["text"]
+    await h.click(retry, "Retry")
+    again = await h.prompt("Retry", count=2)
+    await h.click(again, "Escalate")
+    first = await h.wait_closed("ddi-sapporo-4")
+    assert first.outcome == "escalated"
+    # the appliance is free again: a new check opens a new case
+    await h.command("ddi-sapporo-4")
+    await h.prompt("Retry", count=3)
+    second = await h.case("ddi-sapporo-4")
+    assert second.id != first.id and second.open_key == "ddi-sapporo-4"
+
+
+async def test_only_approvers_can_approve_a_reboot(harness: Harness) -> None:
+    h = harness
+    await h.command("ddi-tokyo-1")
+    await h.click(await h.prompt("Skip"), "Skip")
+    approval = await h.prompt("Approve reboot")
+    await h.click(approval, "Approve reboot", user=OPERATOR)
+    refusal = await h.wait_for(lambda: h.slack.by("chat.postEphemeral"))
+    assert refusal[0].args["user"] == OPERATOR
+    assert "Only approvers" in refusal[0].args["text"]
+    await h.runtime.engine.tasks.drain()
+    row = await h.case("ddi-tokyo-1")
+    assert row.phase == "await_reboot_approval"
+    assert await h.reboots("ddi-tokyo-1") == 0
+    # the buttons are still there for a real approver
+    assert approval.ts not in [c.args["ts"] for c in h.slack.by("chat.update")]
+    await h.click(approval, "Reject", user=APPROVER)
+    assert (await h.wait_closed("ddi-tokyo-1")).outcome == "escalated"
+    assert await h.reboots("ddi-tokyo-1") == 0
+
+
+async def test_double_and_concurrent_approvals_reboot_exactly_once(harness: Harness) -> None:
+    h = harness
+    await h.command("ddi-tokyo-1")
+    await h.click(await h.prompt("Skip"), "Skip")
+    approval = await h.prompt("Approve reboot")
+    clicks = await asyncio.gather(
+        *(h.click(approval, "Approve reboot", user=APPROVER) for _ in range(4))
+    )
+    assert all(r.status_code == 200 for r in clicks)
+    row = await h.wait_closed("ddi-tokyo-1")
+    # a late retry of the same click changes nothing either
+    await h.click(approval, "Approve reboot", user=APPROVER)
+    await h.runtime.engine.tasks.drain()
+    assert row.outcome == "resolved"
+    assert await h.reboots("ddi-tokyo-1") == 1
+    async with h.runtime.engine.sessions() as session:
+        effects = await session.scalar(select(func.count()).select_from(SideEffectRow))
+    assert effects == 1
+    approvals = [d for d in await _decisions(h, row.id) if d.choice == "approve_reboot"]
+    assert len(approvals) == 1
+    refusals = [c.args["text"] for c in h.slack.by("chat.postEphemeral")]
+    assert len(refusals) == 4
+    assert all("already decided" in t or "no longer current" in t for t in refusals)

@@ -1,0 +1,92 @@
+"""Requests Slack sends that must be refused, corrected or answered without opening a case."""
+
+from __future__ import annotations
+
+import time
+
+from conftest import SECRET, Harness
+from fakeslack import command_body, sign
+from sqlalchemy import func, select
+
+from storage.models import CaseRow
+
+
+async def _case_count(h: Harness) -> int:
+    async with h.runtime.engine.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(CaseRow)) or 0)
+
+
+async def test_bad_signatures_are_rejected_and_nothing_happens(harness: Harness) -> None:
+    h = harness
+    body = command_body("ddi-tokyo-1", "U1", "C1", f"{h.slack.url}/respond/1")
+    wrong_secret = await h.send(body, sign("not-the-secret", body))
+    stale = await h.send(body, sign(SECRET, body, timestamp=int(time.time()) - 600))
+    tampered = await h.send(body.replace("ddi-tokyo-1", "ddi-osaka-2"), sign(SECRET, body))
+    unsigned = await h.send(body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert [r.status_code for r in (wrong_secret, stale, tampered, unsigned)] == [401] * 4
+    await h.runtime.engine.tasks.drain()
+    assert await _case_count(h) == 0
+    assert h.slack.posts() == []
+
+
+async def test_help_and_empty_command_show_usage(harness: Harness) -> None:
+    for text in ("", "help"):
+        response = await harness.command(text)
+        assert response.status_code == 200
+        assert "/ddi-check <appliance>" in response.text
+        assert "ddi-tokyo-1" in response.text
+    assert await _case_count(harness) == 0
+
+
+async def test_unknown_appliance_lists_close_matches(harness: Harness) -> None:
+    response = await harness.command("ddi-tokio-1")
+    assert "Unknown appliance `ddi-tokio-1`" in response.text
+    assert "`ddi-tokyo-1`" in response.text
+    nothing_close = await harness.command("zzzzzz")
+    assert "No similar name" in nothing_close.text
+    assert await _case_count(harness) == 0
+
+
+async def test_hostile_names_are_escaped_in_slack_markup(harness: Harness) -> None:
+    h = harness
+    response = await h.command("<!channel>")
+    assert "<!channel>" not in response.text and "&lt;!channel&gt;" in response.text
+    await h.command("ddi-<b>&evil")
+    await h.prompt("Collect")
+    root = h.slack.posts()[0]
+    assert "ddi-&lt;b&gt;&amp;evil" in root.args["text"]
+    assert "<b>" not in root.args["text"]
+
+
+async def test_second_check_points_to_the_open_case(harness: Harness) -> None:
+    h = harness
+    await h.command("ddi-nagoya-3")
+    await h.prompt("Quiet")
+    again = await h.command("ddi-nagoya-3")
+    assert again.status_code == 200
+    reply = await h.wait_for(lambda: h.slack.responses)
+    assert reply[0]["response_type"] == "ephemeral"
+    assert "already has an open case #1" in reply[0]["text"]
+    assert "https://example.slack.com/archives/" in reply[0]["text"]
+    assert await _case_count(h) == 1
+    assert len([c for c in h.slack.posts() if "thread_ts" not in c.args]) == 1
+
+
+async def test_channel_the_bot_cannot_post_in_gives_clear_advice(harness: Harness) -> None:
+    h = harness
+    h.slack.fail["chat.postMessage"] = ["not_in_channel"]
+    await h.command("ddi-tokyo-1")
+    reply = await h.wait_for(lambda: h.slack.responses)
+    assert "not_in_channel" in reply[0]["text"] and "Invite the bot" in reply[0]["text"]
+    row = await h.case("ddi-tokyo-1")
+    assert row.open_key is None  # not left open: the next check can start
+    await h.command("ddi-tokyo-1")
+    await h.prompt("Collect")
+
+
+async def test_slack_rate_limits_are_waited_out(harness: Harness) -> None:
+    h = harness
+    h.slack.fail["chat.postMessage"] = [429]
+    await h.command("ddi-tokyo-1")
+    await h.prompt("Collect")
+    assert len([c for c in h.slack.posts() if "thread_ts" not in c.args]) == 1
