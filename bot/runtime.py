@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.drivers.base import Driver, DriverContext
 from bot.drivers.registry import make_driver
 from bot.engine import Engine, EngineConfig
+from bot.engine.core import utcnow
 from bot.engine.scheduler import run_timers
 from bot.inventory import Appliance, Inventory, demo_inventory, load_inventory
 from bot.notifier import Notifier
@@ -61,6 +64,7 @@ async def start_runtime(
     simulator_reboot_seconds: float = 5.0,
     artifacts: Path = Path("ddi-bot-data"),
     timer_poll: float = 5.0,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Runtime:
     if inventory is None:
         inventory = (
@@ -96,6 +100,7 @@ async def start_runtime(
             capture_seconds=settings.capture_seconds,
             artifacts=artifacts,
         ),
+        clock=clock,
     )
     await engine.sync_inventory()
     resumed = await engine.resume()

@@ -87,8 +87,8 @@ class Harness:
                     return dict(element)
         raise AssertionError(f"no button with {label_word!r} in {prompt.args['text']!r}")
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, predicate: Callable[[], Any], limit: float = 20.0) -> Any:
+        deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             value = predicate()
             if value:

@@ -6,8 +6,18 @@ from dataclasses import replace
 
 import pytest
 
-from bot.runbook import CaseState, Choice, DecisionPoint, InvalidTransition, Outcome, Phase, Step
-from bot.runbook import Timing, start, step
+from bot.runbook import (
+    CaseState,
+    Choice,
+    DecisionPoint,
+    InvalidTransition,
+    Outcome,
+    Phase,
+    Step,
+    Timing,
+    start,
+    step,
+)
 from bot.runbook.messages import (
     ApplianceProbed,
     Ask,

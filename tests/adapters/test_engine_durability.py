@@ -1,0 +1,218 @@
+"""Restarts, races and timers, with the real engine, database and simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.engine.core import utcnow
+from bot.errors import AlreadyDecided
+from bot.inventory import Appliance, Inventory
+from bot.notifier import Thread
+from bot.presenter import TERMINAL, CaseView, Message, Prompt
+from bot.runbook import Choice, Timing
+from bot.runtime import Runtime, start_runtime
+from bot.settings import Settings
+from storage import cases, side_effects
+
+APPROVER = "U-APPROVER"
+TIMING = Timing(recheck_delay=3600.0, poll_interval=0.1, reboot_timeout=15.0)
+
+
+@dataclass
+class RecordingNotifier:
+    """Our own Notifier interface, recording what a person would see."""
+
+    style = TERMINAL
+    messages: list[str] = field(default_factory=list)
+    prompts: list[Prompt] = field(default_factory=list)
+
+    async def open_thread(self, view: CaseView, channel: str | None) -> Thread:
+        return Thread("C1", f"{view.case_id}.0")
+
+    async def update_header(self, view: CaseView, thread: Thread) -> None:
+        pass
+
+    async def post(self, view: CaseView, thread: Thread, message: Message) -> None:
+        self.messages.append(message.text)
+
+    async def ask(self, view: CaseView, thread: Thread, prompt: Prompt) -> None:
+        self.prompts.append(prompt)
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+FLEET = Inventory(
+    (
+        Appliance(name="tokyo", driver="simulated", scenario="tmsp-down"),
+        Appliance(name="nagoya", driver="simulated", scenario="quiet"),
+    )
+)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return replace(
+        Settings(),
+        database_url=database_url,
+        approvers=frozenset({APPROVER}),
+        appliance_timeout=2.0,
+        capture_seconds=0.05,
+    )
+
+
+async def _start(
+    settings: Settings, tmp: Path, clock: Clock | None = None
+) -> tuple[Runtime, RecordingNotifier]:
+    notifier = RecordingNotifier()
+    runtime = await start_runtime(
+        settings, notifier, inventory=FLEET, timing=TIMING, simulator_reboot_seconds=0.3,
+        artifacts=tmp / "artifacts", timer_poll=0.05, clock=clock or utcnow,
+    )  # fmt: skip
+    return runtime, notifier
+
+
+async def _wait_prompt(notifier: RecordingNotifier, point: str, count: int = 1) -> Prompt:
+    for _ in range(400):
+        found = [p for p in notifier.prompts if p.point.value == point]
+        if len(found) >= count:
+            return found[count - 1]
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"no {point} prompt; got {[p.point for p in notifier.prompts]}")
+
+
+async def _reboots(runtime: Runtime, name: str) -> int:
+    assert runtime.simulator is not None
+    async with httpx.AsyncClient() as http:
+        listing = (await http.get(f"{runtime.simulator.url}/api/v1/appliances")).json()
+    return next(int(a["reboots"]) for a in listing["appliances"] if a["name"] == name)
+
+
+@pytest.fixture
+async def running(
+    settings: Settings, tmp_path: Path
+) -> AsyncIterator[tuple[Runtime, RecordingNotifier]]:
+    runtime, notifier = await _start(settings, tmp_path)
+    yield runtime, notifier
+    await runtime.stop(drain=False)
+
+
+async def test_racing_approvals_reboot_once(running: tuple[Runtime, RecordingNotifier]) -> None:
+    runtime, notifier = running
+    engine = runtime.engine
+    await engine.open_case("tokyo", "U1", "C1")
+    debug = await _wait_prompt(notifier, "debug")
+    await engine.decide(debug.case_id, debug.version, Choice.SKIP, "U1")
+    approval = await _wait_prompt(notifier, "reboot")
+    results = await asyncio.gather(
+        *(
+            engine.decide(approval.case_id, approval.version, Choice.APPROVE_REBOOT, APPROVER)
+            for _ in range(6)
+        ),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert all(isinstance(r, AlreadyDecided) for r in results if isinstance(r, BaseException))
+    for _ in range(200):
+        async with engine.sessions() as session:
+            row = await cases.get_case(session, approval.case_id)
+        if row is not None and row.outcome:
+            break
+        await asyncio.sleep(0.05)
+    assert row is not None and row.outcome == "resolved"
+    assert await _reboots(runtime, "tokyo") == 1
+
+
+async def test_a_reboot_interrupted_by_a_crash_is_not_retried_blindly(
+    settings: Settings, tmp_path: Path
+) -> None:
+    runtime, notifier = await _start(settings, tmp_path)
+    engine = runtime.engine
+    await engine.open_case("tokyo", "U1", "C1")
+    debug = await _wait_prompt(notifier, "debug")
+    await engine.decide(debug.case_id, debug.version, Choice.SKIP, "U1")
+    approval = await _wait_prompt(notifier, "reboot")
+    await runtime.stop()
+    # Simulate a crash between recording the reboot and sending it: the case is in
+    # 'rebooting' with the side effect recorded but never completed.
+    from sqlalchemy import update
+
+    from storage.models import CaseRow
+
+    async with engine.sessions.begin() as session:
+        row = await cases.get_case(session, approval.case_id)
+        assert row is not None
+        state = dict(row.state, phase="rebooting", reboot_attempts=1)
+        await session.execute(
+            update(CaseRow).where(CaseRow.id == row.id)
+            .values(phase="rebooting", state=state, version=row.version + 1)
+        )  # fmt: skip
+        await side_effects.record(session, row.id, "reboot", f"reboot:{row.id}:0", engine.clock())
+
+    restarted, notifier2 = await _start(settings, tmp_path)
+    try:
+        again = await _wait_prompt(notifier2, "reboot")
+        assert again.text.startswith("Warning: an earlier reboot attempt was interrupted")
+        assert await _reboots(restarted, "tokyo") == 0
+        # the person approves again: a new attempt, with a new once-only key
+        await restarted.engine.decide(again.case_id, again.version, Choice.APPROVE_REBOOT, APPROVER)
+        for _ in range(200):
+            if await _reboots(restarted, "tokyo") == 1:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert await _reboots(restarted, "tokyo") == 1
+    finally:
+        await restarted.stop(drain=False)
+
+
+async def test_a_recheck_survives_a_restart(settings: Settings, tmp_path: Path) -> None:
+    clock = Clock()
+    runtime, notifier = await _start(settings, tmp_path, clock)
+    engine = runtime.engine
+    await engine.open_case("nagoya", "U1", "C1")
+    traffic = await _wait_prompt(notifier, "traffic")
+    await engine.decide(traffic.case_id, traffic.version, Choice.QUIET, "U1")
+    for _ in range(100):
+        if any("runs again" in m for m in notifier.messages):
+            break
+        await asyncio.sleep(0.02)
+    await runtime.stop()
+
+    clock.now += timedelta(hours=1, seconds=1)  # the bot was down while the timer came due
+    restarted, notifier2 = await _start(settings, tmp_path, clock)
+    try:
+        second = await _wait_prompt(notifier2, "traffic")
+        assert second.case_id == traffic.case_id and second.version > traffic.version
+        assert any("Step 2" in m for m in notifier2.messages)
+    finally:
+        await restarted.stop(drain=False)
+
+
+async def test_a_step_interrupted_by_a_crash_is_run_again(
+    settings: Settings, tmp_path: Path
+) -> None:
+    runtime, _ = await _start(settings, tmp_path)
+    engine = runtime.engine
+    view = await engine.open_case("nagoya", "U1", "C1")
+    await engine.tasks.cancel_all()  # crash while step 1 runs
+    await runtime.stop(drain=False)
+    restarted, notifier2 = await _start(settings, tmp_path)
+    try:
+        prompt = await _wait_prompt(notifier2, "traffic")
+        assert prompt.case_id == view.case_id
+        assert any("Verified Connection" in m for m in notifier2.messages)
+    finally:
+        await restarted.stop(drain=False)

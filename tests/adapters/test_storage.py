@@ -1,0 +1,164 @@
+"""Repositories and migrations against real SQLite and PostgreSQL databases."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage import cases, side_effects, timeline, timers
+from storage.db import current_revision, make_engine, make_sessions, upgrade
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(db: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessions(db)
+
+
+async def _case(sessions: async_sessionmaker[AsyncSession], appliance: str = "ddi-1") -> int:
+    async with sessions.begin() as session:
+        await cases.upsert_appliance(session, appliance, "simulated", None, NOW)
+        row = await cases.create_case(
+            session,
+            appliance=appliance,
+            requested_by="U1",
+            lang="en",
+            phase="connection_test",
+            state={"phase": "connection_test"},
+            channel="C1",
+            now=NOW,
+        )
+        return row.id
+
+
+async def test_migrations_create_the_schema_and_are_idempotent(db: AsyncEngine) -> None:
+    await upgrade(db)  # a second run at start must change nothing
+    assert await current_revision(db) == "0001"
+    async with db.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert {"appliances", "cases", "step_runs", "decisions", "events", "timers"} <= tables
+    assert "side_effects" in tables
+
+
+async def test_at_most_one_open_case_per_appliance(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    first = await _case(sessions)
+    with pytest.raises(IntegrityError):
+        await _case(sessions)
+    await _case(sessions, "ddi-2")  # other appliances are independent
+    async with sessions.begin() as session:
+        closed = await cases.advance_case(
+            session, first, expected_version=1, phase="resolved", state={}, closed=True,
+            outcome="resolved", now=NOW,
+        )  # fmt: skip
+    assert closed
+    await _case(sessions)  # closed: a new case may open
+
+
+async def test_state_changes_are_compare_and_swap(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    case_id = await _case(sessions)
+
+    async def advance(version: int) -> bool:
+        async with sessions.begin() as session:
+            return await cases.advance_case(
+                session, case_id, expected_version=version, phase="detection_query",
+                state={"n": version}, closed=False, outcome=None, now=NOW,
+            )  # fmt: skip
+
+    results = await asyncio.gather(*(advance(1) for _ in range(5)))
+    assert results.count(True) == 1
+    assert await advance(1) is False
+    assert await advance(2) is True
+    async with sessions() as session:
+        row = await cases.get_case(session, case_id)
+    assert row is not None and row.version == 3 and row.state == {"n": 2}
+
+
+async def test_a_question_is_answered_once(sessions: async_sessionmaker[AsyncSession]) -> None:
+    case_id = await _case(sessions)
+    async with sessions.begin() as session:
+        await cases.record_decision(
+            session, case_id=case_id, case_version=4, point="reboot", choice="approve_reboot",
+            user_id="U1", now=NOW,
+        )  # fmt: skip
+    with pytest.raises(IntegrityError):
+        async with sessions.begin() as session:
+            await cases.record_decision(
+                session, case_id=case_id, case_version=4, point="reboot", choice="reject_reboot",
+                user_id="U2", now=NOW,
+            )  # fmt: skip
+    async with sessions() as session:
+        row = await cases.decision_for(session, case_id, 4)
+    assert row is not None and (row.choice, row.user_id) == ("approve_reboot", "U1")
+    assert row.decided_at == NOW and row.decided_at.tzinfo is not None
+
+
+async def test_a_timer_fires_once_even_when_claimed_concurrently(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    case_id = await _case(sessions)
+    async with sessions.begin() as session:
+        await timers.add_timer(session, case_id, "recheck", 3, NOW + timedelta(hours=6))
+        await timers.add_timer(session, case_id, "poll_appliance", 3, NOW - timedelta(seconds=1))
+    async with sessions() as session:
+        assert await timers.next_due(session) == NOW - timedelta(seconds=1)
+        due = await timers.due_timers(session, NOW)
+    assert [t.kind for t in due] == ["poll_appliance"]
+
+    async def claim() -> bool:
+        async with sessions.begin() as session:
+            return await timers.claim(session, due[0].id, NOW)
+
+    assert (await asyncio.gather(*(claim() for _ in range(5)))).count(True) == 1
+    async with sessions() as session:
+        assert list(await timers.due_timers(session, NOW)) == []
+
+
+async def test_a_side_effect_key_is_recorded_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    case_id = await _case(sessions)
+    async with sessions.begin() as session:
+        effect = await side_effects.record(session, case_id, "reboot", "reboot:1:1", NOW)
+    with pytest.raises(IntegrityError):
+        async with sessions.begin() as session:
+            await side_effects.record(session, case_id, "reboot", "reboot:1:1", NOW)
+    async with sessions.begin() as session:
+        assert len(await side_effects.incomplete(session, case_id)) == 1
+        await side_effects.complete(session, effect, "sent", NOW)
+    async with sessions() as session:
+        assert list(await side_effects.incomplete(session, case_id)) == []
+
+
+async def test_the_timeline_keeps_order_and_json(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    case_id = await _case(sessions)
+    async with sessions.begin() as session:
+        run = await timeline.start_step_run(session, case_id, 1, NOW)
+        await timeline.add_event(session, case_id, "step_started", {"step": 1}, NOW)
+        await timeline.finish_step_run(session, run, "problem", {"message": "ソケット"}, NOW)
+        await timeline.add_event(session, case_id, "decision", {"c": "x"}, NOW, actor="U1")
+    async with sessions() as session:
+        kinds = [(e.kind, e.actor) for e in await timeline.events(session, case_id)]
+        runs = list(await timeline.step_runs(session, case_id))
+    assert kinds == [("step_started", None), ("decision", "U1")]
+    assert runs[0].result == {"message": "ソケット"} and runs[0].outcome == "problem"

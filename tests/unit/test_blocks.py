@@ -1,0 +1,84 @@
+"""Block Kit builders stay inside Slack's limits and escape outside text."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.errors import AlreadyDecided, UnknownAppliance
+from bot.presenter import SLACK, CaseView, Message, error_message, header, prompt
+from bot.runbook import CaseState, DecisionPoint, Phase
+from handlers.actions import parse_decision
+from handlers.blocks import message_payload, prompt_payload
+from handlers.commands import parse_command_text
+
+
+def _view(name: str = "ddi-tokyo-1", **changes: object) -> CaseView:
+    state = replace(CaseState(phase=Phase.AWAIT_REBOOT_APPROVAL), **changes)  # type: ignore[arg-type]
+    return CaseView(7, name, "U1", "en", state, 12)
+
+
+def test_long_text_is_split_into_sections_within_limits() -> None:
+    text = "\n".join(f"line {i} " + "x" * 200 for i in range(100))
+    payload = message_payload(Message(text))
+    assert len(payload["blocks"]) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in payload["blocks"])
+    assert len(payload["text"]) <= 3000
+    one_huge_line = message_payload(Message("y" * 10_000))
+    assert all(len(b["text"]["text"]) <= 3000 for b in one_huge_line["blocks"])
+
+
+def test_reboot_prompt_is_a_danger_button_with_a_confirm_dialog() -> None:
+    payload = prompt_payload(prompt(_view("x" * 300), DecisionPoint.REBOOT, SLACK))
+    actions = payload["blocks"][-1]
+    approve, reject = actions["elements"]
+    assert approve["style"] == "danger" and approve["value"] == "7:12"
+    assert approve["action_id"] == "ddi_decide:approve_reboot"
+    confirm = approve["confirm"]
+    assert len(confirm["title"]["text"]) <= 100 and len(confirm["text"]["text"]) <= 300
+    assert all(len(confirm[k]["text"]) <= 30 for k in ("confirm", "deny"))
+    assert len(approve["text"]["text"]) <= 75
+    assert "Reject" in reject["text"]["text"] and "confirm" not in reject
+    assert len(actions["block_id"]) <= 255
+
+
+def test_interrupted_reboot_warns_the_approver() -> None:
+    text = prompt(_view(reboot_interrupted=True), DecisionPoint.REBOOT, SLACK).text
+    assert text.startswith("Warning: an earlier reboot attempt was interrupted")
+
+
+def test_outside_text_cannot_ping_or_fake_links() -> None:
+    view = _view("<!channel> <https://evil|click> & co")
+    text = header(view, SLACK).text
+    assert "<!channel>" not in text and "<https://" not in text
+    assert "&lt;!channel&gt; &lt;https://evil|click&gt; &amp; co" in text
+    err = UnknownAppliance("<@U123>", name="<@U123>", suggestions=["<!here>"])
+    shown = error_message("en", err, SLACK)
+    assert "<@U123>" not in shown and "<!here>" not in shown
+
+
+def test_already_decided_names_the_person_and_choice() -> None:
+    err = AlreadyDecided("x", stale=False, choice="approve_reboot", user="U9")
+    assert error_message("en", err, SLACK) == (
+        "This was already decided: *Approve reboot* by <@U9>."
+    )
+    assert "no longer current" in error_message("en", AlreadyDecided("x", stale=True), SLACK)
+    assert "古く" in error_message("ja", AlreadyDecided("x", stale=True), SLACK)
+
+
+def test_command_text_parsing() -> None:
+    assert parse_command_text("") is None
+    assert parse_command_text("  help ") is None
+    assert parse_command_text("ddi-tokyo-1 extra words") == "ddi-tokyo-1"
+
+
+def test_decision_payload_parsing_rejects_malformed_values() -> None:
+    ok = {"action_id": "ddi_decide:approve_reboot", "value": "3:9"}
+    assert parse_decision(ok) is not None
+    for bad in (
+        {"action_id": "ddi_decide:approve_reboot", "value": "3"},
+        {"action_id": "ddi_decide:approve_reboot", "value": "a:b"},
+        {"action_id": "ddi_decide:self_destruct", "value": "3:9"},
+        {"action_id": "other", "value": "3:9"},
+        {},
+    ):
+        assert parse_decision(bad) is None

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import InventoryError, UnknownAppliance
+from bot.inventory import demo_inventory, load_inventory, parse_inventory
+
+
+def test_a_minimal_file_loads_with_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.yml"
+    path.write_text(
+        "appliances:\n"
+        "  - name: ddi-tokyo-1\n    driver: simulated\n    scenario: tmsp-down\n"
+        "  - name: ddi-osaka-2\n    console: 192.0.2.10:443\n    channel: C012AB3CD\n",
+        encoding="utf-8",
+    )
+    inventory = load_inventory(path)
+    tokyo, osaka = inventory.appliances
+    assert (tokyo.driver, tokyo.scenario, tokyo.simulator_url) == ("simulated", "tmsp-down", None)
+    assert (osaka.driver, osaka.console, osaka.channel) == ("guided", "192.0.2.10:443", "C012AB3CD")
+    assert inventory.get("DDI-TOKYO-1") is tokyo
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[]", "'appliances' list"),
+        ("appliances:\n  - driver: simulated\n", "appliance #1: 'name' is required"),
+        ("appliances:\n  - name: a\n  - name: a\n", "appliance #2: duplicate name 'a'"),
+        ("appliances:\n  - name: a\n    password: x\n", "unknown field(s) password"),
+        (
+            "appliances:\n  - name: a\n    driver: simulated\n    scenario: on-fire\n",
+            "unknown scenario 'on-fire'",
+        ),
+        ("appliances:\n  - name: a\n    scenario: quiet\n", "only applies to driver simulated"),
+        ("appliances:\n  - name: a\n    site: [x]\n", "'site' must be a string"),
+    ],
+)
+def test_invalid_files_are_rejected_with_a_precise_message(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "inventory.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InventoryError) as info:
+        load_inventory(path)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.yml"
+    path.write_text("appliances:\n  - name: a\n   bad: [\n", encoding="utf-8")
+    with pytest.raises(InventoryError, match="line"):
+        load_inventory(path)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InventoryError, match="cannot read inventory"):
+        load_inventory(tmp_path / "nope.yml")
+
+
+def test_unknown_names_come_with_close_matches() -> None:
+    inventory = parse_inventory(
+        {"appliances": [{"name": "ddi-tokyo-1"}, {"name": "ddi-tokyo-2"}, {"name": "ddi-osaka"}]}
+    )
+    with pytest.raises(UnknownAppliance) as info:
+        inventory.get("ddi-tokio-1")
+    assert info.value.params["suggestions"][0] == "ddi-tokyo-1"
+    assert "ddi-osaka" in inventory.close_matches("osaka")
+    assert inventory.close_matches("zzzzzzzz") == []
+
+
+def test_the_demo_fleet_has_one_appliance_per_scenario() -> None:
+    fleet = demo_inventory()
+    assert {a.scenario for a in fleet.simulated()} == {
+        "healthy",
+        "tmsp-down",
+        "quiet",
+        "no-traffic",
+        "unreachable",
+        "reboot-fails",
+    }

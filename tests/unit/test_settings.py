@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.settings import DEFAULT_DATABASE_URL, load_settings
+
+
+def test_defaults_need_no_environment() -> None:
+    s = load_settings({})
+    assert s.database_url == DEFAULT_DATABASE_URL == "sqlite+aiosqlite:///ddi-bot.db"
+    assert s.lang == "en" and s.inventory_path is None
+    assert s.approvers == frozenset() and s.operators is None
+    assert s.slack_api_url == "https://slack.com/api/"
+
+
+def test_environment_overrides() -> None:
+    s = load_settings(
+        {
+            "DDI_BOT_DATABASE_URL": "postgresql+asyncpg://bot:pw@db/ddi",
+            "DDI_BOT_INVENTORY": "/etc/ddi-bot/inventory.yml",
+            "DDI_BOT_LANG": "ja",
+            "DDI_BOT_APPROVERS": " U1, U2 ,,",
+            "DDI_BOT_OPERATORS": "U3",
+            "SLACK_API_URL": "http://127.0.0.1:9/api",
+            "DDI_BOT_RECHECK_HOURS": "0.5",
+        }
+    )
+    assert s.inventory_path == Path("/etc/ddi-bot/inventory.yml")
+    assert s.lang == "ja" and s.approvers == {"U1", "U2"} and s.operators == {"U3"}
+    assert s.slack_api_url == "http://127.0.0.1:9/api/"
+    assert s.recheck_hours == 0.5
+
+
+def test_secrets_never_show_in_repr() -> None:
+    s = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-secret-token",
+            "SLACK_SIGNING_SECRET": "signing-secret",
+            "DDI_BOT_DATABASE_URL": "postgresql+asyncpg://bot:hunter2@db/ddi",
+        }
+    )
+    shown = repr(s)
+    assert "xoxb-secret-token" not in shown and "signing-secret" not in shown
+    assert "hunter2" not in shown and "db/ddi" in shown
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DDI_BOT_LANG": "fr"}, "DDI_BOT_LANG"),
+        ({"DDI_BOT_RECHECK_HOURS": "soon"}, "must be a number"),
+        ({"DDI_BOT_CAPTURE_SECONDS": "-1"}, "greater than 0"),
+    ],
+)
+def test_bad_values_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env)
