@@ -1,0 +1,131 @@
+"""The ``ddi-bot`` command as people run it, in a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+from aiohttp import web
+from fakeslack import FakeSlack, command_body, sign
+
+DDI_BOT = [sys.executable, "-m", "bot"]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DDI_BOT_"))}
+    env["DDI_BOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    env.update(extra)
+    return env
+
+
+async def _run(
+    args: list[str], env: dict[str, str], stdin: bytes | None = None, cwd: Path | None = None
+) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *DDI_BOT, *args, env=env, cwd=cwd,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(stdin or b""), timeout=120)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_demo_runs_a_whole_case_unattended(tmp_path: Path) -> None:
+    code, out, _ = await _run(["demo", "--yes"], _env(tmp_path))
+    assert code == 0
+    assert "Step 1 — Connection test" in out and "Approve reboot" in out
+    assert out.rstrip().endswith("Resolved: the connection test passes after the reboot.")
+
+
+async def test_demo_in_japanese(tmp_path: Path) -> None:
+    code, out, _ = await _run(
+        ["demo", "--yes", "--lang", "ja", "--scenario", "quiet"], _env(tmp_path)
+    )
+    assert code == 0
+    assert "手順 2 — 検出ログのクエリ" in out and "解決済み" in out
+
+
+async def test_demo_takes_answers_from_the_keyboard(tmp_path: Path) -> None:
+    # no-traffic: "Capture packets" (2), then "Escalate" (2)
+    code, out, _ = await _run(["demo", "--scenario", "no-traffic"], _env(tmp_path), b"x\n2\n2\n")
+    assert code == 0
+    assert "Vendor report" in out and "Escalated" in out
+
+
+async def test_demo_without_answers_stops_clearly(tmp_path: Path) -> None:
+    code, _, err = await _run(["demo", "--scenario", "quiet"], _env(tmp_path), b"")
+    assert code == 2 and "use --yes" in err
+
+
+async def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    code, out, _ = await _run(["db", "upgrade"], _env(tmp_path))
+    assert code == 0 and "up to date" in out
+    assert (tmp_path / "cli.db").exists()
+
+
+async def test_serve_refuses_to_start_without_credentials(tmp_path: Path) -> None:
+    code, _, err = await _run(["serve"], _env(tmp_path))
+    assert code == 2 and "SLACK_BOT_TOKEN is not set" in err
+    code, _, err = await _run(["serve"], _env(tmp_path, SLACK_BOT_TOKEN="xoxb-1"))
+    assert code == 2 and "SLACK_SIGNING_SECRET" in err and "xoxb-1" not in err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_serve_in_http_mode_answers_signed_requests(tmp_path: Path) -> None:
+    slack = FakeSlack()
+    runner = web.AppRunner(slack.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, slack_port = runner.addresses[0][:2]
+    slack.url = f"http://{host}:{slack_port}"
+    port = _free_port()
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=f"{slack.url}/api/",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        *DDI_BOT, "serve", "--host", "127.0.0.1", "--port", str(port), env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+            for _ in range(200):
+                try:
+                    health = await http.get(f"http://127.0.0.1:{port}/healthz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            assert health.json() == {"status": "ok"}
+            body = command_body("ddi-healthy", "U1", "C1", f"{slack.url}/respond/1")
+            ok = await http.post(
+                f"http://127.0.0.1:{port}/slack/events", content=body, headers=sign("secret", body)
+            )
+            bad = await http.post(
+                f"http://127.0.0.1:{port}/slack/events", content=body, headers=sign("nope", body)
+            )
+        assert ok.status_code == 200 and bad.status_code == 401
+        for _ in range(200):
+            if slack.prompts():
+                break
+            await asyncio.sleep(0.05)
+        assert "Collect" in str(slack.prompts()[0].args["blocks"])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+        await runner.cleanup()
+    assert proc.returncode == 0, err.decode()
+    assert "xoxb-test" not in err.decode()
