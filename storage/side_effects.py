@@ -39,3 +39,8 @@ async def for_case(session: AsyncSession, case_id: int, kind: str) -> Sequence[S
         select(SideEffectRow).where(SideEffectRow.case_id == case_id, SideEffectRow.kind == kind)
     )
     return result.scalars().all()
+
+
+async def get(session: AsyncSession, key: str) -> SideEffectRow | None:
+    result = await session.execute(select(SideEffectRow).where(SideEffectRow.key == key))
+    return result.scalar_one_or_none()

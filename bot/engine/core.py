@@ -24,6 +24,7 @@ from bot.errors import (
     AlreadyDecided,
     CaseAlreadyOpen,
     CaseNotFound,
+    DdiBotError,
     DriverError,
     NotAuthorised,
     SlackPostFailed,
@@ -84,6 +85,11 @@ class Decision:
     point: DecisionPoint
 
 
+def _reboot_key(view: CaseView) -> str:
+    """Once-only key of the reboot attempt the current approval allows."""
+    return f"reboot:{view.case_id}:{view.state.reboot_attempts}"
+
+
 class _Superseded(Exception):
     """The case moved on since the question was asked."""
 
@@ -129,6 +135,7 @@ class Engine:
     ) -> CaseView:
         """Open a case and start step 1 in the background; raises for unknown/duplicate."""
         appliance = self.inventory.get(appliance_name)
+        await self.drivers(appliance).aclose()  # a driver that cannot be made: say so now
         decision = start_runbook()
         lang = lang or self.config.lang
         now = self.clock()
@@ -239,25 +246,27 @@ class Engine:
         """After a restart: pick up every open case from its stored state."""
         async with self.sessions() as session:
             rows = list(await cases.open_cases(session))
-            pending = {r.id: list(await side_effects.incomplete(session, r.id)) for r in rows}
         for row in rows:
             state = CaseState.from_json(row.state)
             view = self._view(row, state, row.version)
             thread = Thread(row.channel or "", row.thread_ts or "")
-            if state.phase in RUNNING:
+            if state.phase in RUNNING:  # steps 1-4 only read: running one again is safe
                 effect: Effect = RunStep(RUNNING[state.phase])
                 self.tasks.spawn(self._execute(view, thread, (effect,)), f"resume-{row.id}")
             elif state.phase == Phase.REBOOTING:
-                if pending[row.id]:
-                    self.tasks.spawn(
-                        self.observe(row.id, row.version, RebootInterrupted()), f"resume-{row.id}"
-                    )
-                else:  # reboot was sent and recorded, but not yet the transition: poll
-                    self.tasks.spawn(
-                        self.observe(row.id, row.version, RebootSent(self.clock().timestamp())),
-                        f"resume-{row.id}",
-                    )
+                obs = await self._reboot_outcome(view)
+                self.tasks.spawn(self.observe(row.id, row.version, obs), f"resume-{row.id}")
         return len(rows)
+
+    async def _reboot_outcome(self, view: CaseView) -> Observation:
+        """What became of a reboot the bot was sending when it stopped."""
+        async with self.sessions() as session:
+            effect = await side_effects.get(session, _reboot_key(view))
+        if effect is None or effect.completed_at is None or effect.outcome is None:
+            return RebootInterrupted()  # unknown: a person decides, never a blind retry
+        if effect.outcome == "sent":
+            return RebootSent(effect.completed_at.timestamp())
+        return StepFailed(Step.REBOOT, effect.outcome.removeprefix("failed: "))
 
     # --- effects ------------------------------------------------------------------------------
 
@@ -287,12 +296,17 @@ class Engine:
         return prompt(view, point, self.notifier.style)
 
     async def _run_step(self, view: CaseView, thread: Thread, which: Step) -> None:
-        appliance = self.inventory.get(view.appliance)
         now = self.clock()
         async with self.sessions.begin() as session:
             run_id = await timeline.start_step_run(session, view.case_id, which.value, now)
             await timeline.add_event(session, view.case_id, "step_started", {"step": which}, now)
-        driver = self.drivers(appliance)
+        try:
+            driver = self.drivers(self.inventory.get(view.appliance))
+        except DdiBotError as exc:  # inventory or driver changed since the case opened
+            log.error("case %s: no driver: %s", view.case_id, exc.detail)
+            failed = StepOutcome(StepFailed(which, "config"), None, {"error": "config"}, "failed")
+            await self._finish_step(view, which, run_id, failed)
+            return
         try:
             if which == Step.REBOOT:
                 outcome = await self._reboot(view, driver)
@@ -308,6 +322,11 @@ class Engine:
                 outcome = await run_step(which, ctx)
         finally:
             await driver.aclose()
+        await self._finish_step(view, which, run_id, outcome)
+
+    async def _finish_step(
+        self, view: CaseView, which: Step, run_id: int, outcome: StepOutcome
+    ) -> None:
         message = outcome.message
         if isinstance(outcome.observation, StepFailed):
             message = step_failed(view.lang, which, outcome.observation.code)
@@ -325,7 +344,7 @@ class Engine:
 
     async def _reboot(self, view: CaseView, driver: Driver) -> StepOutcome:
         """Recorded before it is attempted; the unique key makes a second attempt impossible."""
-        key = f"reboot:{view.case_id}:{view.state.reboot_attempts}"
+        key = _reboot_key(view)
         now = self.clock()
         try:
             async with self.sessions.begin() as session:
@@ -373,11 +392,15 @@ class Engine:
         self.timers_changed.set()
 
     async def _probe(self, view: CaseView) -> None:
-        driver = self.drivers(self.inventory.get(view.appliance))
         try:
-            up = await driver.is_up()
-        finally:
-            await driver.aclose()
+            driver = self.drivers(self.inventory.get(view.appliance))
+            try:
+                up = await driver.is_up()
+            finally:
+                await driver.aclose()
+        except DdiBotError as exc:  # e.g. a TLS failure: not back yet, as far as we can tell
+            log.warning("case %s: probe failed: %s", view.case_id, exc.detail)
+            up = False
         message = Message(t(view.lang, "result.appliance.back")) if up else None
         await self.observe(
             view.case_id, view.version, ApplianceProbed(up, self.clock().timestamp()), message

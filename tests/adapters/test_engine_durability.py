@@ -159,7 +159,7 @@ async def test_a_reboot_interrupted_by_a_crash_is_not_retried_blindly(
             update(CaseRow).where(CaseRow.id == row.id)
             .values(phase="rebooting", state=state, version=row.version + 1)
         )  # fmt: skip
-        await side_effects.record(session, row.id, "reboot", f"reboot:{row.id}:0", engine.clock())
+        await side_effects.record(session, row.id, "reboot", f"reboot:{row.id}:1", engine.clock())
 
     restarted, notifier2 = await _start(settings, tmp_path)
     try:
@@ -214,5 +214,66 @@ async def test_a_step_interrupted_by_a_crash_is_run_again(
         prompt = await _wait_prompt(notifier2, "traffic")
         assert prompt.case_id == view.case_id
         assert any("Verified Connection" in m for m in notifier2.messages)
+    finally:
+        await restarted.stop(drain=False)
+
+
+async def _crash_while_rebooting(
+    settings: Settings, tmp_path: Path, effect_outcome: str | None
+) -> Runtime:
+    """Run to the approval, then leave the case as a crash while rebooting would."""
+    runtime, notifier = await _start(settings, tmp_path)
+    engine = runtime.engine
+    await engine.open_case("tokyo", "U1", "C1")
+    debug = await _wait_prompt(notifier, "debug")
+    await engine.decide(debug.case_id, debug.version, Choice.SKIP, "U1")
+    approval = await _wait_prompt(notifier, "reboot")
+    await runtime.stop()
+    from sqlalchemy import update
+
+    from storage.models import CaseRow
+
+    async with engine.sessions.begin() as session:
+        row = await cases.get_case(session, approval.case_id)
+        assert row is not None
+        state = dict(row.state, phase="rebooting", reboot_attempts=1)
+        await session.execute(
+            update(CaseRow).where(CaseRow.id == row.id)
+            .values(phase="rebooting", state=state, version=row.version + 1)
+        )  # fmt: skip
+        if effect_outcome is not None:
+            effect = await side_effects.record(
+                session, row.id, "reboot", f"reboot:{row.id}:1", engine.clock()
+            )
+            await side_effects.complete(session, effect, effect_outcome, engine.clock())
+    return runtime
+
+
+async def test_a_reboot_sent_just_before_a_crash_is_followed_up_not_repeated(
+    settings: Settings, tmp_path: Path
+) -> None:
+    await _crash_while_rebooting(settings, tmp_path, "sent")
+    restarted, notifier = await _start(settings, tmp_path)
+    try:
+        for _ in range(200):
+            if any("Connection test" in m for m in notifier.messages):
+                break
+            await asyncio.sleep(0.05)
+        assert [p.point.value for p in notifier.prompts] == []
+        assert any("After the reboot" in m for m in notifier.messages)
+        assert await _reboots(restarted, "tokyo") == 0  # the simulator never saw a second one
+    finally:
+        await restarted.stop(drain=False)
+
+
+async def test_an_approved_reboot_never_recorded_is_asked_again(
+    settings: Settings, tmp_path: Path
+) -> None:
+    await _crash_while_rebooting(settings, tmp_path, None)
+    restarted, notifier = await _start(settings, tmp_path)
+    try:
+        again = await _wait_prompt(notifier, "reboot")
+        assert again.text.startswith("Warning:")
+        assert await _reboots(restarted, "tokyo") == 0
     finally:
         await restarted.stop(drain=False)

@@ -36,6 +36,7 @@ FLEET = Inventory(
         Appliance(name="ddi-nagoya-3", driver="simulated", scenario="quiet"),
         Appliance(name="ddi-sapporo-4", driver="simulated", scenario="unreachable"),
         Appliance(name="ddi-<b>&evil", driver="simulated", scenario="healthy"),
+        Appliance(name="ddi-kobe-5", driver="guided", console="192.0.2.10:443"),
     )
 )
 

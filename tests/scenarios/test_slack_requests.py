@@ -90,3 +90,11 @@ async def test_slack_rate_limits_are_waited_out(harness: Harness) -> None:
     await h.command("ddi-tokyo-1")
     await h.prompt("Collect")
     assert len([c for c in h.slack.posts() if "thread_ts" not in c.args]) == 1
+
+
+async def test_an_appliance_whose_driver_is_unavailable_opens_no_case(harness: Harness) -> None:
+    h = harness
+    await h.command("ddi-kobe-5")
+    reply = await h.wait_for(lambda: h.slack.responses)
+    assert "Configuration problem" in reply[0]["text"] and "guided" in reply[0]["text"]
+    assert await _case_count(h) == 0 and h.slack.posts() == []
