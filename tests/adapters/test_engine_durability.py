@@ -138,29 +138,8 @@ async def test_racing_approvals_reboot_once(running: tuple[Runtime, RecordingNot
 async def test_a_reboot_interrupted_by_a_crash_is_not_retried_blindly(
     settings: Settings, tmp_path: Path
 ) -> None:
-    runtime, notifier = await _start(settings, tmp_path)
-    engine = runtime.engine
-    await engine.open_case("tokyo", "U1", "C1")
-    debug = await _wait_prompt(notifier, "debug")
-    await engine.decide(debug.case_id, debug.version, Choice.SKIP, "U1")
-    approval = await _wait_prompt(notifier, "reboot")
-    await runtime.stop()
-    # Simulate a crash between recording the reboot and sending it: the case is in
-    # 'rebooting' with the side effect recorded but never completed.
-    from sqlalchemy import update
-
-    from storage.models import CaseRow
-
-    async with engine.sessions.begin() as session:
-        row = await cases.get_case(session, approval.case_id)
-        assert row is not None
-        state = dict(row.state, phase="rebooting", reboot_attempts=1)
-        await session.execute(
-            update(CaseRow).where(CaseRow.id == row.id)
-            .values(phase="rebooting", state=state, version=row.version + 1)
-        )  # fmt: skip
-        await side_effects.record(session, row.id, "reboot", f"reboot:{row.id}:1", engine.clock())
-
+    # a crash between recording the reboot and sending it
+    await _crash_while_rebooting(settings, tmp_path, "recorded")
     restarted, notifier2 = await _start(settings, tmp_path)
     try:
         again = await _wait_prompt(notifier2, "reboot")
@@ -218,10 +197,9 @@ async def test_a_step_interrupted_by_a_crash_is_run_again(
         await restarted.stop(drain=False)
 
 
-async def _crash_while_rebooting(
-    settings: Settings, tmp_path: Path, effect_outcome: str | None
-) -> Runtime:
-    """Run to the approval, then leave the case as a crash while rebooting would."""
+async def _crash_while_rebooting(settings: Settings, tmp_path: Path, effect: str) -> Runtime:
+    """Run to the approval, then leave the case as a crash while rebooting would: the reboot
+    side effect ``none`` (never recorded), ``recorded`` (not completed) or ``sent``."""
     runtime, notifier = await _start(settings, tmp_path)
     engine = runtime.engine
     await engine.open_case("tokyo", "U1", "C1")
@@ -241,11 +219,11 @@ async def _crash_while_rebooting(
             update(CaseRow).where(CaseRow.id == row.id)
             .values(phase="rebooting", state=state, version=row.version + 1)
         )  # fmt: skip
-        if effect_outcome is not None:
-            effect = await side_effects.record(
-                session, row.id, "reboot", f"reboot:{row.id}:1", engine.clock()
-            )
-            await side_effects.complete(session, effect, effect_outcome, engine.clock())
+        if effect in ("recorded", "sent"):
+            key = f"reboot:{row.id}:1"
+            effect_id = await side_effects.record(session, row.id, "reboot", key, engine.clock())
+            if effect == "sent":
+                await side_effects.complete(session, effect_id, "sent", engine.clock())
     return runtime
 
 
@@ -269,7 +247,7 @@ async def test_a_reboot_sent_just_before_a_crash_is_followed_up_not_repeated(
 async def test_an_approved_reboot_never_recorded_is_asked_again(
     settings: Settings, tmp_path: Path
 ) -> None:
-    await _crash_while_rebooting(settings, tmp_path, None)
+    await _crash_while_rebooting(settings, tmp_path, "none")
     restarted, notifier = await _start(settings, tmp_path)
     try:
         again = await _wait_prompt(notifier, "reboot")
