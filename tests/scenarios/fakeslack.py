@@ -15,7 +15,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 
 @dataclass
@@ -35,6 +35,8 @@ class FakeSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
     fail: dict[str, list[str | int]] = field(default_factory=dict)  # method -> queued failures
     url: str = ""
+    envelopes: list[dict[str, Any]] = field(default_factory=list)  # to send over Socket Mode
+    acks: list[dict[str, Any]] = field(default_factory=list)  # what the app answered
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -42,7 +44,20 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{id}", self._respond)
+        app.router.add_get("/socket", self._socket)
         return app
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, deliver queued envelopes, record the app's acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        for envelope in self.envelopes:
+            await ws.send_json(envelope)
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data))
+        return ws
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -69,6 +84,8 @@ class FakeSlack:
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel", "")
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.url.replace("http", "ws", 1) + "/socket"}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "ddi"}
         if method == "chat.postMessage":

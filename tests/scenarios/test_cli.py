@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
 import sys
+import urllib.parse
 from pathlib import Path
 
 import httpx
@@ -82,7 +84,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_serve_in_http_mode_answers_signed_requests(tmp_path: Path) -> None:
+async def _fake_slack() -> tuple[FakeSlack, web.AppRunner]:
     slack = FakeSlack()
     runner = web.AppRunner(slack.app())
     await runner.setup()
@@ -90,6 +92,18 @@ async def test_serve_in_http_mode_answers_signed_requests(tmp_path: Path) -> Non
     await site.start()
     host, slack_port = runner.addresses[0][:2]
     slack.url = f"http://{host}:{slack_port}"
+    return slack, runner
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> str:
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0, err.decode()
+    return err.decode()
+
+
+async def test_serve_in_http_mode_answers_signed_requests(tmp_path: Path) -> None:
+    slack, runner = await _fake_slack()
     port = _free_port()
     env = _env(
         tmp_path,
@@ -124,8 +138,42 @@ async def test_serve_in_http_mode_answers_signed_requests(tmp_path: Path) -> Non
             await asyncio.sleep(0.05)
         assert "Collect" in str(slack.prompts()[0].args["blocks"])
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+        err = await _stop(proc)
         await runner.cleanup()
-    assert proc.returncode == 0, err.decode()
-    assert "xoxb-test" not in err.decode()
+    assert "xoxb-test" not in err
+
+
+async def test_serve_in_socket_mode_takes_commands_over_the_websocket(tmp_path: Path) -> None:
+    slack, runner = await _fake_slack()
+    fields = dict(urllib.parse.parse_qsl(command_body("ddi-healthy", "U1", "C1", "")))
+    slack.envelopes.append(
+        {
+            "envelope_id": "env-1",
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": fields,
+        }
+    )
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_APP_TOKEN="xapp-test",
+        SLACK_API_URL=f"{slack.url}/api/",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        *DDI_BOT, "serve", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        for _ in range(300):
+            if slack.prompts():
+                break
+            await asyncio.sleep(0.05)
+        assert "Collect" in str(slack.prompts()[0].args["blocks"])
+        ack = next(a for a in slack.acks if a.get("envelope_id") == "env-1")
+        assert "Opening a check of `ddi-healthy`" in json.dumps(ack, ensure_ascii=False)
+        assert slack.by("apps.connections.open")
+    finally:
+        err = await _stop(proc)
+        await runner.cleanup()
+    assert "xapp-test" not in err and "xoxb-test" not in err
