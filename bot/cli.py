@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -95,8 +96,11 @@ async def _simulator(inventory_path: object, host: str, port: int, reboot_second
     print(f"simulator (ddi-bot's own test protocol, not a Trend Micro API) at {handle.url}")
     for appliance in fleet:
         print(f"  {appliance.name}: {appliance.scenario}")
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await handle.stop()
     return 0

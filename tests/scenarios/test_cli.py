@@ -177,3 +177,30 @@ async def test_serve_in_socket_mode_takes_commands_over_the_websocket(tmp_path: 
         err = await _stop(proc)
         await runner.cleanup()
     assert "xapp-test" not in err and "xoxb-test" not in err
+
+
+async def test_the_simulator_runs_standalone_from_an_inventory(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(
+        "appliances:\n  - name: ddi-lab-1\n    driver: simulated\n    scenario: quiet\n"
+        "  - name: ddi-real\n    driver: guided\n",
+        encoding="utf-8",
+    )
+    port = _free_port()
+    env = _env(tmp_path, DDI_BOT_INVENTORY=str(inventory))
+    proc = await asyncio.create_subprocess_exec(
+        *DDI_BOT, "simulator", "--port", str(port), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+            for _ in range(200):
+                try:
+                    listing = await http.get(f"http://127.0.0.1:{port}/api/v1/appliances")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        names = [a["name"] for a in listing.json()["appliances"]]
+        assert names == ["ddi-lab-1"]  # only simulated appliances are served
+    finally:
+        await _stop(proc)
