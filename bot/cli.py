@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from bot.capture import cli as capture_cli
 from bot.errors import ConfigError, DdiBotError
 from bot.inventory import SCENARIOS, demo_inventory, load_inventory
 from bot.settings import LANGS, load_settings
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--port", type=int, default=8443)
     sim.add_argument("--reboot-seconds", type=float, default=5.0)
 
+    capture_cli.add_parser(sub)
+
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
@@ -44,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    quiet = args.command in ("demo", "db")
+    quiet = args.command in ("demo", "db", "analyze-pcap")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -59,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "analyze-pcap":
+        return await asyncio.to_thread(capture_cli.run, args)
     settings = load_settings()
     if args.command == "demo":
         from bot.demo import run_demo

@@ -1,6 +1,35 @@
-"""Reading capture exports: safe archive handling and streaming packet counts."""
+"""Reading capture exports: safe archive handling, streaming counts and traffic analysis."""
 
+from bot.capture.analyse import analyse_export, analyse_path
 from bot.capture.archive import ArchiveLimits
-from bot.capture.count import CaptureSummary, summarise_export
+from bot.capture.chart import render_chart
+from bot.capture.count import summarise_export
+from bot.capture.model import (
+    Analysis,
+    AnalysisOptions,
+    CaptureSummary,
+    Reason,
+    Thresholds,
+    TrafficSummary,
+    Verdict,
+)
+from bot.capture.texts import summary_text, verdict_text
+from bot.capture.worker import analyse_in_worker
 
-__all__ = ["ArchiveLimits", "CaptureSummary", "summarise_export"]
+__all__ = [
+    "Analysis",
+    "AnalysisOptions",
+    "ArchiveLimits",
+    "CaptureSummary",
+    "Reason",
+    "Thresholds",
+    "TrafficSummary",
+    "Verdict",
+    "analyse_export",
+    "analyse_in_worker",
+    "analyse_path",
+    "render_chart",
+    "summarise_export",
+    "summary_text",
+    "verdict_text",
+]

@@ -13,7 +13,8 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import IO, Protocol
 
 from bot.errors import CaptureError
 
@@ -78,10 +79,42 @@ class _CountingBytes(io.BytesIO):
         return data
 
 
+class _CountingFile(io.RawIOBase):
+    """A compressed file on disk; counts the bytes the decompressor really consumed."""
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self._inner, self.consumed = inner, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0, /) -> int:
+        return self._inner.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._inner.tell()
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        data = self._inner.read(-1 if size is None else size)
+        self.consumed += len(data)
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview, /) -> int:  # type: ignore[override]
+        got = self._inner.readinto(buffer)  # type: ignore[attr-defined]
+        self.consumed += got or 0
+        return got or 0
+
+
+_Counting = _CountingBytes | _CountingFile
+
+
 class _Budget:
     """Counts decompressed bytes for the whole export and refuses bombs as they inflate."""
 
-    def __init__(self, limits: ArchiveLimits, source: _CountingBytes) -> None:
+    def __init__(self, limits: ArchiveLimits, source: _Counting) -> None:
         self.limits, self.source, self.total = limits, source, 0
 
     def spend(self, name: str, produced: int, member_total: int, member_start: int) -> None:
@@ -117,6 +150,11 @@ class _Limited(io.RawIOBase):
         self._budget.spend(self._name, len(data), self._produced, self._start)
         return data
 
+    def readinto(self, buffer: bytearray | memoryview, /) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
     def close(self) -> None:
         self._inner.close()
         super().close()
@@ -135,9 +173,10 @@ def _check_member(info: zipfile.ZipInfo) -> None:
         raise CaptureError(f"zip member {name!r} is a nested archive; refused", reason="nested")
 
 
-def _zip_streams(data: bytes, filename: str, limits: ArchiveLimits) -> Iterator[CaptureStream]:
+def _zip_streams(
+    source: _Counting, filename: str, limits: ArchiveLimits
+) -> Iterator[CaptureStream]:
     try:
-        source = _CountingBytes(data)
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, struct.error) as exc:
         raise CaptureError(f"{filename}: not a readable zip archive ({exc})") from exc
@@ -191,16 +230,33 @@ def _read_head(stream: Readable) -> bytes:
 
 
 def open_export(
-    data: bytes, filename: str, limits: ArchiveLimits | None = None
+    data: bytes | Path, filename: str, limits: ArchiveLimits | None = None
 ) -> Iterator[CaptureStream]:
-    """Yield every capture in ``data``; ``CaptureError`` for hostile or unreadable exports."""
+    """Yield every capture in ``data`` (bytes or a file path, streamed from disk).
+
+    ``CaptureError`` for hostile or unreadable exports.
+    """
     limits = limits or ArchiveLimits()
-    if data.startswith(b"PK"):
-        yield from _zip_streams(data, filename, limits)
+    if isinstance(data, Path):
+        try:
+            handle = data.open("rb")
+        except OSError as exc:
+            raise CaptureError(f"{filename}: cannot open the file ({exc.strerror})") from exc
+        with handle:
+            yield from _open(_CountingFile(handle), handle.read(8), filename, limits)
+        return
+    yield from _open(_CountingBytes(data), data[:8], filename, limits)
+
+
+def _open(
+    source: _Counting, first: bytes, filename: str, limits: ArchiveLimits
+) -> Iterator[CaptureStream]:
+    source.seek(0)
+    if first.startswith(b"PK"):
+        yield from _zip_streams(source, filename, limits)
         return
     name = filename.replace("\\", "/").rsplit("/", 1)[-1] or "capture"
-    if data.startswith(b"\x1f\x8b"):
-        source = _CountingBytes(data)
+    if first.startswith(b"\x1f\x8b"):
         inner: Readable = gzip.GzipFile(fileobj=source)
         name = name[:-3] if name.lower().endswith(".gz") else name
         with _Limited(inner, name, _Budget(limits, source)) as stream:
@@ -210,13 +266,12 @@ def open_export(
                 yield CaptureStream(name, kind, head, stream)
                 return
         raise CaptureError(f"{filename}: the gzip file does not hold a pcap or pcapng capture")
-    kind = sniff(data[:8])
+    kind = sniff(first)
     if kind not in ("pcap", "pcapng"):
         raise CaptureError(
             f"{filename}: not a pcap, pcapng or zip file "
-            f"(starts with {data[:4].hex() or 'nothing'})",
+            f"(starts with {first[:4].hex() or 'nothing'})",
             reason="garbage",
         )
-    bare = io.BytesIO(data)
-    bare.seek(8)
-    yield CaptureStream(name, kind, data[:8], bare)
+    source.seek(8)
+    yield CaptureStream(name, kind, first, source)

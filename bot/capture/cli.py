@@ -1,0 +1,68 @@
+"""``ddi-bot analyze-pcap``: analyse a capture file from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.capture.analyse import analyse_path
+from bot.capture.model import AnalysisOptions, Thresholds
+from bot.capture.texts import summary_text, verdict_text
+from bot.errors import CaptureError
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add ``analyze-pcap`` to an ``argparse`` sub-parser collection."""
+    parser = subparsers.add_parser(
+        "analyze-pcap",
+        help="analyse a packet capture (pcap, pcapng, zip or gzip) for runbook step 3",
+    )
+    parser.add_argument("file", type=Path, help="capture export: .zip, .pcap, .pcapng, .gz")
+    parser.add_argument("--sensor-ip", help="the sensor's management IP (own traffic)")
+    parser.add_argument("--sensor-mac", help="the sensor's management MAC (own traffic)")
+    parser.add_argument("--min-packets", type=int, default=Thresholds().min_packets)
+    parser.add_argument("--json", action="store_true", help="print the analysis as JSON")
+    parser.add_argument("--chart", type=Path, help="write a PNG chart to this path")
+    parser.add_argument("--lang", choices=("en", "ja"), default="en")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the summary and verdict (or JSON); 0 when analysed, 2 when the file is unreadable."""
+    options = AnalysisOptions(
+        sensor_ip=args.sensor_ip,
+        sensor_mac=args.sensor_mac,
+        thresholds=Thresholds(min_packets=getattr(args, "min_packets", 20)),
+    )
+    try:
+        analysis = analyse_path(args.file, options)
+    except CaptureError as exc:
+        print(f"ddi-bot analyze-pcap: {exc.detail or exc}", file=sys.stderr)
+        return 2
+    if args.chart is not None:
+        from bot.capture.chart import render_chart
+
+        try:
+            args.chart.write_bytes(render_chart(analysis))
+        except OSError as exc:
+            print(f"ddi-bot analyze-pcap: cannot write {args.chart}: {exc}", file=sys.stderr)
+            return 2
+    if args.json:
+        print(analysis.to_json())
+    else:
+        print(summary_text(analysis, args.lang))
+        print(verdict_text(analysis, args.lang))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point (``python -m bot.capture.cli FILE``)."""
+    parser = argparse.ArgumentParser(prog="ddi-bot")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    return run(parser.parse_args(["analyze-pcap", *(sys.argv[1:] if argv is None else argv)]))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,248 @@
+"""Vectorised decoding of link, network and transport headers for a batch of records.
+
+Every field is read for all packets at once; a field is only trusted where the captured bytes
+cover it (``_Fields.get`` masks the rest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.capture.records import I64, U8, Batch
+
+U64 = npt.NDArray[np.uint64]
+Mask = npt.NDArray[np.bool_]
+
+ETHERNET, NULL, RAW, RAW_BSD, RAW_OPENBSD, LOOP, SLL, IPV4, IPV6, SLL2 = (
+    1, 0, 101, 12, 14, 108, 113, 228, 229, 276,
+)  # fmt: skip
+LINK_NAMES = {
+    ETHERNET: "ethernet", NULL: "null", RAW: "raw-ip", RAW_BSD: "raw-ip", RAW_OPENBSD: "raw-ip",
+    LOOP: "loop", SLL: "linux-sll", IPV4: "raw-ipv4", IPV6: "raw-ipv6", SLL2: "linux-sll2",
+}  # fmt: skip
+SUPPORTED = frozenset(LINK_NAMES)
+
+L3_OTHER, L3_IPV4, L3_IPV6, L3_ARP = 0, 1, 2, 3
+L4_NONE, L4_TCP, L4_UDP, L4_ICMP, L4_OTHER = 0, 1, 2, 3, 4
+V6_FLAG = np.uint64(1 << 63)  # IPv6 addresses are 63-bit hashes with this bit set; IPv4 < 2**32
+_VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
+_V6_EXTENSIONS = (0, 43, 60)  # hop-by-hop, routing, destination options
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(31))
+
+
+@dataclass
+class Decoded:
+    """Per-packet fields; ``-1`` (or 0 for addresses with ``has_ip`` False) where absent."""
+
+    supported: Mask
+    l3: I64
+    l4: I64
+    has_ip: Mask
+    src: U64
+    dst: U64
+    sport: I64
+    dport: I64
+    tcp_flags: I64
+    src_mac: I64
+    dst_mac: I64
+    vlan_outer: I64
+    vlan_inner: I64
+    v6_names: dict[int, bytes]  # address token -> 16 address bytes, for IPv6 tokens seen
+
+
+class _Fields:
+    """Big-endian reads at per-packet positions, valid only inside each packet's bytes."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.buf: U8 = batch.buf
+        self.end: I64 = batch.data + batch.caplen
+        self.last = max(len(batch.buf) - 1, 0)
+
+    def covers(self, pos: I64, width: int) -> Mask:
+        return (pos >= 0) & (pos + width <= self.end)
+
+    def get(self, pos: I64, width: int) -> tuple[I64, Mask]:
+        ok = self.covers(pos, width)
+        value = np.zeros(len(pos), np.int64)
+        for i in range(width):
+            byte = self.buf[np.minimum(np.where(ok, pos + i, 0), self.last)].astype(np.int64)
+            value = (value << 8) | byte
+        return np.where(ok, value, -1), ok
+
+    def block(self, pos: I64, width: int, ok: Mask) -> npt.NDArray[np.uint8]:
+        at = np.where(ok, pos, 0)[:, None] + np.arange(width)
+        return self.buf[np.minimum(at, self.last)]
+
+
+def hash_words(hi: U64, lo: U64) -> U64:
+    with np.errstate(over="ignore"):
+        mixed = hi * _MIX[0] ^ (lo + (hi >> _MIX[2])) * _MIX[1]
+        mixed ^= mixed >> _MIX[2]
+    return mixed | V6_FLAG
+
+
+def decode(batch: Batch) -> Decoded:
+    """Decode every supported record of ``batch``."""
+    n = len(batch.data)
+    f = _Fields(batch)
+    d, link = batch.data, batch.link
+    none = np.full(n, -1, np.int64)
+    ethertype, l3pos, src_mac, dst_mac = none.copy(), none.copy(), none.copy(), none.copy()
+    supported = np.isin(link, list(SUPPORTED))
+
+    eth = link == ETHERNET
+    if eth.any():
+        et, _ = f.get(d + 12, 2)
+        ethertype = np.where(eth, et, ethertype)
+        l3pos = np.where(eth & (et >= 0), d + 14, l3pos)
+        dst_mac = np.where(eth, f.get(d, 6)[0], dst_mac)
+        src_mac = np.where(eth, f.get(d + 6, 6)[0], src_mac)
+    for kind, et_at, l3_at, mac_at in ((SLL, 14, 16, 6), (SLL2, 0, 20, 12)):
+        cooked = link == kind
+        if cooked.any():
+            et, ok = f.get(d + et_at, 2)
+            ethertype = np.where(cooked, et, ethertype)
+            l3pos = np.where(cooked & ok, d + l3_at, l3pos)
+            src_mac = np.where(cooked, f.get(d + mac_at, 6)[0], src_mac)
+    raw = np.isin(link, [RAW, RAW_BSD, RAW_OPENBSD])
+    if raw.any():
+        version, _ = f.get(d, 1)
+        guess = np.select([version >> 4 == 4, version >> 4 == 6], [0x0800, 0x86DD], 0)
+        ethertype = np.where(raw, guess, ethertype)
+        l3pos = np.where(raw, d, l3pos)
+    ethertype = np.where(link == IPV4, 0x0800, np.where(link == IPV6, 0x86DD, ethertype))
+    l3pos = np.where((link == IPV4) | (link == IPV6), d, l3pos)
+    for kind, little in ((NULL, True), (LOOP, False)):
+        looped = link == kind
+        if looped.any():
+            family = _family(f, d, little)
+            v6 = np.isin(family, [10, 24, 28, 30])
+            ethertype = np.where(
+                looped, np.select([family == 2, v6], [0x0800, 0x86DD], 0), ethertype
+            )
+            l3pos = np.where(looped, d + 4, l3pos)
+
+    outer, inner = none.copy(), none.copy()
+    for depth in range(3):
+        tagged = np.isin(ethertype, _VLAN_TPIDS) & f.covers(l3pos, 4)
+        if not tagged.any():
+            break
+        vid = f.get(l3pos, 2)[0] & 0x0FFF
+        if depth == 0:
+            outer = np.where(tagged, vid, outer)
+        elif depth == 1:
+            inner = np.where(tagged, vid, inner)
+        ethertype = np.where(tagged, f.get(l3pos + 2, 2)[0], ethertype)
+        l3pos = np.where(tagged, l3pos + 4, l3pos)
+
+    ethertype, l3pos = _tunnels(f, ethertype, l3pos)
+    version = f.get(l3pos, 1)[0] >> 4
+    l3 = np.select(
+        [ethertype == 0x0800, (ethertype == 0x86DD) & (version == 6), ethertype == 0x0806],
+        [L3_IPV4, L3_IPV6, L3_ARP],
+        L3_OTHER,
+    ).astype(np.int64)
+    proto, l4pos, src, dst, has_ip, names = _network(f, l3, l3pos)
+    l4 = np.select(
+        [proto == 6, proto == 17, (proto == 1) | (proto == 58), proto >= 0],
+        [L4_TCP, L4_UDP, L4_ICMP, L4_OTHER],
+        L4_NONE,
+    ).astype(np.int64)
+    ported = (l4 == L4_TCP) | (l4 == L4_UDP)
+    sport, ok = f.get(l4pos, 2)
+    dport, _ = f.get(l4pos + 2, 2)
+    flags, _ = f.get(l4pos + 13, 1)
+    ports_ok = ported & ok & f.covers(l4pos, 4)
+    return Decoded(
+        supported=supported,
+        l3=np.where(supported, l3, L3_OTHER),
+        l4=np.where(supported, l4, L4_NONE),
+        has_ip=has_ip & supported,
+        src=src,
+        dst=dst,
+        sport=np.where(ports_ok, sport, -1),
+        dport=np.where(ports_ok, dport, -1),
+        tcp_flags=np.where(l4 == L4_TCP, flags, -1),
+        src_mac=src_mac,
+        dst_mac=dst_mac,
+        vlan_outer=outer,
+        vlan_inner=inner,
+        v6_names=names,
+    )
+
+
+def _tunnels(f: _Fields, ethertype: I64, pos: I64) -> tuple[I64, I64]:
+    """Step over MPLS labels and PPPoE session headers to the IP packet they carry."""
+    for _ in range(4):
+        mpls = np.isin(ethertype, (0x8847, 0x8848)) & f.covers(pos, 4)
+        if not mpls.any():
+            break
+        bottom = (f.get(pos, 4)[0] >> 8) & 1 == 1
+        pos = np.where(mpls, pos + 4, pos)
+        version = f.get(pos, 1)[0] >> 4
+        guess = np.select([version == 4, version == 6], [0x0800, 0x86DD], 0)
+        ethertype = np.where(mpls & bottom, guess, ethertype)
+    pppoe = (ethertype == 0x8864) & f.covers(pos, 8)
+    if pppoe.any():
+        ppp = f.get(pos + 6, 2)[0]
+        inner = np.select([ppp == 0x0021, ppp == 0x0057], [0x0800, 0x86DD], 0)
+        ethertype = np.where(pppoe, inner, ethertype)
+        pos = np.where(pppoe, pos + 8, pos)
+    return ethertype, pos
+
+
+def _family(f: _Fields, d: I64, little: bool) -> I64:
+    value, _ = f.get(d, 4)
+    swapped = ((value & 0xFF) << 24) | ((value & 0xFF00) << 8)
+    swapped |= ((value >> 8) & 0xFF00) | ((value >> 24) & 0xFF)
+    if little:  # the writer's byte order: libpcap accepts either
+        value = np.where(value > 0xFFFF, swapped, value)
+    return value
+
+
+def _network(f: _Fields, l3: I64, pos: I64) -> tuple[I64, I64, U64, U64, Mask, dict[int, bytes]]:
+    """(transport protocol, its offset, src, dst, has addresses, IPv6 names) per packet."""
+    n = len(l3)
+    proto, l4pos = np.full(n, -1, np.int64), np.full(n, -1, np.int64)
+    src, dst = np.zeros(n, np.uint64), np.zeros(n, np.uint64)
+    v4 = (l3 == L3_IPV4) & f.covers(pos, 20)
+    if v4.any():
+        first, _ = f.get(pos, 1)
+        ihl = (first & 0x0F) * 4
+        v4 &= (first >> 4 == 4) & (ihl >= 20)
+        fragment, _ = f.get(pos + 6, 2)
+        whole = v4 & (fragment & 0x1FFF == 0)
+        proto = np.where(whole, f.get(pos + 9, 1)[0], proto)
+        l4pos = np.where(whole, pos + ihl, l4pos)
+        src = np.where(v4, f.get(pos + 12, 4)[0], 0).astype(np.uint64)
+        dst = np.where(v4, f.get(pos + 16, 4)[0], 0).astype(np.uint64)
+    v6 = (l3 == L3_IPV6) & f.covers(pos, 40)
+    names: dict[int, bytes] = {}
+    if v6.any():
+        v6 &= f.get(pos, 1)[0] >> 4 == 6
+        nxt, at = f.get(pos + 6, 1)[0], pos + 40
+        for _ in range(4):
+            ext = v6 & np.isin(nxt, _V6_EXTENSIONS) & f.covers(at, 2)
+            frag = v6 & (nxt == 44) & f.covers(at, 8)
+            if not (ext.any() or frag.any()):
+                break
+            size = np.where(frag, 8, (f.get(at + 1, 1)[0] + 1) * 8)
+            later = frag & (f.get(at + 2, 2)[0] & 0xFFF8 != 0)
+            moved = ext | frag
+            nxt = np.where(later, -1, np.where(moved, f.get(at, 1)[0], nxt))
+            at = np.where(moved, at + size, at)
+        proto = np.where(v6, nxt, proto)
+        l4pos = np.where(v6, at, l4pos)
+        for column, offset in ((src, 8), (dst, 24)):
+            raw = f.block(pos + offset, 16, v6)
+            words = raw.view(np.dtype(">u8")).astype(np.uint64)
+            tokens = hash_words(words[:, 0], words[:, 1])
+            column[v6] = tokens[v6]
+            unique, index = np.unique(tokens[v6], return_index=True)
+            rows = raw[v6][index]
+            for token, row in zip(unique.tolist(), rows, strict=True):
+                names[int(token)] = row.tobytes()
+    return proto, l4pos, src, dst, v4 | v6, names

@@ -1,0 +1,320 @@
+"""Stream a pcap or pcapng capture as batches of records, their headers parsed with numpy.
+
+A short Python loop only finds where each record starts (the chain of lengths is sequential);
+every header field is then gathered for the whole chunk at once.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.capture.archive import CaptureStream
+from bot.errors import CaptureError
+
+CHUNK = 8 << 20
+READ_STEP = 64 << 10
+MAX_RECORD = 16 << 20  # larger "packets" mean a corrupt record header
+_MAX_META_BLOCK = 1 << 20
+_NSEC_MAGICS = (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+_LITTLE_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1")
+_SHB, _IDB, _PB, _SPB, _EPB = 0x0A0D0D0A, 1, 2, 3, 6
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+U8 = npt.NDArray[np.uint8]
+Data = bytes | memoryview
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Records of one chunk: ``buf[data[i] : data[i] + caplen[i]]`` is packet ``i``."""
+
+    buf: U8
+    data: I64
+    caplen: I64
+    origlen: I64
+    ts: F64  # epoch seconds; NaN where the format stores none (pcapng simple packets)
+    link: I64  # link-layer type of each record
+
+
+class Reader:
+    """Iterate ``batches()``; afterwards ``error`` says why reading stopped early, if it did."""
+
+    def __init__(self, capture: CaptureStream, chunk: int = CHUNK) -> None:
+        self.name, self.kind = capture.name, capture.kind
+        self._stream, self._chunk = capture.stream, chunk
+        self._store = bytearray(capture.head)
+        self._buf, self._eof = memoryview(self._store), False
+        self._io_error: str | None = None
+        self.error: str | None = None
+
+    def _fill(self, need: int) -> bool:
+        """Buffer at least ``need`` bytes (a full chunk if possible); True if they are there.
+
+        Reads into one reusable buffer: a batch is consumed before the next fill overwrites it.
+        """
+        have = len(self._buf)
+        if have >= need or self._eof:
+            return have >= need
+        want = max(self._chunk, need)
+        left = bytes(self._buf)
+        if len(self._store) < want:
+            self._store = bytearray(want)
+        view = memoryview(self._store)
+        view[:have] = left
+        readinto = getattr(self._stream, "readinto", None)
+        while have < want:
+            # Small reads: a zip member's CRC error surfaces on the read that reaches its end
+            # and loses what that read returned, so keep each read short.
+            upto = min(want, have + READ_STEP)
+            try:
+                if readinto is not None:
+                    got = readinto(view[have:upto]) or 0
+                else:
+                    data = self._stream.read(upto - have)
+                    got = len(data)
+                    view[have : have + got] = data
+            except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+                self._eof, self._io_error = True, f"decompression failed ({exc})"
+                break
+            if not got:
+                self._eof = True
+                break
+            have += got
+        self._buf = view[:have]
+        return have >= need
+
+    def _stop(self, why: str, packets: int) -> None:
+        self.error = f"{self._io_error or why} after {packets} packet(s)"
+
+    def batches(self) -> Iterator[Batch]:
+        """Every record, chunk by chunk."""
+        if self.kind == "pcap":
+            yield from self._pcap()
+        else:
+            yield from self._pcapng()
+
+    def _pcap(self) -> Iterator[Batch]:
+        if not self._fill(24):
+            why = self._io_error or "the pcap file header is truncated"
+            raise CaptureError(f"{self.name}: {why}", reason="garbage")
+        head = bytes(self._buf[:24])
+        endian = "<" if head[:4] in _LITTLE_MAGICS else ">"
+        scale = 1e-9 if head[:4] in _NSEC_MAGICS else 1e-6
+        link = struct.unpack(endian + "I", head[20:24])[0] & 0xFFFF  # upper bits: FCS info
+        caplen_at = struct.Struct(endian + "I").unpack_from
+        dtype = np.dtype(endian + "u4")
+        self._buf, count = self._buf[24:], 0
+        while True:
+            self._fill(self._chunk)
+            buf, pos, starts = self._buf, 0, list[int]()
+            size = len(buf)
+            end, add = size - 16, starts.append
+            while pos <= end:  # the hot loop: a record longer than MAX_RECORD never fits
+                after = pos + 16 + caplen_at(buf, pos + 8)[0]
+                if after > size:
+                    break
+                add(pos)
+                pos = after
+            if starts:
+                arr = np.frombuffer(buf, np.uint8)
+                at = np.asarray(starts, np.int64)
+                head4 = arr[at[:, None] + np.arange(16)].view(dtype).astype(np.int64)
+                count += len(starts)
+                yield Batch(
+                    arr,
+                    at + 16,
+                    head4[:, 2],
+                    head4[:, 3],
+                    head4[:, 0] + head4[:, 1] * scale,
+                    np.full(len(starts), link, np.int64),
+                )
+            self._buf = buf[pos:]
+            if pos <= end:  # a record that did not fit: corrupt, or needs more data
+                (caplen,) = caplen_at(buf, pos + 8)
+                if caplen > MAX_RECORD:
+                    return self._stop(f"corrupt packet header (claims {caplen} bytes)", count)
+                if self._fill(16 + caplen):
+                    continue
+                return self._stop("truncated packet data", count)
+            if self._eof and len(self._buf) < 16:
+                if self._buf or self._io_error:
+                    self._stop("truncated packet header", count)
+                return
+
+    def _pcapng(self) -> Iterator[Batch]:
+        if not self._fill(12) or bytes(self._buf[8:12]) not in (
+            b"\x4d\x3c\x2b\x1a",
+            b"\x1a\x2b\x3c\x4d",
+        ):
+            raise CaptureError(f"{self.name}: invalid pcapng header", reason="garbage")
+        section = _Section(bytes(self._buf[8:12]))
+        count = 0
+        while True:
+            self._fill(self._chunk)
+            buf, pos = self._buf, 0
+            end, epbs, stop = len(buf) - 12, list[int](), ""
+            two, one, add = section.two, section.one, epbs.append
+            while pos <= end:
+                kind, length = two(buf, pos)
+                if kind == _SHB:
+                    if epbs:
+                        break  # the byte order may change: finish this batch first
+                    order = bytes(buf[pos + 8 : pos + 12])
+                    if order not in (b"\x4d\x3c\x2b\x1a", b"\x1a\x2b\x3c\x4d"):
+                        stop = "invalid section header"
+                        break
+                    section = _Section(order)
+                    two, one = section.two, section.one
+                    kind, length = two(buf, pos)
+                if length < 12 or length % 4 or length > MAX_RECORD:
+                    stop = f"invalid block length {length}"
+                    break
+                if pos + length > len(buf):
+                    break
+                if one(buf, pos + length - 4)[0] != length:
+                    stop = "corrupt block (lengths differ)"
+                    break
+                if kind == _EPB and length >= 32:
+                    add(pos)
+                elif kind in (_SHB, _IDB, _SPB, _PB):
+                    if epbs:
+                        break  # keep records in file order
+                    stop = section.meta(kind, buf, pos, length)
+                    if stop:
+                        break
+                    if kind in (_SPB, _PB):
+                        batch = section.single(kind, buf, pos, length)
+                        if batch is None:
+                            stop = "packet on an undeclared interface"
+                            break
+                        count += 1
+                        yield batch
+                pos += length
+            if epbs:
+                batch, bad = section.epbs(buf, np.asarray(epbs, np.int64))
+                count += len(batch.data)
+                yield batch
+                if bad:
+                    return self._stop(bad, count)
+            self._buf = buf[pos:]
+            if stop:
+                return self._stop(stop, count)
+            if pos <= end and not epbs:  # a block that did not fit
+                if self._fill(section.head(self._buf, 0)[1]):
+                    continue
+                return self._stop("truncated block", count)
+            if self._eof and len(self._buf) < 12:
+                if self._buf or self._io_error:
+                    self._stop("truncated block header", count)
+                return
+
+
+class _Section:
+    """Byte order and interfaces of one pcapng section."""
+
+    def __init__(self, order: bytes) -> None:
+        self.endian = "<" if order == b"\x4d\x3c\x2b\x1a" else ">"
+        self.two = struct.Struct(self.endian + "II").unpack_from
+        self.one = struct.Struct(self.endian + "I").unpack_from
+        self.links: list[int] = []
+        self.snaplens: list[int] = []
+        self.resolutions: list[float] = []
+        self.offsets: list[float] = []
+
+    def head(self, buf: Data, pos: int) -> tuple[int, int]:
+        kind, length = self.two(buf, pos)
+        return int(kind), int(length)
+
+    def length_at(self, buf: Data, pos: int) -> int:
+        return int(self.one(buf, pos)[0])
+
+    def meta(self, kind: int, buf: Data, pos: int, length: int) -> str:
+        """Apply a section or interface block; a reason to stop, or ''."""
+        if kind == _SHB:
+            self.links, self.snaplens, self.resolutions, self.offsets = [], [], [], []
+        elif kind == _IDB:
+            if length < 20 or length > _MAX_META_BLOCK:
+                return f"invalid interface block ({length} bytes)"
+            link, _, snaplen = struct.unpack_from(self.endian + "HHI", buf, pos + 8)
+            resolution, offset = _options(buf[pos + 16 : pos + length - 4], self.endian)
+            self.links.append(link)
+            self.snaplens.append(snaplen)
+            self.resolutions.append(resolution)
+            self.offsets.append(offset)
+        return ""
+
+    def single(self, kind: int, buf: Data, pos: int, length: int) -> Batch | None:
+        """A simple packet block or an obsolete packet block as a batch of one."""
+        arr = np.frombuffer(buf, np.uint8)
+        if kind == _SPB:
+            if not self.links or length < 16:
+                return None
+            original = self.length_at(buf, pos + 8)
+            caplen = min(original, length - 16, self.snaplens[0] or original)
+            return _one(arr, pos + 12, caplen, original, float("nan"), self.links[0])
+        if length < 32:
+            return None
+        iface, _, high, low, caplen, original = struct.unpack_from(
+            self.endian + "HH4I", buf, pos + 8
+        )
+        if iface >= len(self.links) or caplen > length - 32:
+            return None
+        ts = ((high << 32) | low) / self.resolutions[iface] + self.offsets[iface]
+        return _one(arr, pos + 28, caplen, original, ts, self.links[iface])
+
+    def epbs(self, buf: Data, at: I64) -> tuple[Batch, str]:
+        """Enhanced packet blocks starting at ``at``; cut at the first corrupt one."""
+        arr = np.frombuffer(buf, np.uint8)
+        fields = arr[at[:, None] + np.arange(8, 28)].view(np.dtype(self.endian + "u4"))
+        fields = fields.astype(np.int64)
+        lengths = arr[at[:, None] + np.arange(4, 8)].view(np.dtype(self.endian + "u4"))
+        iface, caplen = fields[:, 0], fields[:, 3]
+        bad = (iface >= len(self.links)) | (caplen > lengths[:, 0].astype(np.int64) - 32)
+        why = ""
+        if bad.any():
+            first = int(np.argmax(bad))
+            why = (
+                f"packet on undeclared interface {int(iface[first])}"
+                if iface[first] >= len(self.links)
+                else "corrupt block (packet longer than its block)"
+            )
+            at, fields, iface, caplen = at[:first], fields[:first], iface[:first], caplen[:first]
+        table = np.asarray(self.links or [0], np.int64)
+        resolution = np.asarray(self.resolutions or [1.0], np.float64)[iface]
+        offset = np.asarray(self.offsets or [0.0], np.float64)[iface]
+        stamp = (fields[:, 1].astype(np.uint64) << np.uint64(32)) | fields[:, 2].astype(np.uint64)
+        ts = stamp.astype(np.float64) / resolution + offset
+        return Batch(arr, at + 28, caplen, fields[:, 4], ts, table[iface]), why
+
+
+def _one(arr: U8, data: int, caplen: int, original: int, ts: float, link: int) -> Batch:
+    def column(value: int) -> I64:
+        return np.asarray([value], np.int64)
+
+    return Batch(
+        arr, column(data), column(caplen), column(original), np.asarray([ts]), column(link)
+    )
+
+
+def _options(body: Data, endian: str) -> tuple[float, float]:
+    """(timestamp units per second, timestamp offset) from an interface block's options."""
+    resolution, offset, pos = 1_000_000.0, 0.0, 0
+    while pos + 4 <= len(body):
+        code, length = struct.unpack_from(endian + "HH", body, pos)
+        value = body[pos + 4 : pos + 4 + length]
+        if code == 0:
+            break
+        if code == 9 and len(value) == 1:
+            resolution = float(2 ** (value[0] & 0x7F) if value[0] & 0x80 else 10 ** value[0])
+        elif code == 14 and len(value) == 8:
+            offset = float(struct.unpack(endian + "q", value)[0])
+        pos += 4 + length + (-length % 4)
+    return resolution or 1_000_000.0, offset

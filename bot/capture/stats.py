@@ -1,0 +1,290 @@
+"""Accumulate decoded batches into a ``TrafficSummary`` in bounded memory.
+
+Per batch, numpy groups packets by key; the groups are merged into dictionaries that are pruned
+to their largest entries when they grow past a cap (the summary is then marked approximate).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.capture.decode import (
+    L3_ARP,
+    L3_IPV4,
+    L3_IPV6,
+    L4_ICMP,
+    L4_NONE,
+    L4_TCP,
+    L4_UDP,
+    LINK_NAMES,
+    U64,
+    V6_FLAG,
+    Decoded,
+    hash_words,
+)
+from bot.capture.model import Conversation, OneSided, Talker, TrafficSummary
+from bot.capture.records import I64, Batch
+
+MAX_KEYS = 50_000
+MAX_BUCKETS = 2048
+MAX_POINTS = 900
+_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Sensor:
+    """The sensor's own identity as tokens comparable with decoded fields."""
+
+    address: int | None = None
+    mac: int | None = None
+
+    @classmethod
+    def parse(cls, ip: str | None, mac: str | None) -> Sensor:
+        """Raises ``ValueError`` for a malformed address."""
+        address = None
+        if ip:
+            parsed = ipaddress.ip_address(ip.strip())
+            if parsed.version == 4:
+                address = int(parsed)
+            else:
+                words = np.frombuffer(parsed.packed, np.dtype(">u8")).astype(np.uint64)
+                address = int(hash_words(words[:1], words[1:])[0])
+        hw = None
+        if mac:
+            digits = mac.strip().lower().replace(":", "").replace("-", "").replace(".", "")
+            if len(digits) != 12:
+                raise ValueError(f"not a MAC address: {mac!r}")
+            hw = int(digits, 16)
+        return cls(address, hw)
+
+
+def _group(a: U64, b: U64) -> tuple[U64, U64, I64, npt.NDArray[np.intp]]:
+    """Distinct (a, b) pairs, the start of each group in sorted order, and that order."""
+    order = np.lexsort((b, a))
+    sa, sb = a[order], b[order]
+    change = np.ones(len(sa), np.bool_)
+    change[1:] = (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])
+    starts = np.flatnonzero(change)
+    return sa[starts], sb[starts], starts, order
+
+
+class Table:
+    """Packet counts and a weight (summed, or OR-ed with ``bits``) per (a, b) key, in numpy.
+
+    Batches are grouped on arrival and merged in bulk; beyond ``MAX_KEYS`` keys only the
+    busiest half is kept and the table is marked approximate.
+    """
+
+    def __init__(self, bits: bool = False) -> None:
+        self.bits, self.approximate = bits, False
+        empty = np.zeros(0, np.uint64)
+        self.a, self.b, self.n, self.w = empty, empty, empty, empty
+        self._parts: list[tuple[U64, U64, U64, U64]] = []
+        self._rows = 0
+
+    def _reduce(self, a: U64, b: U64, n: U64, w: U64) -> tuple[U64, U64, U64, U64]:
+        ua, ub, starts, order = _group(a, b)
+        combine = np.bitwise_or if self.bits else np.add
+        return ua, ub, np.add.reduceat(n[order], starts), combine.reduceat(w[order], starts)
+
+    def add(self, a: U64, b: U64, w: U64) -> None:
+        if len(a):
+            self._parts.append(self._reduce(a, b, np.ones(len(a), np.uint64), w))
+            self._rows += len(self._parts[-1][0])
+            if self._rows > 4 * MAX_KEYS:
+                self.flush()
+
+    def flush(self) -> None:
+        if not self._parts:
+            return
+        columns = [self.a, self.b, self.n, self.w]
+        merged = [np.concatenate([c, *(p[i] for p in self._parts)]) for i, c in enumerate(columns)]
+        self._parts, self._rows = [], 0
+        self.a, self.b, self.n, self.w = self._reduce(*merged)
+        if len(self.a) > MAX_KEYS:
+            keep = np.argsort(self.n, kind="stable")[-(MAX_KEYS // 2) :]
+            self.a, self.b, self.n, self.w = self.a[keep], self.b[keep], self.n[keep], self.w[keep]
+            self.approximate = True
+
+    def __len__(self) -> int:
+        self.flush()
+        return len(self.a)
+
+    def rows(self) -> list[tuple[tuple[int, int], int, int]]:
+        """((a, b), packets, weight) for every key, busiest first."""
+        self.flush()
+        order = np.lexsort((self.b, self.a, -self.n.astype(np.int64)))
+        keys = zip(self.a[order].tolist(), self.b[order].tolist(), strict=True)
+        return list(zip(keys, self.n[order].tolist(), self.w[order].tolist(), strict=True))
+
+
+@dataclass
+class Accumulator:
+    """Running totals over every batch of every capture in an export."""
+
+    sensor: Sensor = field(default_factory=Sensor)
+    packets: int = 0
+    wire_bytes: int = 0
+    captured: int = 0
+    truncated: int = 0
+    unsupported: int = 0
+    own: int = 0
+    first: float = math.inf
+    last: float = -math.inf
+    width: float = 1.0
+    links: Counter[int] = field(default_factory=Counter)
+    network: Counter[int] = field(default_factory=Counter)
+    transport: Counter[int] = field(default_factory=Counter)
+    vlans: Counter[int] = field(default_factory=Counter)
+    buckets: Counter[int] = field(default_factory=Counter)
+    talkers: Table = field(default_factory=Table)
+    pairs: Table = field(default_factory=Table)
+    flows: Table = field(default_factory=lambda: Table(bits=True))
+    names: dict[int, bytes] = field(default_factory=dict)
+    endpoints: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def add(self, batch: Batch, dec: Decoded) -> None:
+        n = len(batch.data)
+        self.packets += n
+        self.wire_bytes += int(batch.origlen.sum())
+        self.captured += int(batch.caplen.sum())
+        self.truncated += int((batch.caplen < batch.origlen).sum())
+        self.unsupported += int((~dec.supported).sum())
+        self._count(self.links, batch.link)
+        self._count(self.network, dec.l3[dec.supported])
+        self._count(self.transport, dec.l4[dec.supported])
+        self._count(self.vlans, dec.vlan_outer[dec.vlan_outer >= 0])
+        self._count(self.vlans, dec.vlan_inner[dec.vlan_inner >= 0])
+        self._time(batch.ts)
+        if len(self.names) < MAX_KEYS:
+            self.names.update(dec.v6_names)
+        own = self._own(dec)
+        self.own += int(own.sum())
+        ip = dec.has_ip
+        if ip.any():
+            size = batch.origlen[ip].astype(np.uint64)
+            keys = np.concatenate([dec.src[ip], dec.dst[ip]])
+            self.talkers.add(keys, np.zeros_like(keys), np.concatenate([size, size]))
+            a, b = np.minimum(dec.src[ip], dec.dst[ip]), np.maximum(dec.src[ip], dec.dst[ip])
+            self.pairs.add(a, b, size)
+        tcp = ip & ~own & (dec.l4 == L4_TCP) & (dec.sport >= 0)
+        if tcp.any():
+            self._flows(dec, tcp)
+
+    @staticmethod
+    def _count(counter: Counter[int], values: I64) -> None:
+        if len(values):
+            unique, counts = np.unique(values, return_counts=True)
+            counter.update(dict(zip(unique.tolist(), counts.tolist(), strict=True)))
+
+    def _time(self, ts: npt.NDArray[np.float64]) -> None:
+        ts = ts[np.isfinite(ts) & (np.abs(ts) < 1e13)]
+        if not len(ts):
+            return
+        self.first, self.last = min(self.first, float(ts.min())), max(self.last, float(ts.max()))
+        self._count(self.buckets, np.floor(ts / self.width).astype(np.int64))
+        while len(self.buckets) > MAX_BUCKETS:
+            self.width *= 2
+            coarse: Counter[int] = Counter()
+            for key, count in self.buckets.items():
+                coarse[key // 2] += count
+            self.buckets = coarse
+
+    def _own(self, dec: Decoded) -> npt.NDArray[np.bool_]:
+        own = np.zeros(len(dec.l3), np.bool_)
+        if self.sensor.address is not None:
+            token = np.uint64(self.sensor.address)
+            own |= dec.has_ip & ((dec.src == token) | (dec.dst == token))
+        if self.sensor.mac is not None:
+            own |= (dec.src_mac == self.sensor.mac) | (dec.dst_mac == self.sensor.mac)
+        return own
+
+    def _flows(self, dec: Decoded, tcp: npt.NDArray[np.bool_]) -> None:
+        ends = []
+        for token, port in ((dec.src[tcp], dec.sport[tcp]), (dec.dst[tcp], dec.dport[tcp])):
+            port64 = port.astype(np.uint64)
+            v6 = token >= V6_FLAG
+            end = np.where(v6, hash_words(token, port64), (token << np.uint64(16)) | port64)
+            ends.append(end)
+            if v6.any() and len(self.endpoints) < MAX_KEYS:
+                for e, t, p in zip(
+                    end[v6].tolist(), token[v6].tolist(), port[v6].tolist(), strict=True
+                ):
+                    self.endpoints[e] = (t, p)
+        a, b = np.minimum(ends[0], ends[1]), np.maximum(ends[0], ends[1])
+        direction = np.where(ends[0] < ends[1], 1, 2).astype(np.uint64)
+        self.flows.add(a, b, direction)
+
+    def _name(self, token: int) -> str:
+        if token < 1 << 32:
+            return str(ipaddress.IPv4Address(token))
+        raw = self.names.get(token)
+        return str(ipaddress.IPv6Address(raw)) if raw else f"ipv6:{token:016x}"
+
+    def _endpoint(self, end: int) -> str:
+        if end >= 1 << 63:
+            token, port = self.endpoints.get(end, (end, -1))
+            return f"[{self._name(token)}]:{port}" if port >= 0 else "[ipv6]"
+        return f"{self._name(end >> 16)}:{end & 0xFFFF}"
+
+    def summary(self, files: tuple[str, ...], reason: str | None, top: int = 10) -> TrafficSummary:
+        first = self.first if self.first != math.inf else None
+        last = self.last if self.last != -math.inf else None
+        talkers, pairs = self.talkers.rows()[:top], self.pairs.rows()[:top]
+        flows = self.flows.rows()
+        one_sided = [row for row in flows if row[2] != 3]
+        examples = tuple(
+            OneSided(*self._direction(key, mask), packets)
+            for key, packets, mask in one_sided[:_EXAMPLES]
+        )
+        bucket_s, timeline = self._timeline(first, last)
+        return TrafficSummary(
+            files=files, packets=self.packets, bytes=self.wire_bytes, first_ts=first, last_ts=last,
+            partial=reason is not None, reason=reason, captured_bytes=self.captured,
+            truncated_packets=self.truncated,
+            link_types={LINK_NAMES.get(k, f"linktype {k}"): v for k, v in self.links.items()},
+            unsupported_packets=self.unsupported,
+            network=_named(self.network, {L3_IPV4: "ipv4", L3_IPV6: "ipv6", L3_ARP: "arp"}),
+            transport=_named(
+                self.transport,
+                {L4_TCP: "tcp", L4_UDP: "udp", L4_ICMP: "icmp", L4_NONE: "none"},
+            ),
+            vlans=dict(sorted(self.vlans.items())), bucket_s=bucket_s, timeline=timeline,
+            top_talkers=tuple(Talker(self._name(k[0]), p, b) for k, p, b in talkers),
+            top_conversations=tuple(
+                Conversation(self._name(k[0]), self._name(k[1]), p, b) for k, p, b in pairs
+            ),
+            own_packets=self.own, tcp_connections=len(flows),
+            one_sided_connections=len(one_sided), one_sided_examples=examples,
+            approximate=any(t.approximate for t in (self.talkers, self.pairs, self.flows)),
+        )  # fmt: skip
+
+    def _direction(self, key: tuple[int, int], mask: int) -> tuple[str, str]:
+        a, b = self._endpoint(key[0]), self._endpoint(key[1])
+        return (a, b) if mask == 1 else (b, a)
+
+    def _timeline(self, first: float | None, last: float | None) -> tuple[float, tuple[int, ...]]:
+        if first is None or last is None:
+            return self.width, ()
+        width, buckets = self.width, dict(self.buckets)
+        start = math.floor(first / width)
+        while (math.floor(last / width) - start) >= MAX_POINTS:
+            width *= 2
+            coarse: Counter[int] = Counter()
+            for key, count in buckets.items():
+                coarse[key // 2] += count
+            buckets, start = coarse, start // 2
+        span = math.floor(last / width) - start + 1
+        return width, tuple(buckets.get(start + i, 0) for i in range(span))
+
+
+def _named(counter: Counter[int], names: dict[int, str]) -> dict[str, int]:
+    out = {name: counter.get(code, 0) for code, name in names.items()}
+    out["other"] = sum(v for k, v in counter.items() if k not in names)
+    return out

@@ -1,0 +1,63 @@
+"""Decide runbook step 3 from a summary: a verdict and the reasons (codes plus numbers)."""
+
+from __future__ import annotations
+
+from bot.capture.model import Reason, Thresholds, TrafficSummary, Verdict
+
+
+def decide(
+    summary: TrafficSummary,
+    thresholds: Thresholds,
+    sensor_known: bool = False,
+) -> tuple[Verdict, tuple[Reason, ...]]:
+    """The verdict; ``sensor_known`` says whether the sensor's own traffic could be told apart."""
+    s, t = summary, thresholds
+    notes: list[Reason] = []
+    if s.partial:
+        notes.append(Reason("partial", {"detail": s.reason or ""}))
+    if s.packets == 0:
+        return Verdict.NO_PACKETS, (Reason("no_packets", {"files": len(s.files)}), *notes)
+    if s.unsupported_packets == s.packets:
+        links = ", ".join(sorted(s.link_types))
+        return Verdict.UNSUPPORTED, (
+            Reason("unsupported_link", {"packets": s.packets, "link_types": links}),
+            *notes,
+        )
+    if s.unsupported_packets:
+        notes.append(Reason("some_unsupported", {"packets": s.unsupported_packets}))
+    foreign = s.foreign_packets
+    if s.own_packets and foreign < t.min_packets:
+        return Verdict.OWN_TRAFFIC_ONLY, (
+            Reason("own_traffic", {"own": s.own_packets, "other": foreign, "min": t.min_packets}),
+            *notes,
+        )
+    if foreign < t.min_packets:
+        data = {"packets": foreign, "min_packets": t.min_packets, "duration_s": _r(s.duration_s)}
+        return Verdict.TOO_LITTLE, (Reason("too_little", data), *notes)
+    if s.duration_s < t.min_duration_s:
+        data = {"duration_s": _r(s.duration_s), "min_duration_s": t.min_duration_s}
+        return Verdict.TOO_LITTLE, (Reason("too_short", data), *notes)
+    if not sensor_known:
+        notes.append(Reason("sensor_unknown"))
+    if s.tcp_connections >= t.min_tcp_connections:
+        share = s.one_sided_connections / s.tcp_connections
+        data = {
+            "one_sided": s.one_sided_connections,
+            "connections": s.tcp_connections,
+            "percent": round(100 * share, 1),
+        }
+        if share >= t.one_direction_share:
+            return Verdict.ONE_DIRECTION, (Reason("one_direction", data), *notes)
+        notes.insert(0, Reason("both_directions", data))
+    else:
+        notes.append(Reason("few_tcp", {"connections": s.tcp_connections}))
+    rate = foreign / s.duration_s if s.duration_s > 0 else float(foreign)
+    main = Reason(
+        "receiving",
+        {"packets": foreign, "duration_s": _r(s.duration_s), "pps": round(rate, 1)},
+    )
+    return Verdict.RECEIVING, (main, *notes)
+
+
+def _r(seconds: float) -> float:
+    return round(seconds, 3)
