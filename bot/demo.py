@@ -22,9 +22,13 @@ from bot.settings import Settings
 DEMO_USER = "demo-user"
 
 
+EMOJI = {":white_check_mark:": "✅", ":x:": "❌", ":warning:": "⚠️", ":grey_question:": "❔"}
+
+
 def plain(text: str) -> str:
-    """mrkdwn to terminal text: drop the bold markers."""
-    return re.sub(r"\*([^*\n]+)\*", r"\1", text)
+    """mrkdwn to terminal text: drop the bold markers, show emoji codes as emoji."""
+    text = re.sub(r"\*([^*\n]+)\*", r"\1", text)
+    return re.sub(r":[a-z_]+:", lambda m: EMOJI.get(m.group(0), m.group(0)), text)
 
 
 class TerminalNotifier:
@@ -55,6 +59,13 @@ class TerminalNotifier:
 
     async def post(self, view: CaseView, thread: Thread, message: Message) -> None:
         self._print("\n" + message.text)
+
+    async def upload(
+        self, view: CaseView, thread: Thread, filename: str, content: bytes, title: str
+    ) -> None:
+        self._print(
+            f"\n📈 {title} ({filename}, {len(content)} bytes; posted to the thread in Slack)"
+        )
 
     async def ask(self, view: CaseView, thread: Thread, prompt: Prompt) -> None:
         self._print("\n❓ " + prompt.text)

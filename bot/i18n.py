@@ -48,8 +48,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "トラフィックの判断をせずエスカレーションしました",
     },
     "reason.escalated_at_fix": {
-        "en": "the sensor receives no packets",
-        "ja": "センサーがパケットを受信していません",
+        "en": "the sensor does not receive the mirrored traffic",
+        "ja": "センサーがミラートラフィックを受信していません",
     },
     "reason.escalated_at_debug": {
         "en": "escalated before the debug logs",
@@ -99,22 +99,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "*手順 2 — 検出ログのクエリ*（{start} – {end}）: 検出はありません。ネットワークが"
         "単に静かなのか、センサーがパケットを受信していないのかのどちらかです。",
     },
-    "result.capture.traffic": {
-        "en": "*Step 3 — Packet capture*: {packets} packets, {bytes} bytes in `{files}`. "
-        "The sensor receives mirrored traffic.",
-        "ja": "*手順 3 — パケットキャプチャ*: `{files}` に {packets} パケット、{bytes} バイト。"
-        "センサーはミラーされたトラフィックを受信しています。",
-    },
-    "result.capture.empty": {
-        "en": "*Step 3 — Packet capture*: no packets in `{files}`. Check the mirror (SPAN/TAP) "
-        "port configuration and the cables around the sensor.",
-        "ja": "*手順 3 — パケットキャプチャ*: `{files}` にパケットがありません。ミラー"
-        "（SPAN/TAP）ポートの設定とセンサー周辺のケーブルを確認してください。",
-    },
-    "result.capture.partial": {
-        "en": "(the capture file is damaged; counted what could be read: {reason})",
-        "ja": "（キャプチャファイルが破損しています。読み取れた範囲で集計しました: {reason}）",
-    },
     "result.debug.collected": {
         "en": "*Step 4 — Debug logs*: `{filename}` ({size} bytes), SHA-256 `{sha256}`. "
         "Hand it to the vendor (large files go by FTP).",
@@ -163,10 +147,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "それともパケットをキャプチャして受信を確認しますか？",
     },
     "prompt.fix": {
-        "en": "No packets reach the capture interface. Fix the mirror port or cables, "
-        "then capture again — or escalate.",
-        "ja": "キャプチャ対象インタフェースにパケットが届いていません。ミラーポートやケーブルを"
-        "修正してから再キャプチャするか、エスカレーションしてください。",
+        "en": "The capture does not show the mirrored traffic the sensor should receive (see "
+        "the analysis above). Fix the mirror (SPAN/TAP) port or the cables, then capture "
+        "again — or escalate.",
+        "ja": "キャプチャに、センサーが受信すべきミラートラフィックが見られません（上の分析を参照）。"
+        "ミラー（SPAN/TAP）ポートやケーブルを修正してから再キャプチャするか、"
+        "エスカレーションしてください。",
     },
     "prompt.debug": {
         "en": "Before a reboot, collect the debug logs and configuration for the vendor? "

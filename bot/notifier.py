@@ -26,3 +26,9 @@ class Notifier(Protocol):
     async def post(self, view: CaseView, thread: Thread, message: Message) -> None: ...
 
     async def ask(self, view: CaseView, thread: Thread, prompt: Prompt) -> None: ...
+
+    async def upload(
+        self, view: CaseView, thread: Thread, filename: str, content: bytes, title: str
+    ) -> None:
+        """Attach a file (a chart) to the case's thread."""
+        ...

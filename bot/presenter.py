@@ -123,16 +123,6 @@ def detections_result(lang: str, count: int, start: datetime, end: datetime) -> 
     return Message(t(lang, key, count=count, start=start.strftime(fmt), end=end.strftime(fmt)))
 
 
-def capture_result(
-    lang: str, packets: int, size: int, files: str, partial: str | None, style: Style
-) -> Message:
-    key = "result.capture.traffic" if packets > 0 else "result.capture.empty"
-    text = t(lang, key, packets=packets, bytes=size, files=style.escape(files))
-    if partial:
-        text += " " + t(lang, "result.capture.partial", reason=style.escape(partial))
-    return Message(text)
-
-
 def debug_result(lang: str, filename: str, size: int, sha256: str, style: Style) -> Message:
     return Message(
         t(lang, "result.debug.collected", filename=style.escape(filename), size=size, sha256=sha256)

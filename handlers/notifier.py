@@ -42,3 +42,14 @@ class SlackNotifier:
         await self.client.chat_postMessage(
             channel=thread.channel, thread_ts=thread.ts, **prompt_payload(prompt)
         )
+
+    async def upload(
+        self, view: CaseView, thread: Thread, filename: str, content: bytes, title: str
+    ) -> None:
+        await self.client.files_upload_v2(
+            channel=thread.channel,
+            thread_ts=thread.ts,
+            file=content,
+            filename=filename,
+            title=title,
+        )

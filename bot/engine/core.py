@@ -7,6 +7,7 @@ timeline events, so double clicks, retries and replicas cannot advance a case tw
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.drivers.base import Driver
-from bot.engine.steps import StepContext, StepOutcome, run_step
+from bot.engine.steps import StepContext, StepOutcome, Upload, run_step
 from bot.engine.tasks import TaskTracker
 from bot.errors import (
     AlreadyDecided,
@@ -83,6 +84,18 @@ class Decision:
     before: CaseView
     after: CaseView
     point: DecisionPoint
+
+
+def _ip_of(console: str | None) -> str | None:
+    """The sensor's address when the inventory gives its console as an IP literal."""
+    if not console:
+        return None
+    host = console.rsplit(":", 1)[0] if console.count(":") == 1 else console
+    host = host.strip("[]")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
 
 
 def _reboot_key(view: CaseView) -> str:
@@ -221,7 +234,12 @@ class Engine:
         return Decision(before=before, after=view, point=point)
 
     async def observe(
-        self, case_id: int, version: int, obs: Observation, message: Message | None = None
+        self,
+        case_id: int,
+        version: int,
+        obs: Observation,
+        message: Message | None = None,
+        uploads: tuple[Upload, ...] = (),
     ) -> None:
         """Apply an observation made while the case was at ``version``; stale ones are dropped."""
         async with self.sessions.begin() as session:
@@ -240,7 +258,7 @@ class Engine:
                 return
             view = self._view(row, decision.state, version + 1)
             thread = Thread(row.channel or "", row.thread_ts or "")
-        await self._after(view, thread, message, decision.effects)
+        await self._after(view, thread, message, decision.effects, uploads)
 
     async def resume(self) -> int:
         """After a restart: pick up every open case from its stored state."""
@@ -271,10 +289,19 @@ class Engine:
     # --- effects ------------------------------------------------------------------------------
 
     async def _after(
-        self, view: CaseView, thread: Thread, message: Message | None, effects: tuple[Effect, ...]
+        self,
+        view: CaseView,
+        thread: Thread,
+        message: Message | None,
+        effects: tuple[Effect, ...],
+        uploads: tuple[Upload, ...] = (),
     ) -> None:
         if message is not None:
             await self._notify(self.notifier.post(view, thread, message))
+        for up in uploads:
+            await self._notify(
+                self.notifier.upload(view, thread, up.filename, up.content, up.title)
+            )
         await self._notify(self.notifier.update_header(view, thread))
         await self._execute(view, thread, effects)
 
@@ -318,6 +345,7 @@ class Engine:
                     now=now,
                     capture_seconds=self.config.capture_seconds,
                     artifacts=self.config.artifacts,
+                    sensor_ip=_ip_of(self.inventory.get(view.appliance).console),
                 )
                 outcome = await run_step(which, ctx)
         finally:
@@ -340,7 +368,9 @@ class Engine:
                 {"step": which.value, "outcome": outcome.outcome, **outcome.record},
                 done,
             )
-        await self.observe(view.case_id, view.version, outcome.observation, message)
+        await self.observe(
+            view.case_id, view.version, outcome.observation, message, outcome.uploads
+        )
 
     async def _reboot(self, view: CaseView, driver: Driver) -> StepOutcome:
         """Recorded before it is attempted; the unique key makes a second attempt impossible."""

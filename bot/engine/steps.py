@@ -10,14 +10,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.capture.count import summarise_export
+from bot.capture import (
+    AnalysisOptions,
+    Verdict,
+    analyse_in_worker,
+    render_chart,
+    summary_text,
+    verdict_text,
+)
 from bot.drivers.base import Driver
 from bot.errors import CaptureError, DriverError
 from bot.presenter import (
     CaseView,
     Message,
     Style,
-    capture_result,
     connection_result,
     debug_result,
     detections_result,
@@ -34,11 +40,19 @@ from bot.runbook.messages import (
 
 
 @dataclass(frozen=True)
+class Upload:
+    filename: str
+    content: bytes
+    title: str
+
+
+@dataclass(frozen=True)
 class StepOutcome:
     observation: Observation
     message: Message | None
     record: dict[str, Any]  # stored in the step run and the timeline
     outcome: str  # ok, problem, failed
+    uploads: tuple[Upload, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,8 @@ class StepContext:
     now: datetime
     capture_seconds: float
     artifacts: Path
+    sensor_ip: str | None = None  # to tell the sensor's own traffic from mirrored traffic
+    analysis_budget: float = 120.0  # seconds one capture analysis may take
     detection_window: timedelta = timedelta(hours=24)
 
 
@@ -97,20 +113,29 @@ async def _run(which: Step, ctx: StepContext) -> StepOutcome:
         )
     if which == Step.PACKET_CAPTURE:
         export = await ctx.driver.capture(ctx.capture_seconds)
-        summary = await asyncio.to_thread(summarise_export, export.content, export.filename)
-        files = ", ".join(summary.files) or export.filename
-        partial = (summary.reason or "partial") if summary.partial else None
+        options = AnalysisOptions(sensor_ip=ctx.sensor_ip)
+        analysis = await analyse_in_worker(
+            export.content, export.filename, options, ctx.analysis_budget
+        )
+        chart = await asyncio.to_thread(render_chart, analysis)
+        summary = analysis.summary
+        receiving = analysis.verdict == Verdict.RECEIVING
+        text = summary_text(analysis, lang) + "\n" + verdict_text(analysis, lang)
+        stem = _safe_name(export.filename).rsplit(".", 1)[0]
         return StepOutcome(
-            CaptureAnalysed(summary.packets, summary.receiving_traffic),
-            capture_result(lang, summary.packets, summary.bytes, files, partial, style),
+            CaptureAnalysed(summary.packets, receiving),
+            Message(text),
             {
                 "filename": export.filename,
                 "files": list(summary.files),
                 "packets": summary.packets,
                 "bytes": summary.bytes,
-                "partial": partial,
+                "partial": summary.reason if summary.partial else None,
+                "verdict": analysis.verdict.value,
+                "reasons": [reason.code for reason in analysis.reasons],
             },
-            "ok" if summary.receiving_traffic else "problem",
+            "ok" if receiving else "problem",
+            (Upload(f"{stem}-rate.png", chart, f"{stem}: packets per second"),),
         )
     if which == Step.DEBUG_LOGS:
         bundle = await ctx.driver.export_debug_logs()

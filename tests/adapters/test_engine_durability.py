@@ -45,6 +45,11 @@ class RecordingNotifier:
     async def ask(self, view: CaseView, thread: Thread, prompt: Prompt) -> None:
         self.prompts.append(prompt)
 
+    async def upload(
+        self, view: CaseView, thread: Thread, filename: str, content: bytes, title: str
+    ) -> None:
+        self.messages.append(f"upload {filename}")
+
 
 @dataclass
 class Clock:

@@ -37,6 +37,7 @@ class FakeSlack:
     url: str = ""
     envelopes: list[dict[str, Any]] = field(default_factory=list)  # to send over Socket Mode
     acks: list[dict[str, Any]] = field(default_factory=list)  # what the app answered
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> uploaded bytes
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -45,6 +46,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{id}", self._respond)
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         return app
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -67,7 +69,8 @@ class FakeSlack:
             args = await request.json()
         else:
             args = dict(await request.post())
-        for key in ("blocks", "attachments"):
+        args = {**dict(request.query), **args}  # some methods send their arguments as a query
+        for key in ("blocks", "attachments", "files"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         queued = self.fail.get(method)
@@ -84,6 +87,14 @@ class FakeSlack:
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel", "")
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts)}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            return {
+                "ok": True,
+                "files": [{"id": f["id"], "title": f["title"]} for f in args["files"]],
+            }
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http", "ws", 1) + "/socket"}
         if method == "auth.test":
@@ -99,6 +110,10 @@ class FakeSlack:
             ts = str(args.get("message_ts", "")).replace(".", "")
             return {"ok": True, "permalink": f"https://example.slack.com/archives/{channel}/p{ts}"}
         return {"ok": True}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK")
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())

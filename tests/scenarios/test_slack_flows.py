@@ -63,7 +63,14 @@ async def test_no_traffic_waits_for_a_fix_then_escalates(harness: Harness) -> No
     await h.command("ddi-osaka-2")
     await h.click(await h.prompt("Capture packets"), "Capture packets")
     first = await h.prompt("Capture again")
-    assert "No packets" in first.args["text"]
+    assert "does not show the mirrored traffic" in first.args["text"]
+    analysis = next(c for c in h.slack.posts() if "Capture summary" in c.args["text"])
+    assert "no packets at all" in analysis.args["text"].lower()
+    # the chart went into the case's thread through the v2 upload flow
+    done = h.slack.by("files.completeUploadExternal")[0].args
+    assert done["channel_id"] == CHANNEL and done["thread_ts"] == h.root("ddi-osaka-2").ts
+    png = h.slack.uploads[done["files"][0]["id"]]
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
     await h.click(first, "Capture again")
     second = await h.prompt("Capture again", count=2)
     await h.click(second, "Escalate")

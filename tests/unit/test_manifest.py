@@ -19,6 +19,7 @@ METHOD_SCOPES = {
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
     "chat_getPermalink": None,
+    "files_upload_v2": "files:write",
 }
 
 
