@@ -40,6 +40,10 @@ class NotAuthorised(DdiBotError):
     key = "error.not_authorised"
 
 
+class NotOperator(DdiBotError):
+    key = "error.not_operator"
+
+
 class AlreadyDecided(DdiBotError):
     key = "error.already_decided"
 

@@ -59,6 +59,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "escalated instead of a reboot",
         "ja": "再起動せずエスカレーションしました",
     },
+    "reason.escalated_at_recheck": {
+        "en": "escalated instead of waiting for the re-check",
+        "ja": "再確認を待たずにエスカレーションしました",
+    },
+    "reason.escalated_by_operator": {
+        "en": "stopped and escalated by an operator",
+        "ja": "オペレーターが中止し、エスカレーションしました",
+    },
     "reason.escalated_at_retry": {
         "en": "a step could not run",
         "ja": "手順を実行できませんでした",
@@ -150,8 +158,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The capture does not show the mirrored traffic the sensor should receive (see "
         "the analysis above). Fix the mirror (SPAN/TAP) port or the cables, then capture "
         "again — or escalate.",
-        "ja": "キャプチャに、センサーが受信すべきミラートラフィックが見られません（上の分析を参照）。"
-        "ミラー（SPAN/TAP）ポートやケーブルを修正してから再キャプチャするか、"
+        "ja": "キャプチャに、センサーが受信すべきミラートラフィックが見られません"
+        "（上の分析を参照）。ミラー（SPAN/TAP）ポートやケーブルを修正してから再キャプチャするか、"
         "エスカレーションしてください。",
     },
     "prompt.debug": {
@@ -175,6 +183,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "手順 {step}（{name}）を実行できませんでした: {error}。再試行しますか、"
         "エスカレーションしますか？",
     },
+    "prompt.recheck": {
+        "en": "Waiting for the re-check of a quiet network. Re-check now, or escalate?",
+        "ja": "静かなネットワークの再確認を待っています。今すぐ再確認しますか、"
+        "エスカレーションしますか？",
+    },
     "prompt.decided": {
         "en": "{question}\n→ *{choice}* — {user}, {when}",
         "ja": "{question}\n→ *{choice}* — {user}、{when}",
@@ -188,6 +201,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "choice.approve_reboot": {"en": "Approve reboot", "ja": "再起動を承認"},
     "choice.reject_reboot": {"en": "Reject", "ja": "却下"},
     "choice.retry": {"en": "Retry", "ja": "再試行"},
+    "choice.recheck_now": {"en": "Re-check now", "ja": "今すぐ再確認"},
     "confirm.reboot.title": {"en": "Reboot {appliance}?", "ja": "{appliance} を再起動しますか？"},
     "confirm.reboot.text": {
         "en": "The sensor stops inspecting traffic for several minutes. Reboot now?",
@@ -201,6 +215,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "*ベンダー報告 — ケース #{case_id}、{appliance}*",
     },
     "report.connection": {"en": "Connection test result: {value}", "ja": "接続テスト結果: {value}"},
+    "report.verify": {
+        "en": "Connection test after the reboot: {value}",
+        "ja": "再起動後の接続テスト結果: {value}",
+    },
     "report.maintenance": {
         "en": "Network maintenance around that time: {value}",
         "ja": "その時間帯のネットワークメンテナンス: {value}",
@@ -289,6 +307,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the appliance's driver is not configured correctly",
         "ja": "アプライアンスのドライバー設定に問題があります",
     },
+    "error.code.internal": {
+        "en": "an unexpected error inside ddi-bot (details in its log)",
+        "ja": "ddi-bot 内部で予期しないエラーが発生しました（詳細はログ）",
+    },
+    "error.code.duplicate": {
+        "en": "this reboot was already attempted once; approve again to send a new one",
+        "ja": "この再起動はすでに一度試行されています。新たに送るには再度承認してください",
+    },
     "error.code.driver_error": {
         "en": "the driver failed",
         "ja": "ドライバーでエラーが発生しました",
@@ -297,10 +323,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     "help": {
         "en": "*Usage*: `/ddi-check <appliance>` runs the DDI troubleshooting runbook "
         "(connection test, detection log query, packet capture, debug logs, reboot) in a "
-        "thread. Known appliances: {names}",
+        "thread. `/ddi-check escalate <appliance>` stops its open case and escalates it. "
+        "Known appliances: {names}",
         "ja": "*使い方*: `/ddi-check <アプライアンス名>` で DDI トラブルシューティング手順"
         "（接続テスト、検出ログのクエリ、パケットキャプチャ、デバッグログ、再起動）を"
-        "スレッドで実行します。登録済みアプライアンス: {names}",
+        "スレッドで実行します。`/ddi-check escalate <アプライアンス名>` で対応中のケースを"
+        "中止してエスカレーションします。登録済みアプライアンス: {names}",
+    },
+    "ack.escalated": {
+        "en": "Case #{case_id} for `{appliance}` is escalated and closed.",
+        "ja": "`{appliance}` のケース #{case_id} をエスカレーションし、終了しました。",
+    },
+    "error.case_already_open.reasked": {
+        "en": "Its current question was posted again in the thread.",
+        "ja": "現在の質問をスレッドに再投稿しました。",
     },
     "ack.opening": {
         "en": "Opening a check of `{appliance}`…",

@@ -14,6 +14,7 @@ from bot.errors import InventoryError, UnknownAppliance
 
 SCENARIOS = ("healthy", "tmsp-down", "quiet", "no-traffic", "unreachable", "reboot-fails")
 DEFAULT_DRIVER = "guided"
+MAX_NAME = 200  # the database column's length
 
 _KNOWN_FIELDS = {
     "name",
@@ -85,6 +86,8 @@ def parse_inventory(data: Any, source: str = "inventory") -> Inventory:
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
             raise InventoryError(f"{where}: 'name' is required and must be a non-empty string")
+        if len(name) > MAX_NAME:
+            raise InventoryError(f"{where}: 'name' is longer than {MAX_NAME} characters")
         if name in seen:
             raise InventoryError(f"{where}: duplicate name {name!r}")
         seen.add(name)
@@ -110,6 +113,8 @@ def _string(entry: Mapping[str, Any], key: str, where: str) -> str | None:
         return None
     if not isinstance(value, str | int):
         raise InventoryError(f"{where}: {key!r} must be a string")
+    if len(str(value)) > MAX_NAME:
+        raise InventoryError(f"{where}: {key!r} is longer than {MAX_NAME} characters")
     return str(value)
 
 

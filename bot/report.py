@@ -23,6 +23,11 @@ def vendor_report(view: CaseView, style: Style, reboots: int) -> Message:
     lines = [
         t(lang, "report.title", case_id=view.case_id, appliance=style.escape(view.appliance)),
         "• " + t(lang, "report.connection", value=connection),
+        *(
+            ["• " + t(lang, "report.verify", value=f"`{style.escape(s.verify_message)}`")]
+            if s.verify_message
+            else []
+        ),
         "• " + t(lang, "report.maintenance", value=unknown),
         "• " + t(lang, "report.detections", value=detections),
         "• " + t(lang, "report.capture", value=capture),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,14 +33,20 @@ class Runtime:
     simulator: SimulatorHandle | None
     timer_task: asyncio.Task[None]
 
-    async def stop(self, drain: bool = True) -> None:
-        self.timer_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.timer_task
+    async def stop(self, drain: bool = True, grace: float | None = None) -> None:
+        """Stop timers, then let running work finish (up to ``grace`` seconds) or cancel it.
+
+        Whatever is cancelled is picked up again by ``resume`` at the next start.
+        """
+        while not self.timer_task.done():
+            self.timer_task.cancel()
+            await asyncio.wait([self.timer_task], timeout=1.0)
         if drain:
-            await self.engine.tasks.drain()
-        else:
-            await self.engine.tasks.cancel_all()
+            try:
+                await asyncio.wait_for(self.engine.tasks.drain(), timeout=grace)
+            except TimeoutError:
+                log.warning("stopping: work still running after %s s is cancelled", grace)
+        await self.engine.tasks.cancel_all()
         if self.simulator is not None:
             await self.simulator.stop()
         await self.db.dispose()

@@ -16,6 +16,7 @@ from handlers.notifier import SlackNotifier
 from handlers.server import create_web_app
 
 log = logging.getLogger(__name__)
+STOP_GRACE_SECONDS = 20.0  # on SIGTERM, let running steps finish this long
 
 
 async def serve(settings: Settings, host: str, port: int) -> int:
@@ -23,6 +24,8 @@ async def serve(settings: Settings, host: str, port: int) -> int:
         raise ConfigError("SLACK_BOT_TOKEN is not set (try 'ddi-bot demo' to run without Slack)")
     if not settings.slack_app_token and not settings.slack_signing_secret:
         raise ConfigError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)")
+    if not settings.approvers:
+        log.warning("DDI_BOT_APPROVERS is empty: nobody can approve a reboot")
     client = make_client(settings.slack_bot_token, settings.slack_api_url)
     runtime = await start_runtime(settings, SlackNotifier(client))
     bolt = build_app(runtime.engine, client, settings.slack_signing_secret or "")
@@ -47,5 +50,5 @@ async def serve(settings: Settings, host: str, port: int) -> int:
             await stop.wait()
             await runner.cleanup()
     finally:
-        await runtime.stop(drain=False)
+        await runtime.stop(grace=STOP_GRACE_SECONDS)
     return 0

@@ -28,9 +28,12 @@ def parse_decision(action: dict[str, Any]) -> tuple[int, int, Choice] | None:
     try:
         choice = Choice(action_id.removeprefix(DECIDE_PREFIX))
         case_text, version_text = value.split(":", 1)
-        return int(case_text), int(version_text), choice
+        case_id, version = int(case_text), int(version_text)
     except ValueError:
         return None
+    if not (0 < case_id < 2**31 and 0 < version < 2**31):  # fits the database's integers
+        return None
+    return case_id, version, choice
 
 
 def register(app: AsyncApp, engine: Engine) -> None:
@@ -58,11 +61,15 @@ async def _decide(
     case_id, version, choice = parsed
     try:
         result = await engine.decide(case_id, version, choice, user)
-    except DdiBotError as exc:
+    except Exception as exc:  # DdiBotError, or a surprise: the person still gets an answer
+        if not isinstance(exc, DdiBotError):
+            log.exception("decision on case %s failed", case_id)
         text = error_message(lang, exc, SLACK)
         kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         await client.chat_postEphemeral(channel=channel, user=user, text=text, **kwargs)
         return
     # The question as it was asked: the view before the decision moved the case on.
+    if result.point is None:
+        return  # a stop without a question: nothing to mark as decided
     shown = decided(result.before, result.point, choice, user, datetime.now(UTC), SLACK)
     await client.chat_update(channel=channel, ts=message_ts, **message_payload(shown))

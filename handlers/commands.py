@@ -12,17 +12,24 @@ from bot.engine import Engine
 from bot.errors import CaseAlreadyOpen, DdiBotError, UnknownAppliance
 from bot.i18n import t
 from bot.presenter import SLACK, error_message, slack_escape
+from bot.runbook.model import AWAITING
 from handlers.ids import Command
 
 log = logging.getLogger(__name__)
 
 
-def parse_command_text(text: str | None) -> str | None:
-    """The appliance name, or None when the person asks for help."""
+HELP_WORDS = ("help", "-h", "--help", "ヘルプ")
+STOP_WORDS = ("escalate", "stop")
+
+
+def parse_command_text(text: str | None) -> tuple[str, str | None]:
+    """("help", None), ("check", appliance) or ("escalate", appliance)."""
     words = (text or "").split()
-    if not words or words[0].lower() in ("help", "-h", "--help", "ヘルプ"):
-        return None
-    return words[0]
+    if not words or words[0].lower() in HELP_WORDS:
+        return "help", None
+    if words[0].lower() in STOP_WORDS and len(words) > 1:
+        return "escalate", words[1]
+    return "check", words[0]
 
 
 def register(app: AsyncApp, engine: Engine) -> None:
@@ -32,7 +39,7 @@ def register(app: AsyncApp, engine: Engine) -> None:
     ) -> None:
         lang = engine.config.lang
         user = str(command.get("user_id", ""))
-        name = parse_command_text(command.get("text"))
+        action, name = parse_command_text(command.get("text"))
         if name is None:
             names = ", ".join(f"`{slack_escape(a.name)}`" for a in engine.inventory.appliances)
             await ack(text=t(lang, "help", names=names or "—"))
@@ -44,6 +51,10 @@ def register(app: AsyncApp, engine: Engine) -> None:
             appliance = engine.inventory.get(name)
         except UnknownAppliance as exc:
             await ack(text=error_message(lang, exc, SLACK))
+            return
+        if action == "escalate":
+            await ack()
+            engine.tasks.spawn(_stop(engine, appliance.name, user, respond), f"stop-{name}")
             return
         await ack(text=t(lang, "ack.opening", appliance=slack_escape(appliance.name)))
         channel = str(command.get("channel_id") or "") or None
@@ -66,12 +77,30 @@ async def _open(
         await engine.open_case(name, user, channel)
     except CaseAlreadyOpen as exc:
         link = await _permalink(client, exc.params.get("thread"))
-        await respond(text=error_message(lang, exc, SLACK, link), response_type="ephemeral")
+        text = error_message(lang, exc, SLACK, link)
+        view, thread = exc.params.get("view"), exc.params.get("thread")
+        if view is not None and thread is not None and view.state.phase in AWAITING:
+            # the question may have been lost (Slack was down): ask it again in the thread
+            await engine.executor.ask(view, thread)
+            text += "\n" + t(lang, "error.case_already_open.reasked")
+        await respond(text=text, response_type="ephemeral")
     except DdiBotError as exc:
         await respond(text=error_message(lang, exc, SLACK), response_type="ephemeral")
     except Exception as exc:
         log.exception("opening a case for %s failed", name)
         await respond(text=error_message(lang, exc, SLACK), response_type="ephemeral")
+
+
+async def _stop(engine: Engine, name: str, user: str, respond: AsyncRespond) -> None:
+    lang = engine.config.lang
+    try:
+        result = await engine.stop(name, user)
+        text = t(lang, "ack.escalated", case_id=result.after.case_id, appliance=slack_escape(name))
+    except Exception as exc:
+        if not isinstance(exc, DdiBotError):
+            log.exception("escalating %s failed", name)
+        text = error_message(lang, exc, SLACK)
+    await respond(text=text, response_type="ephemeral")
 
 
 async def _permalink(client: AsyncWebClient, thread: Any) -> str | None:

@@ -26,6 +26,8 @@ class SlackNotifier:
             )
         except SlackApiError as exc:
             raise SlackPostFailed(str(exc.response.get("error", "unknown_error"))) from None
+        except Exception as exc:  # timeouts, resets: the case must not stay open threadless
+            raise SlackPostFailed(type(exc).__name__) from None
         return Thread(str(response["channel"]), str(response["ts"]))
 
     async def update_header(self, view: CaseView, thread: Thread) -> None:

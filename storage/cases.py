@@ -6,20 +6,28 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ApplianceRow, CaseRow, DecisionRow
+from storage.models import ApplianceRow, CaseRow, DecisionRow, EventRow
 
 
 async def upsert_appliance(
     session: AsyncSession, name: str, driver: str, site: str | None, now: datetime
 ) -> None:
-    row = await session.get(ApplianceRow, name)
-    if row is None:
-        session.add(ApplianceRow(name=name, driver=driver, site=site, updated_at=now))
-    else:
-        row.driver, row.site, row.updated_at = driver, site, now
+    """Insert or update in one statement, so replicas starting together do not collide."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    values = {"name": name, "driver": driver, "site": site, "updated_at": now}
+    statement = insert(ApplianceRow).values(**values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ApplianceRow.name],
+            set_={"driver": driver, "site": site, "updated_at": now},
+        )
+    )
 
 
 async def create_case(
@@ -131,3 +139,31 @@ async def decision_for(
         )
     )
     return result.scalar_one_or_none()
+
+
+async def hold(session: AsyncSession, case_id: int, version: int, phase: str) -> bool:
+    """True if the case is still at ``version`` in ``phase``; locks its row until commit.
+
+    A no-op update rather than SELECT ... FOR UPDATE so that SQLite takes its write lock too.
+    """
+    result = await session.execute(
+        update(CaseRow)
+        .where(CaseRow.id == case_id, CaseRow.version == version, CaseRow.phase == phase)
+        .values(version=CaseRow.version)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def closed_unannounced(session: AsyncSession, since: datetime) -> Sequence[CaseRow]:
+    """Cases closed since ``since`` whose closing messages were never posted."""
+    announced = exists().where(EventRow.case_id == CaseRow.id, EventRow.kind == "closing_posted")
+    result = await session.execute(
+        select(CaseRow).where(
+            CaseRow.open_key.is_(None),
+            CaseRow.closed_at >= since,
+            CaseRow.outcome.in_(("resolved", "escalated")),
+            ~announced,
+        )
+    )
+    return result.scalars().all()

@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -48,6 +48,9 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema to ``revision``; safe to run at every start."""
 
     def run(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # replicas starting together: one migrates, the others wait, then find it done
+            connection.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
         command.upgrade(_alembic_config(connection), revision)
 
     async with engine.begin() as conn:

@@ -50,3 +50,13 @@ async def step_runs(session: AsyncSession, case_id: int) -> Sequence[StepRunRow]
         select(StepRunRow).where(StepRunRow.case_id == case_id).order_by(StepRunRow.id)
     )
     return result.scalars().all()
+
+
+async def has_event(
+    session: AsyncSession, case_id: int, kind: str, version: int | None = None
+) -> bool:
+    """Whether ``kind`` was recorded (for ``version``, when given, stored as data["version"])."""
+    rows = await session.execute(
+        select(EventRow.data).where(EventRow.case_id == case_id, EventRow.kind == kind)
+    )
+    return any(version is None or data.get("version") == version for data in rows.scalars())

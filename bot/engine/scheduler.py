@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from functools import partial
 
 from bot.engine.core import Engine
 from bot.runbook.messages import TimerFired, TimerKind
@@ -13,23 +14,31 @@ from storage import timers
 log = logging.getLogger(__name__)
 
 
+_in_flight: set[int] = set()  # timers handed to a task that has not finished yet
+
+
+def _landed(timer_id: int, _task: object) -> None:
+    _in_flight.discard(timer_id)
+
+
 async def fire_due(engine: Engine) -> int:
-    """Fire every due timer once; returns how many this process fired."""
-    now = engine.clock()
+    """Hand every due timer to ``Engine.observe``, which claims it in the same transaction as
+    the transition it causes; returns how many were handed over."""
     async with engine.sessions() as session:
-        due = list(await timers.due_timers(session, now))
-    fired = 0
+        due = list(await timers.due_timers(session, engine.clock()))
+    started = 0
     for timer in due:
-        async with engine.sessions.begin() as session:
-            claimed = await timers.claim(session, timer.id, now)
-        if not claimed:
+        if timer.id in _in_flight:
             continue
-        fired += 1
-        engine.tasks.spawn(
-            engine.observe(timer.case_id, timer.case_version, TimerFired(TimerKind(timer.kind))),
+        _in_flight.add(timer.id)
+        obs = TimerFired(TimerKind(timer.kind))
+        task = engine.tasks.spawn(
+            engine.observe(timer.case_id, timer.case_version, obs, timer_id=timer.id),
             f"timer-{timer.id}",
         )
-    return fired
+        task.add_done_callback(partial(_landed, timer.id))
+        started += 1
+    return started
 
 
 async def run_timers(engine: Engine, max_sleep: float = 5.0) -> None:
@@ -46,5 +55,8 @@ async def run_timers(engine: Engine, max_sleep: float = 5.0) -> None:
         if nxt is not None:
             delay = min(max_sleep, max(0.0, (nxt - engine.clock()).total_seconds()))
         engine.timers_changed.clear()
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that arrives as the event is set, and then the loop would never stop
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(engine.timers_changed.wait(), timeout=delay)
+            async with asyncio.timeout(delay):
+                await engine.timers_changed.wait()

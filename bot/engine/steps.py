@@ -139,10 +139,9 @@ async def _run(which: Step, ctx: StepContext) -> StepOutcome:
         )
     if which == Step.DEBUG_LOGS:
         bundle = await ctx.driver.export_debug_logs()
-        digest = hashlib.sha256(bundle.content).hexdigest()
         name = _safe_name(bundle.filename)
         folder = ctx.artifacts / f"case-{ctx.view.case_id}"
-        await asyncio.to_thread(_write, folder / name, bundle.content)
+        digest = await asyncio.to_thread(_store, folder / name, bundle.content)
         return StepOutcome(
             DebugLogsCollected(name, digest),
             debug_result(lang, name, len(bundle.content), digest, style),
@@ -157,8 +156,10 @@ async def _run(which: Step, ctx: StepContext) -> StepOutcome:
     raise ValueError(f"step {which} is not run through run_step")
 
 
-def _write(path: Path, content: bytes) -> None:
+def _store(path: Path, content: bytes) -> str:
+    """Write atomically and return the SHA-256 (in a thread: bundles can be large)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
     tmp.write_bytes(content)
     tmp.replace(path)
+    return hashlib.sha256(content).hexdigest()

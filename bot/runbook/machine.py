@@ -41,6 +41,9 @@ class Timing:
     recheck_delay: float = 6 * 3600.0  # quiet sensor: run step 2 again after this long
     poll_interval: float = 15.0  # after a reboot: probe the appliance this often
     reboot_timeout: float = 20 * 60.0  # escalate if it is not back within this long
+    # An appliance that still answers right after the reboot request may not have gone down
+    # yet: "back" counts only once it was seen down, or after this long.
+    reboot_grace: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decis
     if phase.closed:
         raise InvalidTransition(phase, obs)
     if isinstance(obs, Decided):
+        if obs.choice == Choice.ESCALATE and state.phase not in AWAITING:
+            # a person may stop any case at any time (for example one stuck on a dead sensor)
+            return _close(state, Outcome.ESCALATED, "escalated_by_operator")
         return _decided(state, obs, timing)
     if isinstance(obs, StepFailed) and obs.step != Step.REBOOT:
         return _step_failed(state, obs)
@@ -100,6 +106,8 @@ def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decis
                 phase=Phase.WAIT_FOR_APPLIANCE,
                 wait_deadline=sent_at + timing.reboot_timeout,
                 reboot_interrupted=False,
+                reboot_sent_at=sent_at,
+                went_down=False,
             )
             return Decision(nxt, (StartTimer(TimerKind.POLL_APPLIANCE, timing.poll_interval),))
         case Phase.REBOOTING, StepFailed():
@@ -111,18 +119,21 @@ def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decis
             return _ask(replace(nxt, phase=Phase.AWAIT_REBOOT_APPROVAL), DecisionPoint.REBOOT)
         case Phase.WAIT_FOR_APPLIANCE, TimerFired(kind=TimerKind.POLL_APPLIANCE):
             return Decision(state, (ProbeAppliance(),))
-        case Phase.WAIT_FOR_APPLIANCE, ApplianceProbed(up=True):
+        case Phase.WAIT_FOR_APPLIANCE, ApplianceProbed(up=True, at=at) if (
+            state.went_down or at >= (state.reboot_sent_at or 0.0) + timing.reboot_grace
+        ):
             nxt = state.with_step(Step.REBOOT, S.OK, phase=Phase.VERIFY_CONNECTION)
             return _run(nxt, Step.CONNECTION_TEST)
-        case Phase.WAIT_FOR_APPLIANCE, ApplianceProbed(up=False, at=at):
+        case Phase.WAIT_FOR_APPLIANCE, ApplianceProbed(up=up, at=at):
             if state.wait_deadline is not None and at >= state.wait_deadline:
                 nxt = state.with_step(Step.REBOOT, S.FAILED)
                 return _close(nxt, Outcome.ESCALATED, "did_not_return")
-            return Decision(state, (StartTimer(TimerKind.POLL_APPLIANCE, timing.poll_interval),))
+            nxt = state if up else replace(state, went_down=True)
+            return Decision(nxt, (StartTimer(TimerKind.POLL_APPLIANCE, timing.poll_interval),))
         case Phase.VERIFY_CONNECTION, ConnectionTested(verified=ok, message=text):
             status = S.OK if ok else S.PROBLEM
             nxt = state.with_step(Step.CONNECTION_TEST, status, verified_after_reboot=ok)
-            nxt = replace(nxt, connection_message=text)
+            nxt = replace(nxt, verify_message=text)
             if ok:
                 return _close(nxt, Outcome.RESOLVED, "verified_after_reboot")
             return _close(nxt, Outcome.ESCALATED, "still_failing_after_reboot")
@@ -138,7 +149,10 @@ def _decided(state: CaseState, obs: Decided, timing: Timing) -> Decision:
             return _close(state, Outcome.ESCALATED, f"escalated_at_{point.value}")
         case DecisionPoint.TRAFFIC, Choice.QUIET:
             nxt = replace(state, phase=Phase.RECHECK_WAIT, rechecks=state.rechecks + 1)
-            return Decision(nxt, (StartTimer(TimerKind.RECHECK, timing.recheck_delay),))
+            timer = StartTimer(TimerKind.RECHECK, timing.recheck_delay)
+            return Decision(nxt, (timer, Ask(DecisionPoint.RECHECK)))
+        case DecisionPoint.RECHECK, Choice.RECHECK_NOW:
+            return _run(replace(state, phase=Phase.DETECTION_QUERY), Step.DETECTION_QUERY)
         case DecisionPoint.TRAFFIC, Choice.CAPTURE:
             nxt = state.with_step(Step.DETECTION_QUERY, S.OK, phase=Phase.PACKET_CAPTURE)
             return _run(nxt, Step.PACKET_CAPTURE)

@@ -48,6 +48,7 @@ class DecisionPoint(StrEnum):
     DEBUG = "debug"  # step 4 offered
     REBOOT = "reboot"  # step 5 approval
     RETRY = "retry"  # a step failed to run
+    RECHECK = "recheck"  # quiet: waiting for the re-check; run it now, or escalate
 
 
 class Choice(StrEnum):
@@ -60,6 +61,7 @@ class Choice(StrEnum):
     APPROVE_REBOOT = "approve_reboot"
     REJECT_REBOOT = "reject_reboot"
     RETRY = "retry"
+    RECHECK_NOW = "recheck_now"
 
 
 CHOICES: dict[DecisionPoint, tuple[Choice, ...]] = {
@@ -68,6 +70,7 @@ CHOICES: dict[DecisionPoint, tuple[Choice, ...]] = {
     DecisionPoint.DEBUG: (Choice.COLLECT, Choice.SKIP),
     DecisionPoint.REBOOT: (Choice.APPROVE_REBOOT, Choice.REJECT_REBOOT),
     DecisionPoint.RETRY: (Choice.RETRY, Choice.ESCALATE),
+    DecisionPoint.RECHECK: (Choice.RECHECK_NOW, Choice.ESCALATE),
 }
 
 # What ``ddi-bot demo --yes`` answers: the safe choice that still moves the case forward.
@@ -77,6 +80,7 @@ RECOMMENDED: dict[DecisionPoint, Choice] = {
     DecisionPoint.DEBUG: Choice.COLLECT,
     DecisionPoint.REBOOT: Choice.APPROVE_REBOOT,
     DecisionPoint.RETRY: Choice.ESCALATE,
+    DecisionPoint.RECHECK: Choice.RECHECK_NOW,
 }
 
 AWAITING: dict[Phase, DecisionPoint] = {
@@ -85,6 +89,7 @@ AWAITING: dict[Phase, DecisionPoint] = {
     Phase.AWAIT_DEBUG_DECISION: DecisionPoint.DEBUG,
     Phase.AWAIT_REBOOT_APPROVAL: DecisionPoint.REBOOT,
     Phase.AWAIT_RETRY: DecisionPoint.RETRY,
+    Phase.RECHECK_WAIT: DecisionPoint.RECHECK,
 }
 
 RUNNING: dict[Phase, Step] = {
@@ -115,8 +120,9 @@ class CaseState:
         default_factory=lambda: {s.value: StepStatus.PENDING for s in Step}
     )
     connection_verified: bool | None = None
-    connection_message: str | None = None
+    connection_message: str | None = None  # step 1's exact result, as the vendor asks for it
     verified_after_reboot: bool | None = None
+    verify_message: str | None = None  # the connection test after the reboot
     detections: int | None = None
     capture_packets: int | None = None
     capture_receiving: bool | None = None
@@ -126,6 +132,8 @@ class CaseState:
     failure: str | None = None
     reboot_attempts: int = 0
     reboot_interrupted: bool = False
+    reboot_sent_at: float | None = None  # epoch seconds
+    went_down: bool = False  # seen not answering since the reboot was sent
     wait_deadline: float | None = None  # epoch seconds: give up waiting for the appliance
     rechecks: int = 0
     outcome: Outcome | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from bot.settings import Settings
 from storage import cases, side_effects
 
 APPROVER = "U-APPROVER"
-TIMING = Timing(recheck_delay=3600.0, poll_interval=0.1, reboot_timeout=15.0)
+TIMING = Timing(recheck_delay=3600.0, poll_interval=0.1, reboot_timeout=15.0, reboot_grace=0.5)
 
 
 @dataclass
@@ -260,3 +261,160 @@ async def test_an_approved_reboot_never_recorded_is_asked_again(
         assert await _reboots(restarted, "tokyo") == 0
     finally:
         await restarted.stop(drain=False)
+
+
+async def _restart_after(
+    settings: Settings, tmp_path: Path, tamper: str
+) -> tuple[Runtime, RecordingNotifier, int]:
+    """Run a quiet case to its first question, stop, then ``tamper`` with what was stored."""
+    from sqlalchemy import delete, text
+
+    from storage.models import EventRow, TimerRow
+
+    runtime, notifier = await _start(settings, tmp_path)
+    await runtime.engine.open_case("nagoya", "U1", "C1")
+    first = await _wait_prompt(notifier, "traffic")
+    await runtime.stop()
+    async with runtime.engine.sessions.begin() as session:
+        if tamper == "question never posted":
+            await session.execute(delete(EventRow).where(EventRow.kind == "prompt_posted"))
+        elif tamper == "waiting for the sensor without a timer":
+            state = {"phase": "wait_for_appliance", "went_down": True, "wait_deadline": 9e9,
+                     "reboot_attempts": 1}  # fmt: skip
+            row = await cases.get_case(session, first.case_id)
+            assert row is not None
+            await session.execute(
+                text("UPDATE cases SET phase = :p, state = :s WHERE id = :i"),
+                {"p": "wait_for_appliance", "s": json.dumps({**row.state, **state}),
+                 "i": first.case_id},
+            )  # fmt: skip
+            await session.execute(delete(TimerRow))
+    restarted, notifier2 = await _start(settings, tmp_path)
+    return restarted, notifier2, first.version
+
+
+async def test_a_question_lost_in_a_crash_is_asked_again(
+    settings: Settings, tmp_path: Path
+) -> None:
+    restarted, notifier, version = await _restart_after(settings, tmp_path, "question never posted")
+    try:
+        again = await _wait_prompt(notifier, "traffic")
+        assert again.version == version  # the same question: answers to either count once
+    finally:
+        await restarted.stop(drain=False)
+
+
+async def test_a_wait_without_its_timer_is_re_armed(settings: Settings, tmp_path: Path) -> None:
+    restarted, notifier, _ = await _restart_after(
+        settings, tmp_path, "waiting for the sensor without a timer"
+    )
+    try:
+        for _ in range(200):
+            if any("After the reboot" in m for m in notifier.messages):
+                break
+            await asyncio.sleep(0.05)
+        assert any("After the reboot" in m for m in notifier.messages)
+    finally:
+        await restarted.stop(drain=False)
+
+
+async def test_closing_messages_lost_in_a_crash_are_posted_at_restart(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from sqlalchemy import delete
+
+    from storage.models import EventRow
+
+    runtime, notifier = await _start(settings, tmp_path)
+    engine = runtime.engine
+    await engine.open_case("nagoya", "U1", "C1")
+    traffic = await _wait_prompt(notifier, "traffic")
+    await engine.stop("nagoya", "U1")  # the operator escalates: report and closing message
+    await engine.tasks.drain()
+    assert sum("Vendor report" in m for m in notifier.messages) == 1
+    await runtime.stop()
+    async with engine.sessions.begin() as session:  # as if the bot died before posting them
+        await session.execute(delete(EventRow).where(EventRow.kind == "closing_posted"))
+    restarted, notifier2 = await _start(settings, tmp_path)
+    try:
+        await restarted.engine.tasks.drain()
+        assert sum("Vendor report" in m for m in notifier2.messages) == 1
+        assert any("escalated instead of judging traffic" in m for m in notifier2.messages)
+    finally:
+        await restarted.stop(drain=False)
+    again, notifier3 = await _start(settings, tmp_path)  # announced once, not at every start
+    try:
+        await again.engine.tasks.drain()
+        assert not any("Vendor report" in m for m in notifier3.messages)
+        assert traffic.case_id == 1
+    finally:
+        await again.stop(drain=False)
+
+
+async def test_a_reboot_is_not_sent_for_a_case_that_moved_on(
+    running: tuple[Runtime, RecordingNotifier],
+) -> None:
+    """Another replica resumed the case and asked again: this one's reboot must not go out."""
+    runtime, notifier = running
+    engine = runtime.engine
+    await engine.open_case("tokyo", "U1", "C1")
+    debug = await _wait_prompt(notifier, "debug")
+    await engine.decide(debug.case_id, debug.version, Choice.SKIP, "U1")
+    approval = await _wait_prompt(notifier, "reboot")
+    approved = await engine.decide(
+        approval.case_id, approval.version, Choice.APPROVE_REBOOT, APPROVER
+    )
+    stale = approved.after  # what this replica was about to reboot with...
+    await engine.tasks.drain()
+    # ...but the case has moved on since (rebooted, verified, closed)
+    driver = engine.drivers(engine.inventory.get("tokyo"))
+    try:
+        assert await engine.executor._reboot(stale, driver) is None
+    finally:
+        await driver.aclose()
+    assert await _reboots(runtime, "tokyo") == 1
+
+
+@dataclass
+class _BrokenPlugin:
+    """A third-party driver with a bug: it raises what no driver should."""
+
+    async def test_connection(self) -> None:
+        raise ConnectionResetError("plugin bug")
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_driver_bug_fails_the_step_instead_of_hanging_the_case(
+    running: tuple[Runtime, RecordingNotifier],
+) -> None:
+    runtime, notifier = running
+    engine = runtime.engine
+    real = engine.drivers
+    engine.drivers = lambda appliance: _BrokenPlugin()  # type: ignore[assignment,return-value]
+    try:
+        await engine.drivers(engine.inventory.get("tokyo")).aclose()
+        await engine.open_case("tokyo", "U1", "C1")
+        retry = await _wait_prompt(notifier, "retry")
+    finally:
+        engine.drivers = real
+    assert "unexpected error inside ddi-bot" in retry.text
+
+
+async def test_people_who_may_not_decide_are_told_why(
+    running: tuple[Runtime, RecordingNotifier],
+) -> None:
+    from bot.errors import NotAuthorised, NotOperator
+
+    runtime, notifier = running
+    engine = runtime.engine
+    engine.config = replace(engine.config, operators=frozenset({"U1"}))
+    await engine.open_case("nagoya", "U1", "C1")
+    traffic = await _wait_prompt(notifier, "traffic")
+    with pytest.raises(NotOperator):
+        await engine.decide(traffic.case_id, traffic.version, Choice.QUIET, "U-STRANGER")
+    with pytest.raises(NotAuthorised):
+        await engine.decide(traffic.case_id, traffic.version, Choice.APPROVE_REBOOT, "U1")
+    # an approver who is not an operator may still answer (and reject a reboot)
+    await engine.decide(traffic.case_id, traffic.version, Choice.QUIET, APPROVER)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import cases, side_effects, timeline, timers
 from storage.db import current_revision, make_engine, make_sessions, upgrade
+from storage.models import ApplianceRow
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
@@ -162,3 +165,43 @@ async def test_the_timeline_keeps_order_and_json(
         runs = list(await timeline.step_runs(session, case_id))
     assert kinds == [("step_started", None), ("decision", "U1")]
     assert runs[0].result == {"message": "ソケット"} and runs[0].outcome == "problem"
+
+
+async def test_replicas_starting_together_migrate_and_sync_without_colliding(
+    database_url: str,
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("a SQLite file serves one process; replicas share PostgreSQL")
+    env = {**os.environ, "DDI_BOT_DATABASE_URL": database_url}
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "db",
+            "upgrade",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    results = [await p.communicate() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err.decode() for _, err in results]
+    engines = [make_engine(database_url) for _ in range(3)]
+    try:
+        sessions = [make_sessions(e) for e in engines]
+
+        async def sync(s: async_sessionmaker[AsyncSession], site: str) -> None:
+            async with s.begin() as session:
+                for name in ("ddi-1", "ddi-2", "ddi-3"):
+                    await cases.upsert_appliance(session, name, "simulated", site, NOW)
+
+        await asyncio.gather(*(sync(s, f"site-{i}") for i, s in enumerate(sessions)))
+        async with sessions[0]() as session:
+            rows = (await session.execute(select(ApplianceRow))).scalars().all()
+        assert sorted(r.name for r in rows) == ["ddi-1", "ddi-2", "ddi-3"]
+        assert await current_revision(engines[0]) == "0001"
+    finally:
+        for e in engines:
+            await e.dispose()

@@ -38,6 +38,7 @@ class FakeSlack:
     envelopes: list[dict[str, Any]] = field(default_factory=list)  # to send over Socket Mode
     acks: list[dict[str, Any]] = field(default_factory=list)  # what the app answered
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> uploaded bytes
+    lose_questions: int = 0  # fail this many postMessage calls that carry buttons
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -73,6 +74,13 @@ class FakeSlack:
         for key in ("blocks", "attachments", "files"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
+        if (
+            method == "chat.postMessage"
+            and self.lose_questions
+            and any(b.get("type") == "actions" for b in args.get("blocks") or [])
+        ):
+            self.lose_questions -= 1
+            return web.json_response({"ok": False, "error": "internal_error"})
         queued = self.fail.get(method)
         if queued:
             failure = queued.pop(0)

@@ -160,3 +160,34 @@ async def test_double_and_concurrent_approvals_reboot_exactly_once(harness: Harn
     refusals = [c.args["text"] for c in h.slack.by("chat.postEphemeral")]
     assert len(refusals) == 4
     assert all("already decided" in t or "no longer current" in t for t in refusals)
+
+
+async def test_a_quiet_case_can_be_rechecked_now(harness: Harness) -> None:
+    h = harness
+    await h.command("ddi-nagoya-3")
+    await h.click(await h.prompt("Quiet"), "Quiet")
+    waiting = await h.prompt("Re-check now")
+    await h.click(waiting, "Re-check now")
+    again = await h.prompt("Quiet", count=2)  # step 2 ran again, and found nothing again
+    assert again.args["thread_ts"] == h.root("ddi-nagoya-3").ts
+    row = await h.case("ddi-nagoya-3")
+    assert row.phase == "await_traffic_decision"
+
+
+async def test_an_operator_can_escalate_a_case_at_any_time(harness: Harness) -> None:
+    h = harness
+    await h.command("ddi-nagoya-3")
+    await h.click(await h.prompt("Quiet"), "Quiet")
+    await h.prompt("Re-check now")
+    ack = await h.command("escalate ddi-nagoya-3")
+    assert ack.status_code == 200
+    reply = await h.wait_for(lambda: h.slack.responses)
+    assert "Case #1 for `ddi-nagoya-3` is escalated and closed." in reply[0]["text"]
+    row = await h.wait_closed("ddi-nagoya-3")
+    assert row.outcome == "escalated"
+    texts = [c.args["text"] for c in h.slack.posts()]
+    assert any("Vendor report" in text for text in texts)
+    # nothing left open: a later escalate says so
+    await h.command("escalate ddi-nagoya-3")
+    later = await h.wait_for(lambda: len(h.slack.responses) > 1 and h.slack.responses)
+    assert "Case not found" in later[1]["text"]

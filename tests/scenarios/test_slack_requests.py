@@ -98,3 +98,18 @@ async def test_an_appliance_whose_driver_is_unavailable_opens_no_case(harness: H
     reply = await h.wait_for(lambda: h.slack.responses)
     assert "Configuration problem" in reply[0]["text"] and "guided" in reply[0]["text"]
     assert await _case_count(h) == 0 and h.slack.posts() == []
+
+
+async def test_a_second_check_asks_a_lost_question_again(harness: Harness) -> None:
+    h = harness
+    h.slack.lose_questions = 1  # Slack fails the question: the case waits with no buttons...
+    await h.command("ddi-tokyo-1")
+    await h.wait_for(lambda: h.slack.lose_questions == 0)
+    await h.runtime.engine.tasks.drain()
+    assert h.slack.prompts() == []
+    await h.command("ddi-tokyo-1")  # ...until someone runs the check again
+    question = await h.prompt("Collect")
+    reply = await h.wait_for(lambda: h.slack.responses)
+    assert "posted again in the thread" in reply[0]["text"]
+    await h.click(question, "Collect")
+    await h.prompt("Approve reboot")

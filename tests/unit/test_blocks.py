@@ -66,9 +66,11 @@ def test_already_decided_names_the_person_and_choice() -> None:
 
 
 def test_command_text_parsing() -> None:
-    assert parse_command_text("") is None
-    assert parse_command_text("  help ") is None
-    assert parse_command_text("ddi-tokyo-1 extra words") == "ddi-tokyo-1"
+    assert parse_command_text("") == ("help", None)
+    assert parse_command_text("  help ") == ("help", None)
+    assert parse_command_text("ddi-tokyo-1 extra words") == ("check", "ddi-tokyo-1")
+    assert parse_command_text("escalate ddi-tokyo-1") == ("escalate", "ddi-tokyo-1")
+    assert parse_command_text("escalate") == ("check", "escalate")
 
 
 def test_decision_payload_parsing_rejects_malformed_values() -> None:
@@ -79,6 +81,8 @@ def test_decision_payload_parsing_rejects_malformed_values() -> None:
         {"action_id": "ddi_decide:approve_reboot", "value": "a:b"},
         {"action_id": "ddi_decide:self_destruct", "value": "3:9"},
         {"action_id": "other", "value": "3:9"},
+        {"action_id": "ddi_decide:skip", "value": "99999999999999999999:1"},
+        {"action_id": "ddi_decide:skip", "value": "-1:1"},
         {},
     ):
         assert parse_decision(bad) is None

@@ -98,7 +98,7 @@ TABLE: list[tuple[str, CaseState, Observation, Phase, tuple[object, ...]]] = [
         at(Phase.AWAIT_TRAFFIC_DECISION),
         d(Choice.QUIET),
         Phase.RECHECK_WAIT,
-        (StartTimer(TimerKind.RECHECK, 100.0),),
+        (StartTimer(TimerKind.RECHECK, 100.0), Ask(DecisionPoint.RECHECK)),
     ),
     (
         "busy -> capture",
@@ -234,8 +234,8 @@ TABLE: list[tuple[str, CaseState, Observation, Phase, tuple[object, ...]]] = [
         (Close(Outcome.ESCALATED),),
     ),
     (
-        "back -> verify step1",
-        at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=60.0),
+        "back after being seen down -> verify step1",
+        at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=60.0, went_down=True),
         ApplianceProbed(True, 20.0),
         Phase.VERIFY_CONNECTION,
         (RunStep(Step.CONNECTION_TEST),),
@@ -282,6 +282,41 @@ TABLE: list[tuple[str, CaseState, Observation, Phase, tuple[object, ...]]] = [
         Phase.ESCALATED,
         (Close(Outcome.ESCALATED),),
     ),
+    (
+        "still answering right after the reboot -> not back yet",
+        at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=300.0, reboot_sent_at=0.0),
+        ApplianceProbed(True, 5.0),
+        Phase.WAIT_FOR_APPLIANCE,
+        (StartTimer(TimerKind.POLL_APPLIANCE, 5.0),),
+    ),
+    (
+        "never seen down, but answering after the grace -> verify",
+        at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=300.0, reboot_sent_at=0.0),
+        ApplianceProbed(True, 121.0),
+        Phase.VERIFY_CONNECTION,
+        (RunStep(Step.CONNECTION_TEST),),
+    ),
+    (
+        "re-check now instead of waiting",
+        at(Phase.RECHECK_WAIT),
+        d(Choice.RECHECK_NOW),
+        Phase.DETECTION_QUERY,
+        (RunStep(Step.DETECTION_QUERY),),
+    ),
+    (
+        "operator stops a running step",
+        at(Phase.PACKET_CAPTURE),
+        d(Choice.ESCALATE),
+        Phase.ESCALATED,
+        (Close(Outcome.ESCALATED),),
+    ),
+    (
+        "operator stops the wait for a rebooted sensor",
+        at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=60.0),
+        d(Choice.ESCALATE),
+        Phase.ESCALATED,
+        (Close(Outcome.ESCALATED),),
+    ),
 ]
 
 
@@ -315,6 +350,20 @@ def test_retry_after_reboot_goes_back_to_verification() -> None:
     failed = step(state, StepFailed(Step.CONNECTION_TEST, "timeout")).state
     again = step(failed, d(Choice.RETRY))
     assert again.state.phase == Phase.VERIFY_CONNECTION
+
+
+def test_a_probe_that_finds_it_down_is_remembered() -> None:
+    state = at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=300.0, reboot_sent_at=0.0)
+    down = step(state, ApplianceProbed(False, 2.0), T).state
+    assert down.went_down is True
+    assert step(down, ApplianceProbed(True, 4.0), T).state.phase == Phase.VERIFY_CONNECTION
+
+
+def test_verification_keeps_step1_result_for_the_vendor() -> None:
+    state = at(Phase.VERIFY_CONNECTION, connection_message="Unable to connect")
+    done = step(state, ConnectionTested(True, "Verified Connection"), T).state
+    assert done.connection_message == "Unable to connect"
+    assert done.verify_message == "Verified Connection"
 
 
 def test_approval_counts_reboot_attempts_and_deadline() -> None:
