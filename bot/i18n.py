@@ -43,6 +43,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "再起動後、アプライアンスが復帰しませんでした",
     },
     "reason.reboot_rejected": {"en": "the reboot was rejected", "ja": "再起動が却下されました"},
+    "reason.approval_expired": {
+        "en": "nobody approved the reboot in time; run the check again if it is still needed",
+        "ja": "時間内に再起動が承認されませんでした。必要なら再度チェックを実行してください",
+    },
     "reason.escalated_at_traffic": {
         "en": "escalated instead of judging traffic",
         "ja": "トラフィックの判断をせずエスカレーションしました",

@@ -57,6 +57,7 @@ def timing_from(settings: Settings) -> Timing:
         recheck_delay=settings.recheck_hours * 3600,
         poll_interval=settings.reboot_poll_seconds,
         reboot_timeout=settings.reboot_timeout_minutes * 60,
+        approval_ttl=settings.approval_ttl_hours * 3600,
     )
 
 

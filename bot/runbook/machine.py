@@ -44,6 +44,9 @@ class Timing:
     # An appliance that still answers right after the reboot request may not have gone down
     # yet: "back" counts only once it was seen down, or after this long.
     reboot_grace: float = 120.0
+    # An approval is asked for the sensor as it was then; unanswered this long, the case
+    # escalates rather than let a click days later reboot it.
+    approval_ttl: float = 4 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decis
             return _ask(nxt, DecisionPoint.FIX)
         case Phase.DEBUG_LOGS, DebugLogsCollected(filename=name, sha256=digest):
             nxt = state.with_step(Step.DEBUG_LOGS, S.OK, debug_bundle=name, debug_sha256=digest)
-            return _ask_reboot(nxt)
+            return _ask_reboot(nxt, timing)
         case Phase.REBOOTING, RebootSent(at=sent_at):
             nxt = replace(
                 state,
@@ -113,10 +116,13 @@ def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decis
         case Phase.REBOOTING, StepFailed():
             # A reboot is never retried without a person: ask for approval again.
             nxt = state.with_step(Step.REBOOT, S.FAILED, failed_step=Step.REBOOT, failure=obs.code)
-            return _ask(replace(nxt, phase=Phase.AWAIT_REBOOT_APPROVAL), DecisionPoint.REBOOT)
+            return _ask_reboot(nxt, timing)
         case Phase.REBOOTING, RebootInterrupted():
             nxt = state.with_step(Step.REBOOT, S.WAITING, reboot_interrupted=True)
-            return _ask(replace(nxt, phase=Phase.AWAIT_REBOOT_APPROVAL), DecisionPoint.REBOOT)
+            return _ask_reboot(nxt, timing)
+        case Phase.AWAIT_REBOOT_APPROVAL, TimerFired(kind=TimerKind.APPROVAL_EXPIRY):
+            nxt = state.with_step(Step.REBOOT, S.SKIPPED)
+            return _close(nxt, Outcome.ESCALATED, "approval_expired")
         case Phase.WAIT_FOR_APPLIANCE, TimerFired(kind=TimerKind.POLL_APPLIANCE):
             return Decision(state, (ProbeAppliance(),))
         case Phase.WAIT_FOR_APPLIANCE, ApplianceProbed(up=True, at=at) if (
@@ -161,7 +167,7 @@ def _decided(state: CaseState, obs: Decided, timing: Timing) -> Decision:
         case DecisionPoint.DEBUG, Choice.COLLECT:
             return _run(replace(state, phase=Phase.DEBUG_LOGS), Step.DEBUG_LOGS)
         case DecisionPoint.DEBUG, Choice.SKIP:
-            return _ask_reboot(state.with_step(Step.DEBUG_LOGS, S.SKIPPED))
+            return _ask_reboot(state.with_step(Step.DEBUG_LOGS, S.SKIPPED), timing)
         case DecisionPoint.REBOOT, Choice.APPROVE_REBOOT:
             nxt = replace(
                 state,
@@ -217,9 +223,10 @@ def _offer_debug_logs(state: CaseState) -> Decision:
     return _ask(nxt, DecisionPoint.DEBUG)
 
 
-def _ask_reboot(state: CaseState) -> Decision:
+def _ask_reboot(state: CaseState, timing: Timing) -> Decision:
     nxt = state.with_step(Step.REBOOT, S.WAITING, phase=Phase.AWAIT_REBOOT_APPROVAL)
-    return _ask(nxt, DecisionPoint.REBOOT)
+    expiry = StartTimer(TimerKind.APPROVAL_EXPIRY, timing.approval_ttl)
+    return Decision(nxt, (Ask(DecisionPoint.REBOOT), expiry))
 
 
 def _close(state: CaseState, outcome: Outcome, reason: str) -> Decision:

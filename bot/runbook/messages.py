@@ -58,6 +58,7 @@ class RebootInterrupted:
 class TimerKind(StrEnum):
     RECHECK = "recheck"
     POLL_APPLIANCE = "poll_appliance"
+    APPROVAL_EXPIRY = "approval_expiry"
 
 
 @dataclass(frozen=True)

@@ -80,11 +80,11 @@ def settings(database_url: str) -> Settings:
 
 
 async def _start(
-    settings: Settings, tmp: Path, clock: Clock | None = None
+    settings: Settings, tmp: Path, clock: Clock | None = None, timing: Timing = TIMING
 ) -> tuple[Runtime, RecordingNotifier]:
     notifier = RecordingNotifier()
     runtime = await start_runtime(
-        settings, notifier, inventory=FLEET, timing=TIMING, simulator_reboot_seconds=0.3,
+        settings, notifier, inventory=FLEET, timing=timing, simulator_reboot_seconds=0.3,
         artifacts=tmp / "artifacts", timer_poll=0.05, clock=clock or utcnow,
     )  # fmt: skip
     return runtime, notifier
@@ -418,3 +418,30 @@ async def test_people_who_may_not_decide_are_told_why(
         await engine.decide(traffic.case_id, traffic.version, Choice.APPROVE_REBOOT, "U1")
     # an approver who is not an operator may still answer (and reject a reboot)
     await engine.decide(traffic.case_id, traffic.version, Choice.QUIET, APPROVER)
+
+
+async def test_an_unanswered_approval_expires_and_a_late_click_reboots_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    runtime, notifier = await _start(settings, tmp_path, timing=replace(TIMING, approval_ttl=0.3))
+    engine = runtime.engine
+    try:
+        await engine.open_case("tokyo", "U1", "C1")
+        debug = await _wait_prompt(notifier, "debug")
+        await engine.decide(debug.case_id, debug.version, Choice.SKIP, "U1")
+        approval = await _wait_prompt(notifier, "reboot")
+        for _ in range(100):
+            async with engine.sessions() as session:
+                row = await cases.get_case(session, approval.case_id)
+            if row is not None and row.outcome:
+                break
+            await asyncio.sleep(0.05)
+        assert row is not None and row.outcome == "escalated"
+        assert row.state["reason"] == "approval_expired"
+        with pytest.raises(AlreadyDecided):
+            await engine.decide(approval.case_id, approval.version, Choice.APPROVE_REBOOT, APPROVER)
+        await engine.tasks.drain()
+        assert await _reboots(runtime, "tokyo") == 0
+        assert any("nobody approved the reboot in time" in m for m in notifier.messages)
+    finally:
+        await runtime.stop(drain=False)

@@ -39,7 +39,8 @@ from bot.runbook.messages import (
 )
 from bot.runbook.model import StepStatus
 
-T = Timing(recheck_delay=100.0, poll_interval=5.0, reboot_timeout=60.0)
+T = Timing(recheck_delay=100.0, poll_interval=5.0, reboot_timeout=60.0, approval_ttl=900.0)
+ASK_REBOOT = (Ask(DecisionPoint.REBOOT), StartTimer(TimerKind.APPROVAL_EXPIRY, 900.0))
 
 
 def at(phase: Phase, **changes: object) -> CaseState:
@@ -161,14 +162,14 @@ TABLE: list[tuple[str, CaseState, Observation, Phase, tuple[object, ...]]] = [
         at(Phase.AWAIT_DEBUG_DECISION),
         d(Choice.SKIP),
         Phase.AWAIT_REBOOT_APPROVAL,
-        (Ask(DecisionPoint.REBOOT),),
+        ASK_REBOOT,
     ),
     (
         "debug logs collected -> approval",
         at(Phase.DEBUG_LOGS),
         DebugLogsCollected("debug.zip", "ab" * 32),
         Phase.AWAIT_REBOOT_APPROVAL,
-        (Ask(DecisionPoint.REBOOT),),
+        ASK_REBOOT,
     ),
     (
         "step4 cannot run",
@@ -203,14 +204,14 @@ TABLE: list[tuple[str, CaseState, Observation, Phase, tuple[object, ...]]] = [
         at(Phase.REBOOTING),
         StepFailed(Step.REBOOT, "unreachable"),
         Phase.AWAIT_REBOOT_APPROVAL,
-        (Ask(DecisionPoint.REBOOT),),
+        ASK_REBOOT,
     ),
     (
         "crash during reboot -> ask a person",
         at(Phase.REBOOTING),
         RebootInterrupted(),
         Phase.AWAIT_REBOOT_APPROVAL,
-        (Ask(DecisionPoint.REBOOT),),
+        ASK_REBOOT,
     ),
     (
         "poll due -> probe",
@@ -295,6 +296,13 @@ TABLE: list[tuple[str, CaseState, Observation, Phase, tuple[object, ...]]] = [
         ApplianceProbed(True, 121.0),
         Phase.VERIFY_CONNECTION,
         (RunStep(Step.CONNECTION_TEST),),
+    ),
+    (
+        "approval unanswered too long -> escalated",
+        at(Phase.AWAIT_REBOOT_APPROVAL),
+        TimerFired(TimerKind.APPROVAL_EXPIRY),
+        Phase.ESCALATED,
+        (Close(Outcome.ESCALATED),),
     ),
     (
         "re-check now instead of waiting",
