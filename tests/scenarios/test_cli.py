@@ -78,6 +78,16 @@ async def test_serve_refuses_to_start_without_credentials(tmp_path: Path) -> Non
     assert code == 2 and "SLACK_SIGNING_SECRET" in err and "xoxb-1" not in err
 
 
+async def _get_when_up(http: httpx.AsyncClient, url: str) -> httpx.Response:
+    """GET ``url`` once the process started in the background listens (up to 20 s)."""
+    for _ in range(200):
+        try:
+            return await http.get(url)
+        except httpx.TransportError:
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"nothing answered at {url}")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -117,12 +127,7 @@ async def test_serve_in_http_mode_answers_signed_requests(tmp_path: Path) -> Non
     )  # fmt: skip
     try:
         async with httpx.AsyncClient(timeout=5) as http:
-            for _ in range(200):
-                try:
-                    health = await http.get(f"http://127.0.0.1:{port}/healthz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+            health = await _get_when_up(http, f"http://127.0.0.1:{port}/healthz")
             assert health.json() == {"status": "ok"}
             body = command_body("ddi-healthy", "U1", "C1", f"{slack.url}/respond/1")
             ok = await http.post(
@@ -194,12 +199,7 @@ async def test_the_simulator_runs_standalone_from_an_inventory(tmp_path: Path) -
     )  # fmt: skip
     try:
         async with httpx.AsyncClient(timeout=5) as http:
-            for _ in range(200):
-                try:
-                    listing = await http.get(f"http://127.0.0.1:{port}/api/v1/appliances")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+            listing = await _get_when_up(http, f"http://127.0.0.1:{port}/api/v1/appliances")
         names = [a["name"] for a in listing.json()["appliances"]]
         assert names == ["ddi-lab-1"]  # only simulated appliances are served
     finally:
