@@ -66,10 +66,10 @@ class _Fields:
 
     def get(self, pos: I64, width: int) -> tuple[I64, Mask]:
         ok = self.covers(pos, width)
-        value = np.zeros(len(pos), np.int64)
-        for i in range(width):
-            byte = self.buf[np.minimum(np.where(ok, pos + i, 0), self.last)].astype(np.int64)
-            value = (value << 8) | byte
+        at = np.minimum(np.where(ok, pos, 0), max(self.last - width + 1, 0))
+        value = self.buf[at].astype(np.int64)
+        for i in range(1, width):
+            value = (value << 8) | self.buf[np.minimum(at + i, self.last)]
         return np.where(ok, value, -1), ok
 
     def block(self, pos: I64, width: int, ok: Mask) -> npt.NDArray[np.uint8]:

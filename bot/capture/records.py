@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 
 from bot.capture.archive import CaptureStream
 from bot.errors import CaptureError
@@ -110,6 +111,7 @@ class Reader:
         scale = 1e-9 if head[:4] in _NSEC_MAGICS else 1e-6
         link = struct.unpack(endian + "I", head[20:24])[0] & 0xFFFF  # upper bits: FCS info
         caplen_at = struct.Struct(endian + "I").unpack_from
+        caplen_of = struct.Struct(endian + "8xI").unpack_from
         dtype = np.dtype(endian + "u4")
         self._buf, count = self._buf[24:], 0
         while True:
@@ -118,15 +120,14 @@ class Reader:
             size = len(buf)
             end, add = size - 16, starts.append
             while pos <= end:  # the hot loop: a record longer than MAX_RECORD never fits
-                after = pos + 16 + caplen_at(buf, pos + 8)[0]
-                if after > size:
-                    break
                 add(pos)
-                pos = after
+                pos += 16 + caplen_of(buf, pos)[0]
+            if pos > size:  # the last record did not fit: give it back
+                pos = starts.pop()
             if starts:
                 arr = np.frombuffer(buf, np.uint8)
                 at = np.asarray(starts, np.int64)
-                head4 = arr[at[:, None] + np.arange(16)].view(dtype).astype(np.int64)
+                head4 = sliding_window_view(arr, 16)[at].view(dtype).astype(np.int64)
                 count += len(starts)
                 yield Batch(
                     arr,

@@ -66,7 +66,7 @@ class Sensor:
 
 def _group(a: U64, b: U64) -> tuple[U64, U64, I64, npt.NDArray[np.intp]]:
     """Distinct (a, b) pairs, the start of each group in sorted order, and that order."""
-    order = np.lexsort((b, a))
+    order = np.argsort(a, kind="stable") if not b.any() else np.lexsort((b, a))
     sa, sb = a[order], b[order]
     change = np.ones(len(sa), np.bool_)
     change[1:] = (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])
@@ -157,8 +157,8 @@ class Accumulator:
         self.truncated += int((batch.caplen < batch.origlen).sum())
         self.unsupported += int((~dec.supported).sum())
         self._count(self.links, batch.link)
-        self._count(self.network, dec.l3[dec.supported])
-        self._count(self.transport, dec.l4[dec.supported])
+        _bincount(self.network, dec.l3[dec.supported])
+        _bincount(self.transport, dec.l4[dec.supported])
         self._count(self.vlans, dec.vlan_outer[dec.vlan_outer >= 0])
         self._count(self.vlans, dec.vlan_inner[dec.vlan_inner >= 0])
         self._time(batch.ts)
@@ -282,6 +282,11 @@ class Accumulator:
             buckets, start = coarse, start // 2
         span = math.floor(last / width) - start + 1
         return width, tuple(buckets.get(start + i, 0) for i in range(span))
+
+
+def _bincount(counter: Counter[int], values: I64) -> None:
+    counts = np.bincount(values)
+    counter.update({i: c for i, c in enumerate(counts.tolist()) if c})
 
 
 def _named(counter: Counter[int], names: dict[int, str]) -> dict[str, int]:
