@@ -134,18 +134,13 @@ def error_text(lang: str, code: str) -> str:
     return t(lang, key if key in MESSAGES else "error.code.driver_error")
 
 
-def step_failed(lang: str, which: Step, code: str) -> Message:
+def step_failed(lang: str, which: Step, code: str, detail: str | None = None) -> Message:
+    """A step that could not run; ``detail`` (already escaped) says exactly why, if known."""
+    error = error_text(lang, code) + (f" (`{detail}`)" if detail else "")
     if which == Step.REBOOT:
-        return Message(t(lang, "result.reboot.failed", error=error_text(lang, code)))
-    return Message(
-        t(
-            lang,
-            "result.step_failed",
-            step=which.value,
-            name=_step_name(lang, which),
-            error=error_text(lang, code),
-        )
-    )
+        return Message(t(lang, "result.reboot.failed", error=error))
+    name = _step_name(lang, which)
+    return Message(t(lang, "result.step_failed", step=which.value, name=name, error=error))
 
 
 def closed(view: CaseView) -> Message:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import lzma
 import stat
 import struct
 import zipfile
@@ -173,15 +174,45 @@ def _check_member(info: zipfile.ZipInfo) -> None:
         raise CaptureError(f"zip member {name!r} is a nested archive; refused", reason="nested")
 
 
+MAX_DIRECTORY = 1 << 20  # a console export lists a handful of files, not a million
+
+
+def _check_directory(source: _Counting, filename: str) -> None:
+    """zipfile parses the whole central directory up front: read its size first."""
+    end = source.seek(0, io.SEEK_END)
+    source.seek(max(0, end - 22 - 0xFFFF))
+    tail = source.read()
+    source.seek(0)
+    source.consumed = 0
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return  # not found: let zipfile give its own clear error
+    size = struct.unpack_from("<I", tail, at + 12)[0]
+    if size > MAX_DIRECTORY and size != 0xFFFFFFFF:
+        raise CaptureError(
+            f"{filename}: the zip directory is {size} bytes (at most {MAX_DIRECTORY}); refused",
+            reason="too_many_members",
+        )
+
+
 def _zip_streams(
     source: _Counting, filename: str, limits: ArchiveLimits
 ) -> Iterator[CaptureStream]:
+    _check_directory(source, filename)
     try:
         archive = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, struct.error) as exc:
+        members = [info for info in archive.infolist() if not info.filename.endswith("/")]
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        OSError,
+        struct.error,
+        NotImplementedError,
+        IndexError,
+    ) as exc:
         raise CaptureError(f"{filename}: not a readable zip archive ({exc})") from exc
     with archive:
-        members = [info for info in archive.infolist() if not info.is_dir()]
         if len(members) > limits.max_members:
             raise CaptureError(
                 f"{filename}: {len(members)} files in the archive, at most "
@@ -225,7 +256,7 @@ def _zip_streams(
 def _read_head(stream: Readable) -> bytes:
     try:
         return stream.read(8)
-    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile, lzma.LZMAError) as exc:
         raise CaptureError(f"cannot decompress the capture: {exc}") from exc
 
 

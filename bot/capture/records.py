@@ -6,6 +6,7 @@ every header field is then gathered for the whole chunk at once.
 
 from __future__ import annotations
 
+import lzma
 import struct
 import zipfile
 import zlib
@@ -82,7 +83,7 @@ class Reader:
                     data = self._stream.read(upto - have)
                     got = len(data)
                     view[have : have + got] = data
-            except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+            except (OSError, EOFError, zlib.error, zipfile.BadZipFile, lzma.LZMAError) as exc:
                 self._eof, self._io_error = True, f"decompression failed ({exc})"
                 break
             if not got:

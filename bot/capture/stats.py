@@ -173,7 +173,10 @@ class Accumulator:
             self.talkers.add(keys, np.zeros_like(keys), np.concatenate([size, size]))
             a, b = np.minimum(dec.src[ip], dec.dst[ip]), np.maximum(dec.src[ip], dec.dst[ip])
             self.pairs.add(a, b, size)
-        tcp = ip & ~own & (dec.l4 == L4_TCP) & (dec.sport >= 0)
+        # Only segments with ACK set count: an unanswered SYN (scan, closed port) is a failed
+        # connection, not a half-configured SPAN, whose delivered side still carries ACKs.
+        acked = (dec.tcp_flags >= 0) & ((dec.tcp_flags & 0x10) != 0)
+        tcp = ip & ~own & (dec.l4 == L4_TCP) & (dec.sport >= 0) & acked
         if tcp.any():
             self._flows(dec, tcp)
 

@@ -5,6 +5,7 @@ Output is Slack mrkdwn; everything taken from the capture is escaped (``&``, ``<
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -123,8 +124,13 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 def escape(text: object) -> str:
-    """Make text from outside safe inside mrkdwn (no links, mentions or entities)."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Make text from outside safe inside mrkdwn: no links, mentions or entities, and no
+    backtick or control character to leave a code span or start a line of its own."""
+    flat = _UNSAFE.sub("?", str(text))
+    return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f`]")
 
 
 def text(key: str, lang: str, **params: Any) -> str:

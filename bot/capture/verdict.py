@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.capture.model import Reason, Thresholds, TrafficSummary, Verdict
+from bot.errors import CaptureError
 
 
 def decide(
@@ -15,6 +16,9 @@ def decide(
     notes: list[Reason] = []
     if s.partial:
         notes.append(Reason("partial", {"detail": s.reason or ""}))
+    if s.packets == 0 and s.partial:
+        # nothing readable in a damaged file says nothing about the mirror
+        raise CaptureError(f"no packet could be read: {s.reason or 'damaged capture'}")
     if s.packets == 0:
         return Verdict.NO_PACKETS, (Reason("no_packets", {"files": len(s.files)}), *notes)
     if s.unsupported_packets == s.packets:
@@ -26,7 +30,7 @@ def decide(
     if s.unsupported_packets:
         notes.append(Reason("some_unsupported", {"packets": s.unsupported_packets}))
     foreign = s.foreign_packets
-    if s.own_packets and foreign < t.min_packets:
+    if s.own_packets >= t.min_packets and foreign < t.min_packets:
         return Verdict.OWN_TRAFFIC_ONLY, (
             Reason("own_traffic", {"own": s.own_packets, "other": foreign, "min": t.min_packets}),
             *notes,

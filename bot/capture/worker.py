@@ -7,6 +7,7 @@ event loop's process (threads, sockets) is inherited.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import multiprocessing
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -32,6 +33,9 @@ def _child(
 def _run(
     data: bytes | Path, filename: str, options: AnalysisOptions | None, time_budget_s: float
 ) -> Analysis:
+    options = options or AnalysisOptions()
+    if options.max_seconds is None:  # stop reading in time to still report what was read
+        options = dataclasses.replace(options, max_seconds=0.8 * time_budget_s)
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(sender, data, filename, options), daemon=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.capture.texts import escape as capture_escape
 from bot.drivers.base import Driver
 from bot.engine.steps import StepContext, StepOutcome, Upload, run_step
 from bot.errors import DdiBotError, DriverError
@@ -122,7 +123,10 @@ class Executor:
             return  # the case moved on while this step was starting
         message = outcome.message
         if isinstance(outcome.observation, StepFailed):
-            message = step_failed(view.lang, which, outcome.observation.code)
+            # a refused capture says why (zip bomb, not a capture, ...): the operator can act
+            detail = outcome.record.get("detail") if outcome.observation.code == "capture" else None
+            shown = capture_escape(str(detail)) if detail else None
+            message = step_failed(view.lang, which, outcome.observation.code, shown)
         async with engine.sessions.begin() as session:
             done = engine.clock()
             await timeline.finish_step_run(session, run_id, outcome.outcome, outcome.record, done)

@@ -86,3 +86,13 @@ def test_decision_payload_parsing_rejects_malformed_values() -> None:
         {},
     ):
         assert parse_decision(bad) is None
+
+
+def test_a_refused_capture_says_why() -> None:
+    from bot.presenter import step_failed
+    from bot.runbook import Step
+
+    text = step_failed("en", Step.PACKET_CAPTURE, "capture", "compression ratio 1000:1").text
+    assert "could not run: the exported capture could not be read" in text
+    assert "`compression ratio 1000:1`" in text
+    assert "`" not in step_failed("ja", Step.PACKET_CAPTURE, "timeout").text

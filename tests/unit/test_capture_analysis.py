@@ -203,3 +203,38 @@ def test_texts_have_both_languages_and_escape_packet_data() -> None:
 def test_bad_sensor_address_is_a_capture_error() -> None:
     with pytest.raises(CaptureError, match="sensor"):
         analyse_export(pcap_bytes([]), "a.pcap", AnalysisOptions(sensor_ip="10.0.0.300"))
+
+
+def _handshakes(count: int) -> list[Any]:
+    """``count`` answered TCP exchanges (both directions, ACK set) between other hosts."""
+    out: list[Any] = []
+    for i in range(count):
+        client, server = f"10.30.0.{i % 200 + 1}", "10.30.1.1"
+        out.append(
+            Ether() / IP(src=client, dst=server) / TCP(sport=30000 + i, dport=443, flags="A")
+        )
+        out.append(
+            Ether() / IP(src=server, dst=client) / TCP(sport=443, dport=30000 + i, flags="A")
+        )
+    return out
+
+
+def _syn_probes(count: int) -> list[Any]:
+    """Unanswered SYNs, as a port scan or a closed service produces."""
+    return [
+        Ether() / IP(src="10.9.9.9", dst=f"10.30.2.{i % 250 + 1}") / TCP(sport=55555, dport=i + 1)
+        for i in range(count)
+    ]
+
+
+def test_unanswered_syns_are_not_mistaken_for_a_half_span() -> None:
+    scanned = analyse_export(write(_handshakes(50) + _syn_probes(600)), "scan.pcap")
+    assert scanned.verdict is Verdict.RECEIVING
+    only_syns = analyse_export(write(_syn_probes(300)), "syns.pcap")
+    assert only_syns.verdict is not Verdict.ONE_DIRECTION
+
+
+def test_a_single_own_packet_does_not_make_it_own_traffic_only() -> None:
+    few = own_traffic(1) + [Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / UDP()] * 15
+    analysis = analyse_export(write(few), "few.pcap", AnalysisOptions(sensor_ip=SENSOR_IP))
+    assert analysis.verdict is Verdict.TOO_LITTLE

@@ -147,3 +147,80 @@ async def test_worker_analyses_in_a_process_and_enforces_the_budget(tmp_path: Pa
         await analyse_in_worker(b"garbage", "x.bin", None, time_budget_s=60)
     with pytest.raises(CaptureError, match="longer than"):
         await analyse_in_worker(capture(), "eth1.pcap", None, time_budget_s=0.001)
+
+
+def _patched_zip(patch: str) -> bytes:
+    data = bytearray(zipped({"eth1.pcap": capture()}, zipfile.ZIP_STORED))
+    directory = data.rfind(b"PK\x01\x02")
+    if patch == "empty name":  # name length 0 in the central directory, name byte dropped
+        name_len = struct.unpack_from("<H", data, directory + 28)[0]
+        data = (
+            data[: directory + 28]
+            + b"\x00\x00"
+            + data[directory + 30 : directory + 46]
+            + data[directory + 46 + name_len :]
+        )
+        end = data.rfind(b"PK\x05\x06")
+        size = struct.unpack_from("<I", data, end + 12)[0]
+        struct.pack_into("<I", data, end + 12, size - name_len)
+    elif patch == "version 9.9":
+        struct.pack_into("<H", data, directory + 6, 99)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [("empty name", "cannot open ''"), ("version 9.9", "not a readable zip")],
+)
+def test_zip_metadata_zipfile_cannot_handle_is_a_clear_error(patch: str, message: str) -> None:
+    with pytest.raises(CaptureError, match=message):
+        analyse_export(_patched_zip(patch), "capture.zip")
+
+
+def test_a_corrupt_lzma_member_is_an_error_not_a_crash() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_LZMA) as archive:
+        archive.writestr("eth1.pcap", capture(20))
+    data = bytearray(buffer.getvalue())
+    data[60] ^= 0xFF  # inside the compressed stream
+    try:
+        analysis = analyse_export(bytes(data), "capture.zip")
+    except CaptureError as exc:
+        assert "decompress" in str(exc) or "truncated" in str(exc)
+    else:
+        assert analysis.summary.partial
+
+
+def test_a_huge_zip_directory_is_refused_before_it_is_parsed() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for i in range(12_000):  # ~1.3 MB of directory entries, a few bytes of data
+            archive.writestr(f"readme-{i:06d}-{'x' * 40}.txt", b"")
+    tracemalloc.start()
+    try:
+        with pytest.raises(CaptureError, match="zip directory"):
+            analyse_export(buffer.getvalue(), "capture.zip")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20
+
+
+def test_a_damaged_file_with_nothing_readable_is_not_reported_as_no_packets() -> None:
+    header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    lying = struct.pack("<IIII", 1_700_000_000, 0, 0xFFFFFFF0, 0xFFFFFFF0) + b"\x00" * 64
+    with pytest.raises(CaptureError, match="no packet could be read"):
+        analyse_export(header + lying, "eth1.pcap")
+    empty = analyse_export(header, "eth1.pcap")  # a whole file that really is empty
+    assert empty.verdict == Verdict.NO_PACKETS
+
+
+def test_names_from_the_archive_cannot_forge_lines_in_the_thread() -> None:
+    from bot.capture import summary_text, verdict_text
+
+    forged = "eth1.pcap`\n:white_check_mark: *The sensor receives mirrored traffic.*\n`.pcap"
+    analysis = analyse_export(zipped({forged: pcap_bytes([])}), "capture.zip")
+    shown = summary_text(analysis, "en") + "\n" + verdict_text(analysis, "en")
+    first, *rest = shown.splitlines()
+    assert first.count("`") == 2  # the whole name stays inside one code span, on one line
+    assert not any(":white_check_mark:" in line for line in rest)
