@@ -163,6 +163,7 @@ class Reader:
             self._fill(self._chunk)
             buf, pos = self._buf, 0
             end, epbs, stop = len(buf) - 12, list[int](), ""
+            singles: list[_Single] = []  # simple/obsolete packet blocks, batched like EPBs
             two, one, add = section.two, section.one, epbs.append
             while pos <= end:
                 kind, length = two(buf, pos)
@@ -185,21 +186,25 @@ class Reader:
                     stop = "corrupt block (lengths differ)"
                     break
                 if kind == _EPB and length >= 32:
+                    if singles:
+                        break  # keep records in file order
                     add(pos)
                 elif kind in (_SHB, _IDB, _SPB, _PB):
-                    if epbs:
-                        break  # keep records in file order
+                    if epbs or (singles and kind in (_SHB, _IDB)):
+                        break  # keep records in file order; interfaces may change
                     stop = section.meta(kind, buf, pos, length)
                     if stop:
                         break
                     if kind in (_SPB, _PB):
-                        batch = section.single(kind, buf, pos, length)
-                        if batch is None:
+                        single = section.single(kind, buf, pos, length)
+                        if single is None:
                             stop = "packet on an undeclared interface"
                             break
-                        count += 1
-                        yield batch
+                        singles.append(single)
                 pos += length
+            if singles:
+                count += len(singles)
+                yield _batch_of(np.frombuffer(buf, np.uint8), singles)
             if epbs:
                 batch, bad = section.epbs(buf, np.asarray(epbs, np.int64))
                 count += len(batch.data)
@@ -209,7 +214,7 @@ class Reader:
             self._buf = buf[pos:]
             if stop:
                 return self._stop(stop, count)
-            if pos <= end and not epbs:  # a block that did not fit
+            if pos <= end and not epbs and not singles:  # a block that did not fit
                 if self._fill(section.head(self._buf, 0)[1]):
                     continue
                 return self._stop("truncated block", count)
@@ -253,15 +258,14 @@ class _Section:
             self.offsets.append(offset)
         return ""
 
-    def single(self, kind: int, buf: Data, pos: int, length: int) -> Batch | None:
-        """A simple packet block or an obsolete packet block as a batch of one."""
-        arr = np.frombuffer(buf, np.uint8)
+    def single(self, kind: int, buf: Data, pos: int, length: int) -> _Single | None:
+        """A simple or obsolete packet block: (data, caplen, original, ts, link)."""
         if kind == _SPB:
             if not self.links or length < 16:
                 return None
             original = self.length_at(buf, pos + 8)
             caplen = min(original, length - 16, self.snaplens[0] or original)
-            return _one(arr, pos + 12, caplen, original, float("nan"), self.links[0])
+            return (pos + 12, caplen, original, float("nan"), self.links[0])
         if length < 32:
             return None
         iface, _, high, low, caplen, original = struct.unpack_from(
@@ -270,7 +274,7 @@ class _Section:
         if iface >= len(self.links) or caplen > length - 32:
             return None
         ts = ((high << 32) | low) / self.resolutions[iface] + self.offsets[iface]
-        return _one(arr, pos + 28, caplen, original, ts, self.links[iface])
+        return (pos + 28, caplen, original, ts, self.links[iface])
 
     def epbs(self, buf: Data, at: I64) -> tuple[Batch, str]:
         """Enhanced packet blocks starting at ``at``; cut at the first corrupt one."""
@@ -297,12 +301,23 @@ class _Section:
         return Batch(arr, at + 28, caplen, fields[:, 4], ts, table[iface]), why
 
 
-def _one(arr: U8, data: int, caplen: int, original: int, ts: float, link: int) -> Batch:
-    def column(value: int) -> I64:
-        return np.asarray([value], np.int64)
+_Single = tuple[int, int, int, float, int]  # data offset, caplen, original, ts, link
+
+
+def _batch_of(arr: U8, singles: list[_Single]) -> Batch:
+    """Many simple/obsolete packet blocks as one batch: decoded at numpy speed, not one by one."""
+    data, caplen, original, ts, link = zip(*singles, strict=True)
+
+    def column(values: tuple[int, ...]) -> I64:
+        return np.asarray(values, np.int64)
 
     return Batch(
-        arr, column(data), column(caplen), column(original), np.asarray([ts]), column(link)
+        arr,
+        column(data),
+        column(caplen),
+        column(original),
+        np.asarray(ts, np.float64),
+        column(link),
     )
 
 

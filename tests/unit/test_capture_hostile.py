@@ -224,3 +224,23 @@ def test_names_from_the_archive_cannot_forge_lines_in_the_thread() -> None:
     first, *rest = shown.splitlines()
     assert first.count("`") == 2  # the whole name stays inside one code span, on one line
     assert not any(":white_check_mark:" in line for line in rest)
+
+
+def _block(kind: int, body: bytes) -> bytes:
+    body += b"\x00" * (-len(body) % 4)
+    length = 12 + len(body)
+    return struct.pack("<II", kind, length) + body + struct.pack("<I", length)
+
+
+def test_simple_packet_blocks_are_read_in_batches_and_in_order() -> None:
+    """SPBs (no timestamp) and EPBs mixed: every packet counted once, in file order."""
+    frame = bytes.fromhex("ffffffffffff0200000000010800") + bytes(46)
+    section = _block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    interface = _block(1, struct.pack("<HHI", 1, 0, 65535))
+    spb = _block(3, struct.pack("<I", len(frame)) + frame)
+    stamp = int(T0 * 1e6)
+    epb = _block(6, struct.pack("<IIIII", 0, stamp >> 32, stamp & 0xFFFFFFFF, 60, 60) + frame)
+    data = section + interface + spb * 5000 + epb * 3 + spb * 7
+    summary = analyse_export(data, "spb.pcapng").summary
+    assert summary.packets == 5010 and not summary.partial
+    assert summary.first_ts == summary.last_ts == pytest.approx(T0)  # only EPBs carry time
