@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
@@ -47,10 +48,14 @@ def ip_of(console: str | None) -> str | None:
     """The sensor's address when the inventory gives its console as an IP literal."""
     if not console:
         return None
-    host = console.rsplit(":", 1)[0] if console.count(":") == 1 else console
     try:
-        return str(ipaddress.ip_address(host.strip("[]")))
+        return str(ipaddress.ip_address(console))  # a bare address, IPv6 included
     except ValueError:
+        pass
+    try:
+        host = urlsplit(console if "://" in console else f"//{console}").hostname
+        return str(ipaddress.ip_address(host or ""))
+    except ValueError:  # a host name, or not an address at all
         return None
 
 

@@ -96,3 +96,13 @@ def test_a_refused_capture_says_why() -> None:
     assert "could not run: the exported capture could not be read" in text
     assert "`compression ratio 1000:1`" in text
     assert "`" not in step_failed("ja", Step.PACKET_CAPTURE, "timeout").text
+
+
+def test_the_sensor_address_is_read_from_any_console_form() -> None:
+    from bot.engine.executor import ip_of
+
+    assert ip_of("192.0.2.10:443") == ip_of("192.0.2.10") == "192.0.2.10"
+    assert ip_of("https://192.0.2.10/html/troubleshooting.htm") == "192.0.2.10"
+    assert ip_of("[2001:db8::5]:443") == ip_of("2001:db8::5") == "2001:db8::5"
+    assert ip_of("ddi-osaka.example.net:443") is None and ip_of(None) is None
+    assert ip_of("[not-an-address") is None
