@@ -8,7 +8,6 @@ listed one that no longer happens.
 from __future__ import annotations
 
 import csv
-import time
 from pathlib import Path
 
 import pytest
@@ -59,15 +58,12 @@ def test_every_capture_is_analysed_and_matches_tshark_or_is_explained() -> None:
     files = sorted(p for p in CORPUS.iterdir() if p.suffix in (".pcap", ".pcapng"))
     assert len(files) == len(expected) == 509
     found: set[tuple[str, ...]] = set()
-    slowest = 0.0
-    for path in files:
-        started = time.perf_counter()
+    for path in files:  # a hang fails the run through pytest-timeout, not a timed assertion
         try:
             summary = analyse_export(path.read_bytes(), path.name).summary
         except CaptureError as exc:
             found.add((path.name, "error", str(exc), expected[path.name][1]))
             continue
-        slowest = max(slowest, time.perf_counter() - started)
         found.update(_differences(path.name, expected[path.name], summary))
     with MISMATCHES.open() as handle:
         rows = list(csv.reader(handle, delimiter="\t"))
@@ -76,7 +72,6 @@ def test_every_capture_is_analysed_and_matches_tshark_or_is_explained() -> None:
     listed = {tuple(row[:4]) for row in rows[1:]}
     assert sorted(found - listed) == [], "new differences from tshark: explain or fix them"
     assert sorted(listed - found) == [], "listed differences no longer happen: remove them"
-    assert slowest < 5.0
     ethernet = [n for n, row in expected.items() if row[1] == "ether"]
     explained = {m[0] for m in listed if m[1] == "l3l4"} & set(ethernet)
     assert len(explained) <= 12  # L3/L4 counts match tshark on all but these Ethernet files

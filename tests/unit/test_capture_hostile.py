@@ -6,7 +6,6 @@ import contextlib
 import gzip
 import io
 import struct
-import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -129,15 +128,12 @@ def test_memory_stays_flat_on_a_large_capture(tmp_path: Path) -> None:
             out.write(record * 1000)  # 720,000 packets in all, ~45 MB
     tracemalloc.start()
     try:
-        started = time.perf_counter()
         s = analyse_export(path, "big.pcap").summary
-        elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert s.packets == 720_000 and not s.partial
-    assert peak < 64 << 20, peak
-    assert elapsed < 20
+    assert peak < 64 << 20, peak  # speed is measured by benchmarks/, not asserted here
 
 
 async def test_worker_analyses_in_a_process_and_enforces_the_budget(tmp_path: Path) -> None:
