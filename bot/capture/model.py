@@ -115,6 +115,9 @@ class TrafficSummary:
     top_talkers: tuple[Talker, ...] = ()
     top_conversations: tuple[Conversation, ...] = ()
     own_packets: int = 0
+    # Unicast IP packets neither to nor from the sensor: what only a working mirror delivers
+    # (broadcasts such as ARP or STP reach a port without any mirror).
+    mirrored_packets: int = 0
     tcp_connections: int = 0
     one_sided_connections: int = 0
     one_sided_examples: tuple[OneSided, ...] = ()
@@ -132,8 +135,8 @@ class TrafficSummary:
 
     @property
     def foreign_packets(self) -> int:
-        """Packets neither to nor from the sensor itself."""
-        return self.packets - self.own_packets
+        """Evidence of mirrored traffic: unicast IP packets of other hosts."""
+        return self.mirrored_packets
 
     def capture_summary(self) -> CaptureSummary:
         return CaptureSummary(

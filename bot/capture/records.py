@@ -24,6 +24,7 @@ CHUNK = 8 << 20
 READ_STEP = 64 << 10
 MAX_RECORD = 16 << 20  # larger "packets" mean a corrupt record header
 _MAX_META_BLOCK = 1 << 20
+MAX_INTERFACES = 4096  # a capture has a few; millions mean a hostile file
 _NSEC_MAGICS = (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
 _LITTLE_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1")
 _SHB, _IDB, _PB, _SPB, _EPB = 0x0A0D0D0A, 1, 2, 3, 6
@@ -250,6 +251,8 @@ class _Section:
         elif kind == _IDB:
             if length < 20 or length > _MAX_META_BLOCK:
                 return f"invalid interface block ({length} bytes)"
+            if len(self.links) >= MAX_INTERFACES:  # their tables would grow with the file
+                return f"more than {MAX_INTERFACES} interfaces in one section"
             link, _, snaplen = struct.unpack_from(self.endian + "HHI", buf, pos + 8)
             resolution, offset = _options(buf[pos + 16 : pos + length - 4], self.endian)
             self.links.append(link)

@@ -135,6 +135,7 @@ class Accumulator:
     truncated: int = 0
     unsupported: int = 0
     own: int = 0
+    mirrored: int = 0
     first: float = math.inf
     last: float = -math.inf
     width: float = 1.0
@@ -166,6 +167,9 @@ class Accumulator:
             self.names.update(dec.v6_names)
         own = self._own(dec)
         self.own += int(own.sum())
+        # group bit of the destination MAC; no MAC (raw IP, cooked) counts as unicast
+        unicast = (dec.dst_mac < 0) | (((dec.dst_mac >> 40) & 1) == 0)
+        self.mirrored += int((dec.has_ip & ~own & unicast).sum())
         ip = dec.has_ip
         if ip.any():
             size = batch.origlen[ip].astype(np.uint64)
@@ -263,7 +267,7 @@ class Accumulator:
             top_conversations=tuple(
                 Conversation(self._name(k[0]), self._name(k[1]), p, b) for k, p, b in pairs
             ),
-            own_packets=self.own, tcp_connections=len(flows),
+            own_packets=self.own, mirrored_packets=self.mirrored, tcp_connections=len(flows),
             one_sided_connections=len(one_sided), one_sided_examples=examples,
             approximate=any(t.approximate for t in (self.talkers, self.pairs, self.flows)),
         )  # fmt: skip

@@ -154,7 +154,7 @@ def test_own_traffic_only(options: AnalysisOptions) -> None:
     data = write([*own_traffic(), Ether() / ARP()])
     analysis = analyse_export(data, "own.pcap", options)
     assert analysis.verdict is Verdict.OWN_TRAFFIC_ONLY
-    assert analysis.reasons[0].data == {"own": 40, "other": 1, "min": 20}
+    assert analysis.reasons[0].data == {"own": 40, "other": 0, "min": 20}  # ARP: broadcast
     assert analyse_export(data, "own.pcap").verdict is Verdict.RECEIVING  # sensor unknown
 
 
@@ -238,3 +238,17 @@ def test_a_single_own_packet_does_not_make_it_own_traffic_only() -> None:
     few = own_traffic(1) + [Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / UDP()] * 15
     analysis = analyse_export(write(few), "few.pcap", AnalysisOptions(sensor_ip=SENSOR_IP))
     assert analysis.verdict is Verdict.TOO_LITTLE
+
+
+def test_broadcasts_from_other_hosts_are_not_mirrored_traffic() -> None:
+    """A port with no mirror still hears ARP and STP: they prove nothing about the SPAN."""
+    broadcasts = [
+        Ether(src=f"02:00:00:00:01:{i:02x}", dst="ff:ff:ff:ff:ff:ff") / ARP(psrc=f"10.0.0.{i}")
+        for i in range(1, 41)
+    ] + [Ether(src="02:00:00:00:02:01", dst="01:80:c2:00:00:00") / bytes(40) for _ in range(30)]
+    options = AnalysisOptions(sensor_ip=SENSOR_IP)
+    mixed = analyse_export(write(own_traffic() + broadcasts), "mixed.pcap", options)
+    assert mixed.verdict is Verdict.OWN_TRAFFIC_ONLY
+    only = analyse_export(write(broadcasts), "bcast.pcap", options)
+    assert only.verdict is Verdict.TOO_LITTLE
+    assert only.summary.packets == 70 and only.summary.mirrored_packets == 0

@@ -240,3 +240,10 @@ def test_simple_packet_blocks_are_read_in_batches_and_in_order() -> None:
     summary = analyse_export(data, "spb.pcapng").summary
     assert summary.packets == 5010 and not summary.partial
     assert summary.first_ts == summary.last_ts == pytest.approx(T0)  # only EPBs carry time
+
+
+def test_endless_interface_blocks_stop_with_a_reason() -> None:
+    section = _block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    interface = _block(1, struct.pack("<HHI", 1, 0, 65535))
+    with pytest.raises(CaptureError, match="more than 4096 interfaces"):
+        analyse_export(section + interface * 5000, "many.pcapng")
