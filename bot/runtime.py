@@ -68,7 +68,7 @@ async def start_runtime(
     inventory: Inventory | None = None,
     timing: Timing | None = None,
     simulator_reboot_seconds: float = 5.0,
-    artifacts: Path = Path("ddi-bot-data"),
+    artifacts: Path | None = None,
     timer_poll: float = 5.0,
     clock: Callable[[], datetime] = utcnow,
 ) -> Runtime:
@@ -104,7 +104,7 @@ async def start_runtime(
             operators=settings.operators,
             timing=timing or timing_from(settings),
             capture_seconds=settings.capture_seconds,
-            artifacts=artifacts,
+            artifacts=artifacts or settings.data_dir,
         ),
         clock=clock,
     )

@@ -31,6 +31,7 @@ class Settings:
     reboot_poll_seconds: float = 15.0
     reboot_timeout_minutes: float = 20.0
     approval_ttl_hours: float = 4.0
+    data_dir: Path = Path("ddi-bot-data")  # debug bundles and other artifacts, per case
 
     def __repr__(self) -> str:  # never print tokens
         return f"Settings(database_url={_redact_url(self.database_url)!r}, lang={self.lang!r})"
@@ -84,4 +85,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reboot_poll_seconds=_number(env, "DDI_BOT_REBOOT_POLL_SECONDS", 15.0),
         reboot_timeout_minutes=_number(env, "DDI_BOT_REBOOT_TIMEOUT_MINUTES", 20.0),
         approval_ttl_hours=_number(env, "DDI_BOT_APPROVAL_TTL_HOURS", 4.0),
+        data_dir=Path(env.get("DDI_BOT_DATA_DIR") or "ddi-bot-data"),
     )

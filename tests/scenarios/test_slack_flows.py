@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 from conftest import APPROVER, CHANNEL, OPERATOR, Harness
 from sqlalchemy import func, select
@@ -47,6 +48,11 @@ async def test_tmsp_down_is_resolved_after_an_approved_reboot(harness: Harness) 
     texts = "\n".join(c.args["text"] for c in replies)
     assert "Step 1" in texts and "Verified Connection" in texts and "Step 4" in texts
     assert "SHA-256" in texts
+    # the bundle is kept, and its digest in the thread is the digest of what was kept
+    artifacts = h.runtime.engine.config.artifacts / f"case-{row.id}"
+    (bundle,) = artifacts.iterdir()
+    assert hashlib.sha256(bundle.read_bytes()).hexdigest() in texts
+    assert f"`{bundle.name}`" in texts
     # the root message is kept up to date in place, and ends Resolved
     updates = [c for c in h.slack.by("chat.update") if c.args["ts"] == root.ts]
     assert updates and "Resolved" in updates[-1].args["text"]

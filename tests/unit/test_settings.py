@@ -26,8 +26,10 @@ def test_environment_overrides() -> None:
             "DDI_BOT_OPERATORS": "U3",
             "SLACK_API_URL": "http://127.0.0.1:9/api",
             "DDI_BOT_RECHECK_HOURS": "0.5",
+            "DDI_BOT_DATA_DIR": "/var/lib/ddi-bot",
         }
     )
+    assert s.data_dir == Path("/var/lib/ddi-bot")
     assert s.inventory_path == Path("/etc/ddi-bot/inventory.yml")
     assert s.lang == "ja" and s.approvers == {"U1", "U2"} and s.operators == {"U3"}
     assert s.slack_api_url == "http://127.0.0.1:9/api/"
