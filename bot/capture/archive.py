@@ -146,7 +146,9 @@ class _Limited(io.RawIOBase):
 
     def read(self, size: int | None = -1, /) -> bytes:
         want = _CHUNK if size is None or size < 0 else min(size, _CHUNK)
-        data = self._inner.read(want)
+        # read1 where there is one: GzipFile.read() drops what it had already inflated when
+        # the stream then turns out damaged, read1 hands it over first
+        data = getattr(self._inner, "read1", self._inner.read)(want)
         self._produced += len(data)
         self._budget.spend(self._name, len(data), self._produced, self._start)
         return data
@@ -254,8 +256,14 @@ def _zip_streams(
 
 
 def _read_head(stream: Readable) -> bytes:
+    head = b""
     try:
-        return stream.read(8)
+        while len(head) < 8:  # reads may come back short: the magic needs all 8 bytes
+            more = stream.read(8 - len(head))
+            if not more:
+                break
+            head += more
+        return head
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile, lzma.LZMAError) as exc:
         raise CaptureError(f"cannot decompress the capture: {exc}") from exc
 

@@ -247,3 +247,19 @@ def test_endless_interface_blocks_stop_with_a_reason() -> None:
     interface = _block(1, struct.pack("<HHI", 1, 0, 65535))
     with pytest.raises(CaptureError, match="more than 4096 interfaces"):
         analyse_export(section + interface * 5000, "many.pcapng")
+
+
+def test_a_truncated_gzip_keeps_everything_that_could_be_inflated() -> None:
+    raw = capture(60)  # ~1,080 packets
+    total = analyse_export(raw, "eth1.pcap").summary.packets
+    cut = gzip.compress(raw)[: -len(raw) // 50]  # the end of the stream is missing
+    summary = analyse_export(cut, "eth1.pcap.gz").summary
+    assert summary.partial
+    readable = 0
+    with contextlib.suppress(EOFError):
+        stream = gzip.GzipFile(fileobj=io.BytesIO(cut))
+        data = b""
+        while chunk := stream.read1(4096):
+            data += chunk
+    readable = analyse_export(data, "eth1.pcap").summary.packets
+    assert 0 < summary.packets == readable < total
