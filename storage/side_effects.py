@@ -25,15 +25,6 @@ async def complete(session: AsyncSession, effect_id: int, outcome: str, now: dat
         row.completed_at, row.outcome = now, outcome
 
 
-async def incomplete(session: AsyncSession, case_id: int) -> Sequence[SideEffectRow]:
-    result = await session.execute(
-        select(SideEffectRow).where(
-            SideEffectRow.case_id == case_id, SideEffectRow.completed_at.is_(None)
-        )
-    )
-    return result.scalars().all()
-
-
 async def for_case(session: AsyncSession, case_id: int, kind: str) -> Sequence[SideEffectRow]:
     result = await session.execute(
         select(SideEffectRow).where(SideEffectRow.case_id == case_id, SideEffectRow.kind == kind)

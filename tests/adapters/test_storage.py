@@ -145,10 +145,12 @@ async def test_a_side_effect_key_is_recorded_once(
         async with sessions.begin() as session:
             await side_effects.record(session, case_id, "reboot", "reboot:1:1", NOW)
     async with sessions.begin() as session:
-        assert len(await side_effects.incomplete(session, case_id)) == 1
+        pending = await side_effects.get(session, "reboot:1:1")
+        assert pending is not None and pending.completed_at is None
         await side_effects.complete(session, effect, "sent", NOW)
     async with sessions() as session:
-        assert list(await side_effects.incomplete(session, case_id)) == []
+        done = await side_effects.get(session, "reboot:1:1")
+        assert done is not None and (done.completed_at, done.outcome) == (NOW, "sent")
 
 
 async def test_the_timeline_keeps_order_and_json(
