@@ -14,38 +14,40 @@ from storage import timers
 log = logging.getLogger(__name__)
 
 
-_in_flight: set[int] = set()  # timers handed to a task that has not finished yet
+def _landed(in_flight: set[int], timer_id: int, _task: object) -> None:
+    in_flight.discard(timer_id)
 
 
-def _landed(timer_id: int, _task: object) -> None:
-    _in_flight.discard(timer_id)
-
-
-async def fire_due(engine: Engine) -> int:
+async def fire_due(engine: Engine, in_flight: set[int]) -> int:
     """Hand every due timer to ``Engine.observe``, which claims it in the same transaction as
-    the transition it causes; returns how many were handed over."""
+    the transition it causes; returns how many were handed over.
+
+    ``in_flight`` (the caller's, one per timer loop) holds timers handed to a task that has not
+    finished, so a slow transition is not handed over twice by this loop.
+    """
     async with engine.sessions() as session:
         due = list(await timers.due_timers(session, engine.clock()))
     started = 0
     for timer in due:
-        if timer.id in _in_flight:
+        if timer.id in in_flight:
             continue
-        _in_flight.add(timer.id)
+        in_flight.add(timer.id)
         obs = TimerFired(TimerKind(timer.kind))
         task = engine.tasks.spawn(
             engine.observe(timer.case_id, timer.case_version, obs, timer_id=timer.id),
             f"timer-{timer.id}",
         )
-        task.add_done_callback(partial(_landed, timer.id))
+        task.add_done_callback(partial(_landed, in_flight, timer.id))
         started += 1
     return started
 
 
 async def run_timers(engine: Engine, max_sleep: float = 5.0) -> None:
     """Forever: fire due timers, then sleep until the next is due or a new one is added."""
+    in_flight: set[int] = set()
     while True:
         try:
-            await fire_due(engine)
+            await fire_due(engine, in_flight)
             async with engine.sessions() as session:
                 nxt = await timers.next_due(session)
         except Exception:
