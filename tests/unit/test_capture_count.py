@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import struct
 import tracemalloc
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from capture_files import zipped
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 from scapy.utils import PcapNgWriter
@@ -26,14 +26,6 @@ T0 = 1_736_500_000.0
 
 def packets(rounds: int = 2) -> list[Any]:
     return traffic(T0, T0 + 10, rounds, seed=7)  # 18 packets per round
-
-
-def zipped(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", method) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def test_console_style_export_is_counted() -> None:

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from capture_files import zipped
 
 from bot.capture import AnalysisOptions, ArchiveLimits, Verdict, analyse_export, analyse_in_worker
 from bot.errors import CaptureError
@@ -18,14 +19,6 @@ from bot.simulator.pcapgen import pcap_bytes, traffic
 
 T0 = 1_736_500_000.0
 HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
-
-
-def zipped(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", method) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def capture(rounds: int = 2) -> bytes:
