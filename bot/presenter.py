@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.errors import AlreadyDecided, CaseAlreadyOpen, DdiBotError, UnknownAppliance
 from bot.i18n import MESSAGES, t
 from bot.runbook import CaseState, Choice, DecisionPoint, Step
 from bot.runbook.model import CHOICES, RECOMMENDED, StepStatus
@@ -207,8 +208,6 @@ def decided(
 
 def error_message(lang: str, exc: Exception, style: Style, link: str | None = None) -> str:
     """The one place where an error becomes the text a person reads."""
-    from bot.errors import AlreadyDecided, CaseAlreadyOpen, DdiBotError, UnknownAppliance
-
     if isinstance(exc, UnknownAppliance):
         text = t(lang, exc.key, name=style.escape(exc.params["name"]))
         names = exc.params.get("suggestions") or []
