@@ -1,0 +1,1 @@
+"""Texts by concept; ``bot.i18n`` merges every module's ``TEXTS``."""
