@@ -32,6 +32,10 @@ class Settings:
     reboot_timeout_minutes: float = 20.0
     approval_ttl_hours: float = 4.0
     data_dir: Path = Path("ddi-bot-data")  # debug bundles and other artifacts, per case
+    syslog_udp: int | None = None  # listen port for the syslog detection feed; None: off
+    syslog_tcp: int | None = None
+    syslog_host: str = "0.0.0.0"  # sensors send from other hosts
+    max_upload_mb: float = 512.0  # larger files posted in a case thread are refused
 
     def __repr__(self) -> str:  # never print tokens
         return f"Settings(database_url={_redact_url(self.database_url)!r}, lang={self.lang!r})"
@@ -52,6 +56,15 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
     return value
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigError(f"{name} must be a port number from 1 to 65535, got {raw!r}")
+    return int(raw)
 
 
 def _redact_url(url: str) -> str:
@@ -86,4 +99,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reboot_timeout_minutes=_number(env, "DDI_BOT_REBOOT_TIMEOUT_MINUTES", 20.0),
         approval_ttl_hours=_number(env, "DDI_BOT_APPROVAL_TTL_HOURS", 4.0),
         data_dir=Path(env.get("DDI_BOT_DATA_DIR") or "ddi-bot-data"),
+        syslog_udp=_port(env, "DDI_BOT_SYSLOG_UDP"),
+        syslog_tcp=_port(env, "DDI_BOT_SYSLOG_TCP"),
+        syslog_host=env.get("DDI_BOT_SYSLOG_HOST") or "0.0.0.0",
+        max_upload_mb=_number(env, "DDI_BOT_MAX_UPLOAD_MB", 512.0),
     )

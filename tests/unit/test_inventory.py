@@ -29,7 +29,17 @@ def test_a_minimal_file_loads_with_defaults(tmp_path: Path) -> None:
         ("[]", "'appliances' list"),
         ("appliances:\n  - driver: simulated\n", "appliance #1: 'name' is required"),
         ("appliances:\n  - name: a\n  - name: a\n", "appliance #2: duplicate name 'a'"),
-        ("appliances:\n  - name: a\n    password: x\n", "unknown field(s) password"),
+        (
+            "appliances:\n  - name: a\n    password: x\n",
+            "line 3: appliance #1: password looks like",
+        ),
+        (
+            "appliances:\n  - name: a\n    colour: x\n",
+            "line 3: appliance #1: unknown field(s) colour",
+        ),
+        ("appliances:\n  - name: a\n    channel: '#soc'\n", "line 3: appliance #1 (a): 'channel'"),
+        ("appliances:\n  - name: a\n    tmsp_servers: {a: 1}\n", "must be a list of strings"),
+        ("appliances:\n  - name: a\n    syslog_ids: ['']\n", "'syslog_ids' has an empty entry"),
         (
             "appliances:\n  - name: a\n    driver: simulated\n    scenario: on-fire\n",
             "unknown scenario 'on-fire'",
@@ -47,6 +57,46 @@ def test_invalid_files_are_rejected_with_a_precise_message(
         load_inventory(path)
     assert message in str(info.value)
     assert str(path) in str(info.value)
+
+
+PIN = "sha256:5F:0A:3B:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD"  # noqa: E501
+ISSUE_EXAMPLE = f"""\
+appliances:
+  - name: ddi-osaka-2
+    driver: guided                 # default when no driver is given
+    console: 192.0.2.10:443        # web console, host or host:port (HTTPS)
+    tls_fingerprint: "{PIN}"
+    tls_ca_file: /etc/ddi-bot/ca.pem      # optional, instead of a pin
+    tmsp_servers: ["log.tmsp.example.net:443", "status.tmsp.example.net:443"]
+    syslog_ids: ["192.0.2.10", "DDI-OSAKA-2"]   # sender address, dvchost, device GUID
+    capture_interface: eth1
+    site: osaka
+    channel: C012AB3CD             # where scheduled checks and alerts for it go
+"""
+
+
+def test_the_documented_example_loads_every_field(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.yml"
+    path.write_text(ISSUE_EXAMPLE, encoding="utf-8")
+    (osaka,) = load_inventory(path).appliances
+    assert osaka.driver == "guided"
+    assert osaka.console == "192.0.2.10:443"
+    assert osaka.tls_fingerprint == PIN
+    assert osaka.tls_ca_file == "/etc/ddi-bot/ca.pem"
+    assert osaka.tmsp_servers == ("log.tmsp.example.net:443", "status.tmsp.example.net:443")
+    assert osaka.syslog_ids == ("192.0.2.10", "DDI-OSAKA-2")
+    assert (osaka.capture_interface, osaka.site, osaka.channel) == ("eth1", "osaka", "C012AB3CD")
+
+
+def test_errors_name_the_line_of_the_offending_field(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.yml"
+    path.write_text(
+        "appliances:\n  - name: ok\n  - name: b\n    site: osaka\n    scenario: quiet\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InventoryError) as info:
+        load_inventory(path)
+    assert f"{path}, line 5: appliance #2 (b)" in str(info.value)
 
 
 def test_broken_yaml_names_the_line(tmp_path: Path) -> None:

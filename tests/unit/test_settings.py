@@ -60,3 +60,18 @@ def test_secrets_never_show_in_repr() -> None:
 def test_bad_values_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(env)
+
+
+def test_syslog_ports_are_off_unless_set_and_uploads_default_to_512_mb() -> None:
+    s = load_settings({})
+    assert (s.syslog_udp, s.syslog_tcp, s.max_upload_mb) == (None, None, 512.0)
+    s = load_settings(
+        {"DDI_BOT_SYSLOG_UDP": "5514", "DDI_BOT_SYSLOG_TCP": "6514", "DDI_BOT_MAX_UPLOAD_MB": "50"}
+    )
+    assert (s.syslog_udp, s.syslog_tcp, s.max_upload_mb) == (5514, 6514, 50.0)
+
+
+@pytest.mark.parametrize("value", ["0", "70000", "syslog", "-1"])
+def test_a_bad_syslog_port_is_refused_by_name(value: str) -> None:
+    with pytest.raises(ConfigError, match="DDI_BOT_SYSLOG_UDP must be a port number"):
+        load_settings({"DDI_BOT_SYSLOG_UDP": value})
