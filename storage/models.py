@@ -1,4 +1,5 @@
-"""Tables: appliances, cases, step runs, decisions, the event timeline, timers, side effects."""
+"""Tables: appliances, cases, step runs, decisions, the event timeline, timers, side effects,
+uploads and syslog detection counts."""
 
 from __future__ import annotations
 
@@ -108,3 +109,33 @@ class SideEffectRow(Base):
     recorded_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class UploadRow(Base):
+    """A file posted in a case thread. The file id is the primary key: whichever Slack event
+    (``file_shared`` or ``message``) arrives first claims it, so it is processed exactly once."""
+
+    __tablename__ = "uploads"
+
+    file_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_version: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int | None] = mapped_column(Integer)
+    user_id: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # claimed, done, refused
+    detail: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class SyslogCountRow(Base):
+    """Detections received by syslog, per appliance per minute (UTC)."""
+
+    __tablename__ = "syslog_counts"
+
+    appliance: Mapped[str] = mapped_column(String(200), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

@@ -51,7 +51,7 @@ async def _case(sessions: async_sessionmaker[AsyncSession], appliance: str = "dd
 
 async def test_migrations_create_the_schema_and_are_idempotent(db: AsyncEngine) -> None:
     await upgrade(db)  # a second run at start must change nothing
-    assert await current_revision(db) == "0001"
+    assert await current_revision(db) == "0002"
     async with db.connect() as conn:
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     assert {"appliances", "cases", "step_runs", "decisions", "events", "timers"} <= tables
@@ -203,7 +203,7 @@ async def test_replicas_starting_together_migrate_and_sync_without_colliding(
         async with sessions[0]() as session:
             rows = (await session.execute(select(ApplianceRow))).scalars().all()
         assert sorted(r.name for r in rows) == ["ddi-1", "ddi-2", "ddi-3"]
-        assert await current_revision(engines[0]) == "0001"
+        assert await current_revision(engines[0]) == "0002"
     finally:
         for e in engines:
             await e.dispose()

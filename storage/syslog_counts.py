@@ -1,0 +1,56 @@
+"""Syslog detection counts per appliance per minute: added to, summed over periods."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import SyslogCountRow
+
+
+async def add(session: AsyncSession, counts: Iterable[tuple[str, datetime, int]]) -> None:
+    """Add (appliance, minute, n) to the stored counts in one statement per row: replicas and
+    repeated flushes add up instead of overwriting each other."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    for appliance, minute, n in counts:
+        statement = insert(SyslogCountRow).values(appliance=appliance, minute=minute, count=n)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[SyslogCountRow.appliance, SyslogCountRow.minute],
+                set_={"count": SyslogCountRow.count + statement.excluded.count},
+            )
+        )
+
+
+async def total(session: AsyncSession, appliance: str, start: datetime, end: datetime) -> int:
+    """Detections in [start, end)."""
+    result = await session.execute(
+        select(func.coalesce(func.sum(SyslogCountRow.count), 0)).where(
+            SyslogCountRow.appliance == appliance,
+            SyslogCountRow.minute >= start,
+            SyslogCountRow.minute < end,
+        )
+    )
+    return int(result.scalar_one())
+
+
+async def last_seen(session: AsyncSession, appliance: str) -> datetime | None:
+    result = await session.execute(
+        select(func.max(SyslogCountRow.minute)).where(SyslogCountRow.appliance == appliance)
+    )
+    value = result.scalar_one_or_none()
+    return value if isinstance(value, datetime) else None
+
+
+async def first_seen(session: AsyncSession, appliance: str) -> datetime | None:
+    result = await session.execute(
+        select(func.min(SyslogCountRow.minute)).where(SyslogCountRow.appliance == appliance)
+    )
+    value = result.scalar_one_or_none()
+    return value if isinstance(value, datetime) else None

@@ -1,0 +1,91 @@
+"""Upload claims and syslog counts against real SQLite and PostgreSQL databases."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage import cases, syslog_counts, uploads
+from storage.db import make_engine, make_sessions, upgrade
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine: AsyncEngine = make_engine(database_url)
+    await upgrade(engine)
+    yield make_sessions(engine)
+    await engine.dispose()
+
+
+async def _case(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions.begin() as session:
+        await cases.upsert_appliance(session, "ddi-1", "guided", None, NOW)
+        row = await cases.create_case(
+            session,
+            appliance="ddi-1",
+            requested_by="U1",
+            lang="en",
+            phase="detection_query",
+            state={},
+            channel="C1",
+            now=NOW,
+        )
+        return row.id
+
+
+async def _claim(sessions: async_sessionmaker[AsyncSession], case_id: int, file_id: str) -> None:
+    async with sessions.begin() as session:
+        await uploads.claim(
+            session,
+            file_id=file_id,
+            case_id=case_id,
+            case_version=2,
+            step=2,
+            user_id="U1",
+            name="export.csv",
+            size=10,
+            now=NOW,
+        )
+
+
+async def test_a_file_is_claimed_once_even_when_two_events_race(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    case_id = await _case(sessions)
+    results = await asyncio.gather(
+        _claim(sessions, case_id, "F1"), _claim(sessions, case_id, "F1"), return_exceptions=True
+    )
+    assert sum(r is None for r in results) == 1
+    assert sum(isinstance(r, IntegrityError) for r in results) == 1
+    async with sessions() as session:
+        assert [u.file_id for u in await uploads.unfinished(session)] == ["F1"]
+    async with sessions.begin() as session:
+        await uploads.finish(session, "F1", "done", NOW, size=12, sha256="ab" * 32)
+    async with sessions() as session:
+        row = await uploads.get(session, "F1")
+        assert row is not None and (row.status, row.size, row.sha256) == ("done", 12, "ab" * 32)
+        assert list(await uploads.unfinished(session)) == []
+
+
+async def test_syslog_counts_add_up_and_sum_over_a_period(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    minute = NOW.replace(minute=5)
+    async with sessions.begin() as session:
+        await syslog_counts.add(session, [("ddi-1", minute, 3), ("ddi-2", minute, 1)])
+    async with sessions.begin() as session:  # a second flush of the same minute adds
+        await syslog_counts.add(session, [("ddi-1", minute, 4), ("ddi-1", NOW, 2)])
+    async with sessions() as session:
+        assert await syslog_counts.total(session, "ddi-1", NOW, NOW + timedelta(hours=1)) == 9
+        assert await syslog_counts.total(session, "ddi-1", minute, NOW + timedelta(hours=1)) == 7
+        assert await syslog_counts.total(session, "ddi-3", NOW, NOW + timedelta(hours=1)) == 0
+        assert await syslog_counts.last_seen(session, "ddi-1") == minute
+        assert await syslog_counts.first_seen(session, "ddi-1") == NOW
+        assert await syslog_counts.last_seen(session, "ddi-3") is None
