@@ -87,3 +87,9 @@ class CaptureError(DdiBotError):
 
 class SlackPostFailed(DdiBotError):
     key = "error.slack_post_failed"
+
+
+class UploadRefused(DdiBotError):
+    """A file posted in a case thread cannot be used (too large, not downloadable, ...)."""
+
+    key = "error.upload"

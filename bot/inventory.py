@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,6 +148,7 @@ def _appliance(entry: Any, where: _Where) -> Appliance:
         raise InventoryError(
             f"{where('scenario', name)}: 'scenario' only applies to driver simulated"
         )
+    _check_network(fields, lists, where, name)
     channel = fields["channel"]
     if channel is not None and not _CHANNEL.match(channel):
         raise InventoryError(
@@ -162,6 +163,32 @@ def _appliance(entry: Any, where: _Where) -> Appliance:
         syslog_ids=lists["syslog_ids"],
         **fields,
     )
+
+
+def _check_network(
+    fields: dict[str, str | None], lists: dict[str, tuple[str, ...]], where: _Where, name: str
+) -> None:
+    """Addresses, the pin and the CA file are checked now, not at 3 a.m. in a case."""
+    from bot.probes import normalise_fingerprint, parse_endpoint
+
+    def check(key: str, value: str, parse: Callable[[str], object]) -> None:
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise InventoryError(f"{where(key, name)}: {key!r}: {exc}") from None
+
+    if fields["console"]:
+        check("console", fields["console"], parse_endpoint)
+    if fields["tls_fingerprint"]:
+        check("tls_fingerprint", fields["tls_fingerprint"], normalise_fingerprint)
+    for server in lists["tmsp_servers"]:
+        plain = server.removeprefix("tcp://")
+        check("tmsp_servers", plain, lambda text: parse_endpoint(text, default_port=None))
+    ca_file = fields["tls_ca_file"]
+    if ca_file and not Path(ca_file).is_file():
+        raise InventoryError(
+            f"{where('tls_ca_file', name)}: 'tls_ca_file' {ca_file!r} is not a readable file"
+        )
 
 
 def _string(entry: Mapping[str, Any], key: str, where: str) -> str | None:

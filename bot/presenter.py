@@ -50,8 +50,19 @@ class CaseView:
 
 
 @dataclass(frozen=True)
+class Button:
+    """A button on a message that is not a runbook question (a guided step's answers)."""
+
+    action: str  # names the handler: ddi_guide:<action>
+    label: str
+    value: str
+    style: str | None = None
+
+
+@dataclass(frozen=True)
 class Message:
     text: str  # mrkdwn; also the plain fallback
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,6 +177,8 @@ def prompt(view: CaseView, point: DecisionPoint, style: Style) -> Prompt:
         )
     else:
         text = t(lang, f"prompt.{point.value}")
+    if point == DecisionPoint.TRAFFIC and state.detections_per_day is not None:
+        text += "\n" + t(lang, "prompt.traffic.usual", per_day=f"{state.detections_per_day:.1f}")
     options = tuple(_option(lang, point, choice, appliance) for choice in CHOICES[point])
     return Prompt(view.case_id, view.version, point, text, options)
 

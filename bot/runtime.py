@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,6 +17,7 @@ from bot.drivers.registry import make_driver
 from bot.engine import Engine, EngineConfig
 from bot.engine.core import utcnow
 from bot.engine.scheduler import run_timers
+from bot.files import FileSource
 from bot.inventory import Appliance, Inventory, demo_inventory, load_inventory
 from bot.notifier import Notifier
 from bot.runbook import Timing
@@ -71,6 +73,7 @@ async def start_runtime(
     artifacts: Path | None = None,
     timer_poll: float = 5.0,
     clock: Callable[[], datetime] = utcnow,
+    files: FileSource | None = None,
 ) -> Runtime:
     if inventory is None:
         inventory = (
@@ -105,8 +108,12 @@ async def start_runtime(
             timing=timing or timing_from(settings),
             capture_seconds=settings.capture_seconds,
             artifacts=artifacts or settings.data_dir,
+            max_upload_mb=settings.max_upload_mb,
+            probe_timeout=settings.appliance_timeout,
+            tz=ZoneInfo(settings.timezone),
         ),
         clock=clock,
+        files=files,
     )
     await engine.sync_inventory()
     resumed = await engine.resume()

@@ -14,6 +14,7 @@ from bot.settings import Settings
 from handlers.app import build_app, make_client
 from handlers.notifier import SlackNotifier
 from handlers.server import create_web_app
+from handlers.slack_files import SlackFiles
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 20.0  # on SIGTERM, let running steps finish this long
@@ -27,7 +28,7 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     if not settings.approvers:
         log.warning("DDI_BOT_APPROVERS is empty: nobody can approve a reboot")
     client = make_client(settings.slack_bot_token, settings.slack_api_url)
-    runtime = await start_runtime(settings, SlackNotifier(client))
+    runtime = await start_runtime(settings, SlackNotifier(client), files=SlackFiles(client))
     bolt = build_app(runtime.engine, client, settings.slack_signing_secret or "")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

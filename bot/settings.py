@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
 
@@ -36,6 +37,7 @@ class Settings:
     syslog_tcp: int | None = None
     syslog_host: str = "0.0.0.0"  # sensors send from other hosts
     max_upload_mb: float = 512.0  # larger files posted in a case thread are refused
+    timezone: str = "UTC"  # the sensors' console time zone (IANA name, e.g. Asia/Tokyo)
 
     def __repr__(self) -> str:  # never print tokens
         return f"Settings(database_url={_redact_url(self.database_url)!r}, lang={self.lang!r})"
@@ -65,6 +67,17 @@ def _port(env: Mapping[str, str], name: str) -> int | None:
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise ConfigError(f"{name} must be a port number from 1 to 65535, got {raw!r}")
     return int(raw)
+
+
+def _timezone(env: Mapping[str, str]) -> str:
+    name = (env.get("DDI_BOT_TIMEZONE") or "UTC").strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"DDI_BOT_TIMEZONE must be an IANA time zone such as Asia/Tokyo or UTC, got {name!r}"
+        ) from None
+    return name
 
 
 def _redact_url(url: str) -> str:
@@ -103,4 +116,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         syslog_tcp=_port(env, "DDI_BOT_SYSLOG_TCP"),
         syslog_host=env.get("DDI_BOT_SYSLOG_HOST") or "0.0.0.0",
         max_upload_mb=_number(env, "DDI_BOT_MAX_UPLOAD_MB", 512.0),
+        timezone=_timezone(env),
     )

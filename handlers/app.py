@@ -9,7 +9,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import Engine
-from handlers import actions, commands
+from handlers import actions, commands, files, guided
 
 log = logging.getLogger(__name__)
 
@@ -25,4 +25,6 @@ def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> As
     app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False)
     commands.register(app, engine)
     actions.register(app, engine)
+    guided.register(app, engine)
+    files.register(app, engine)
     return app

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.presenter import Message, Option, Prompt
-from handlers.ids import decide_action_id
+from bot.presenter import Button, Message, Option, Prompt
+from handlers.ids import decide_action_id, guide_action_id
 
 SECTION_LIMIT = 3000
 BUTTON_TEXT_LIMIT = 75
@@ -41,7 +41,29 @@ def _sections(text: str) -> list[dict[str, Any]]:
 
 
 def message_payload(message: Message) -> dict[str, Any]:
-    return {"text": _clip(message.text, TEXT_FALLBACK_LIMIT), "blocks": _sections(message.text)}
+    blocks = _sections(message.text)
+    if message.buttons:
+        blocks = blocks[: MAX_BLOCKS - 1]
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"ddi_guide:{message.buttons[0].value}",
+                "elements": [_guide_button(b) for b in message.buttons],
+            }
+        )
+    return {"text": _clip(message.text, TEXT_FALLBACK_LIMIT), "blocks": blocks}
+
+
+def _guide_button(button: Button) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "action_id": guide_action_id(button.action),
+        "text": {"type": "plain_text", "text": _clip(button.label, BUTTON_TEXT_LIMIT)},
+        "value": button.value,
+    }
+    if button.style:
+        element["style"] = button.style
+    return element
 
 
 def _button(prompt: Prompt, option: Option) -> dict[str, Any]:

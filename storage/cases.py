@@ -63,6 +63,17 @@ async def open_case_for(session: AsyncSession, appliance: str) -> CaseRow | None
     return result.scalar_one_or_none()
 
 
+async def by_thread(session: AsyncSession, channel: str, thread_ts: str) -> CaseRow | None:
+    """The case whose thread this is (its root message's channel and ts)."""
+    result = await session.execute(
+        select(CaseRow)
+        .where(CaseRow.channel == channel, CaseRow.thread_ts == thread_ts)
+        .order_by(CaseRow.id.desc())
+        .limit(1)
+    )
+    return result.scalars().first()
+
+
 async def open_cases(session: AsyncSession) -> Sequence[CaseRow]:
     result = await session.execute(select(CaseRow).where(CaseRow.open_key.is_not(None)))
     return result.scalars().all()

@@ -60,3 +60,29 @@ async def has_event(
         select(EventRow.data).where(EventRow.case_id == case_id, EventRow.kind == kind)
     )
     return any(version is None or data.get("version") == version for data in rows.scalars())
+
+
+async def finish_open_step_run(
+    session: AsyncSession,
+    case_id: int,
+    step: int,
+    outcome: str,
+    result: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Finish the latest unfinished run of ``step`` (a guided step waits with its run open)."""
+    found = await session.execute(
+        select(StepRunRow)
+        .where(
+            StepRunRow.case_id == case_id,
+            StepRunRow.step == step,
+            StepRunRow.finished_at.is_(None),
+        )
+        .order_by(StepRunRow.id.desc())
+        .limit(1)
+    )
+    row = found.scalars().first()
+    if row is None:  # the instructions were posted before a crash could record the run
+        row = StepRunRow(case_id=case_id, step=step, started_at=now)
+        session.add(row)
+    row.outcome, row.result, row.finished_at = outcome, result, now

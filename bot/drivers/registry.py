@@ -6,6 +6,7 @@ from importlib.metadata import entry_points
 from typing import cast
 
 from bot.drivers.base import Driver, DriverContext
+from bot.drivers.guided import GuidedDriver
 from bot.drivers.simulated import SimulatedDriver
 from bot.errors import ConfigError
 from bot.inventory import Appliance
@@ -18,11 +19,12 @@ def make_driver(appliance: Appliance, context: DriverContext) -> Driver:
     name = appliance.driver
     if name == "simulated":
         return SimulatedDriver(appliance, context)
+    if name == "guided":
+        return GuidedDriver(appliance, context)
     found = entry_points(group=ENTRY_POINT_GROUP).select(name=name)
     if not found:
-        hint = " (the guided driver is not available in this version)" if name == "guided" else ""
         raise ConfigError(
-            f"appliance {appliance.name!r}: driver {name!r} is not installed{hint}; "
+            f"appliance {appliance.name!r}: driver {name!r} is not installed; "
             f"installed drivers: {', '.join(available_drivers()) or 'none'}",
             appliance=appliance.name,
             driver=name,
@@ -49,4 +51,4 @@ def make_driver(appliance: Appliance, context: DriverContext) -> Driver:
 def available_drivers() -> list[str]:
     """Names of every driver that ``make_driver`` can build, sorted."""
     names = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    return sorted(names | {"simulated"})
+    return sorted(names | {"simulated", "guided"})

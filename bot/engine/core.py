@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.drivers.base import Driver
+from bot.engine.checks import Checks
 from bot.engine.executor import Executor
+from bot.engine.guide import Guide
 from bot.engine.steps import Upload
 from bot.engine.tasks import TaskTracker
+from bot.engine.uploads import Uploads
 from bot.errors import (
     AlreadyDecided,
     CaseAlreadyOpen,
@@ -30,6 +33,7 @@ from bot.errors import (
     NotOperator,
     SlackPostFailed,
 )
+from bot.files import FileSource
 from bot.inventory import Appliance, Inventory
 from bot.notifier import Notifier, Thread
 from bot.presenter import CaseView, Message
@@ -52,6 +56,9 @@ class EngineConfig:
     timing: Timing = field(default_factory=Timing)
     capture_seconds: float = 5.0
     artifacts: Path = Path("ddi-bot-data")
+    max_upload_mb: float = 512.0
+    probe_timeout: float = 5.0  # seconds for each of the bot's own network probes
+    tz: tzinfo = UTC  # the consoles' time zone: periods are shown and exports read in it
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,7 @@ class Engine:
         notifier: Notifier,
         config: EngineConfig,
         clock: Callable[[], datetime] = utcnow,
+        files: FileSource | None = None,
     ) -> None:
         self.sessions = sessions
         self.inventory = inventory
@@ -99,6 +107,9 @@ class Engine:
         self.tasks = TaskTracker()
         self.timers_changed = asyncio.Event()
         self.executor = Executor(self)
+        self.guide = Guide(self)
+        self.uploads = Uploads(self, files)
+        self.checks = Checks(self)
 
     async def sync_inventory(self) -> None:
         async with self.sessions.begin() as session:
@@ -165,7 +176,9 @@ class Engine:
         """After a restart: pick up every open case from its stored state."""
         from bot.engine.recovery import resume
 
-        return await resume(self)
+        resumed = await resume(self)
+        await self.uploads.resume()
+        return resumed
 
     async def open_case_of(self, appliance: str) -> tuple[CaseView, Thread] | None:
         async with self.sessions() as session:
@@ -202,7 +215,7 @@ class Engine:
                     user_id=user,
                     now=now,
                 )
-                if not await self._commit(session, row.id, version, state, transition):
+                if not await self.commit(session, row.id, version, state, transition):
                     raise _Superseded()
                 await timeline.add_event(
                     session,
@@ -216,7 +229,7 @@ class Engine:
                 after = view_of(row, transition.state, version + 1)
                 thread = thread_of(row)
         except (IntegrityError, _Superseded):
-            raise await self._already_decided(case_id, version) from None
+            raise await self.already_decided(case_id, version) from None
         self.tasks.spawn(self.executor.after(after, thread, transition.effects), f"case-{case_id}")
         return Decision(before=before, after=after, point=point)
 
@@ -264,7 +277,7 @@ class Engine:
             except InvalidTransition as exc:
                 log.warning("case %s: %s", case_id, exc)
                 return
-            if not await self._commit(session, case_id, version, state, transition):
+            if not await self.commit(session, case_id, version, state, transition):
                 log.info("case %s: advanced concurrently, dropping %s", case_id, obs)
                 return
             view = view_of(row, transition.state, version + 1)
@@ -273,7 +286,7 @@ class Engine:
 
     # --- helpers ------------------------------------------------------------------------------
 
-    async def _commit(
+    async def commit(
         self,
         session: AsyncSession,
         case_id: int,
@@ -323,7 +336,7 @@ class Engine:
             appliance, appliance=appliance, case_id=view.case_id, thread=thread, view=view
         )
 
-    async def _already_decided(self, case_id: int, version: int) -> AlreadyDecided:
+    async def already_decided(self, case_id: int, version: int) -> AlreadyDecided:
         async with self.sessions() as session:
             row = await cases.decision_for(session, case_id, version)
         if row is None:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.capture.texts import escape as capture_escape
 from bot.drivers.base import Driver
+from bot.engine.guide import INSTRUCTED, is_guided
 from bot.engine.steps import StepContext, StepOutcome, Upload, run_step
 from bot.errors import DdiBotError, DriverError
 from bot.i18n import t
@@ -82,18 +83,16 @@ class Executor:
     ) -> None:
         """What follows a committed transition: its message, the header, then the effects."""
         if message is not None:
-            await self._notify(self.notifier.post(view, thread, message))
+            await self.notify(self.notifier.post(view, thread, message))
         for up in uploads:
-            await self._notify(
-                self.notifier.upload(view, thread, up.filename, up.content, up.title)
-            )
-        await self._notify(self.notifier.update_header(view, thread))
+            await self.notify(self.notifier.upload(view, thread, up.filename, up.content, up.title))
+        await self.notify(self.notifier.update_header(view, thread))
         await self.run(view, thread, effects)
 
     async def run(self, view: CaseView, thread: Thread, effects: tuple[Effect, ...]) -> None:
         for effect in effects:
             if isinstance(effect, RunStep):
-                await self.run_step(view, effect.step)
+                await self.run_step(view, thread, effect.step)
             elif isinstance(effect, Ask):
                 await self.ask(view, thread)
             elif isinstance(effect, StartTimer):
@@ -108,7 +107,7 @@ class Executor:
 
     async def ask(self, view: CaseView, thread: Thread) -> None:
         """Post the current question; recorded, so a restart re-posts one that never went out."""
-        if await self._notify(self.notifier.ask(view, thread, self.prompt_for(view))):
+        if await self.notify(self.notifier.ask(view, thread, self.prompt_for(view))):
             async with self.engine.sessions.begin() as session:
                 await timeline.add_event(
                     session, view.case_id, "prompt_posted", {"version": view.version},
@@ -117,13 +116,19 @@ class Executor:
 
     # --- steps --------------------------------------------------------------------------------
 
-    async def run_step(self, view: CaseView, which: Step) -> None:
+    async def run_step(self, view: CaseView, thread: Thread, which: Step) -> None:
         engine = self.engine
+        if which == Step.CONNECTION_TEST and view.state.reboot_attempts == 0:
+            await engine.checks.network(view, thread)
+        fed = await engine.checks.feed(view) if which == Step.DETECTION_QUERY else None
+        if fed is None and which != Step.REBOOT and self._guided(view):
+            await engine.guide.instruct(view, thread, which)
+            return  # the answer arrives from a person: Guide.answer
         now = engine.clock()
         async with engine.sessions.begin() as session:
             run_id = await timeline.start_step_run(session, view.case_id, which.value, now)
             await timeline.add_event(session, view.case_id, "step_started", {"step": which}, now)
-        outcome = await self._attempt(view, which)
+        outcome = fed or await self._attempt(view, thread, which)
         if outcome is None:
             return  # the case moved on while this step was starting
         message = outcome.message
@@ -146,7 +151,25 @@ class Executor:
             view.case_id, view.version, outcome.observation, message, outcome.uploads
         )
 
-    async def _attempt(self, view: CaseView, which: Step) -> StepOutcome | None:
+    def step_context(self, view: CaseView) -> StepContext:
+        engine = self.engine
+        appliance = engine.inventory.get(view.appliance)
+        return StepContext(
+            view=view,
+            style=self.notifier.style,
+            now=engine.clock(),
+            capture_seconds=engine.config.capture_seconds,
+            artifacts=engine.config.artifacts,
+            sensor_ip=ip_of(appliance.console),
+        )
+
+    def _guided(self, view: CaseView) -> bool:
+        try:
+            return is_guided(self.engine.inventory.get(view.appliance))
+        except DdiBotError:
+            return False
+
+    async def _attempt(self, view: CaseView, thread: Thread, which: Step) -> StepOutcome | None:
         """Run one step; never raises, so a case cannot be left 'running' by a surprise."""
         engine = self.engine
         try:
@@ -157,24 +180,15 @@ class Executor:
             return StepOutcome(StepFailed(which, "config"), None, {"error": "config"}, "failed")
         try:
             if which == Step.REBOOT:
-                return await self._reboot(view, driver)
-            ctx = StepContext(
-                driver=driver,
-                view=view,
-                style=self.notifier.style,
-                now=engine.clock(),
-                capture_seconds=engine.config.capture_seconds,
-                artifacts=engine.config.artifacts,
-                sensor_ip=ip_of(appliance.console),
-            )
-            return await run_step(which, ctx)
+                return await self._reboot(view, thread, driver)
+            return await run_step(which, driver, self.step_context(view))
         except Exception:
             log.exception("case %s: step %s failed unexpectedly", view.case_id, which.value)
             return StepOutcome(StepFailed(which, "internal"), None, {"error": "internal"}, "failed")
         finally:
             await driver.aclose()
 
-    async def _reboot(self, view: CaseView, driver: Driver) -> StepOutcome | None:
+    async def _reboot(self, view: CaseView, thread: Thread, driver: Driver) -> StepOutcome | None:
         """Recorded, with a once-only key, in a transaction that also checks the case is still
         waiting for exactly this reboot; only then is it sent."""
         engine = self.engine
@@ -191,6 +205,11 @@ class Executor:
         except IntegrityError:
             log.error("case %s: reboot %s already recorded; not sending again", view.case_id, key)
             return StepOutcome(StepFailed(Step.REBOOT, "duplicate"), None, {"key": key}, "failed")
+        if self._guided(view):  # a person reboots it and says so: Guide.rebooted
+            await engine.guide.instruct(view, thread, Step.REBOOT)
+            async with engine.sessions.begin() as session:
+                await side_effects.complete(session, effect_id, INSTRUCTED, engine.clock())
+            return None
         try:
             await driver.reboot()
         except DriverError as exc:
@@ -231,7 +250,7 @@ class Executor:
             due = self.engine.clock() + timedelta(seconds=effect.delay)
             when = due.strftime("%Y-%m-%d %H:%M UTC")
             text = t(view.lang, "result.recheck.scheduled", when=when)
-            await self._notify(self.notifier.post(view, thread, Message(text)))
+            await self.notify(self.notifier.post(view, thread, Message(text)))
 
     async def announce_close(self, view: CaseView, thread: Thread, outcome: Outcome) -> None:
         engine = self.engine
@@ -241,8 +260,8 @@ class Executor:
         posted = True
         if outcome == Outcome.ESCALATED:
             report = vendor_report(view, self.notifier.style, reboots)
-            posted = await self._notify(self.notifier.post(view, thread, report))
-        posted = await self._notify(self.notifier.post(view, thread, closed(view))) and posted
+            posted = await self.notify(self.notifier.post(view, thread, report))
+        posted = await self.notify(self.notifier.post(view, thread, closed(view))) and posted
         async with engine.sessions.begin() as session:
             await timeline.add_event(
                 session,
@@ -256,7 +275,7 @@ class Executor:
                     session, view.case_id, "closing_posted", {}, engine.clock()
                 )
 
-    async def _notify(self, call: Awaitable[None]) -> bool:
+    async def notify(self, call: Awaitable[None]) -> bool:
         """Slack trouble must never lose case state (already committed): log it, say if it
         went out, so that what did not is posted again after a restart."""
         try:

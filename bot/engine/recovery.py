@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.engine.executor import reboot_key
+from bot.engine.guide import INSTRUCTED
 from bot.runbook import CaseState, Outcome, Phase, Step
 from bot.runbook.messages import (
     Observation,
@@ -46,7 +47,10 @@ async def resume(engine: Engine) -> int:
             engine.tasks.spawn(executor.run(view, thread, (RunStep(RUNNING[state.phase]),)), name)
         elif state.phase == Phase.REBOOTING:
             obs = await reboot_outcome(engine, view.case_id, reboot_key(view))
-            engine.tasks.spawn(engine.observe(row.id, row.version, obs), name)
+            if obs is None:  # a person was told to reboot it: make sure they were
+                engine.tasks.spawn(engine.guide.instruct(view, thread, Step.REBOOT), name)
+            else:
+                engine.tasks.spawn(engine.observe(row.id, row.version, obs), name)
         if state.phase in AWAITING:
             async with engine.sessions() as session:
                 posted = await timeline.has_event(session, row.id, "prompt_posted", row.version)
@@ -66,12 +70,14 @@ async def resume(engine: Engine) -> int:
     return len(rows)
 
 
-async def reboot_outcome(engine: Engine, case_id: int, key: str) -> Observation:
+async def reboot_outcome(engine: Engine, case_id: int, key: str) -> Observation | None:
     """What became of a reboot the bot was sending when it stopped."""
     async with engine.sessions() as session:
         effect = await side_effects.get(session, key)
     if effect is None or effect.completed_at is None or effect.outcome is None:
         return RebootInterrupted()  # unknown: a person decides, never a blind retry
+    if effect.outcome == INSTRUCTED:
+        return None  # waiting for the person to press "Rebooted"
     if effect.outcome == "sent":
         return RebootSent(effect.completed_at.timestamp())
     return StepFailed(Step.REBOOT, effect.outcome.removeprefix("failed: "))

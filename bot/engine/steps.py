@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ from bot.capture import (
     summary_text,
     verdict_text,
 )
-from bot.drivers.base import Driver
+from bot.detections import DetectionSummary, render_summary
+from bot.drivers.base import ConnectionTestResult, DetectionCount, Driver
 from bot.errors import CaptureError, DriverError
 from bot.presenter import (
     CaseView,
@@ -57,7 +59,6 @@ class StepOutcome:
 
 @dataclass(frozen=True)
 class StepContext:
-    driver: Driver
     view: CaseView
     style: Style
     now: datetime
@@ -67,16 +68,25 @@ class StepContext:
     analysis_budget: float = 120.0  # seconds one capture analysis may take
     detection_window: timedelta = timedelta(hours=24)
 
+    @property
+    def case_folder(self) -> Path:
+        return self.artifacts / f"case-{self.view.case_id}"
 
-def _safe_name(name: str) -> str:
+
+def safe_name(name: str) -> str:
     base = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name.replace("\\", "/")).name).lstrip(".")
     return base[:120] or "artifact"
 
 
-async def run_step(which: Step, ctx: StepContext) -> StepOutcome:
+async def run_step(which: Step, driver: Driver, ctx: StepContext) -> StepOutcome:
     """Never raises for appliance trouble: that becomes a ``StepFailed`` observation."""
+    return await guarded(which, _run(which, driver, ctx))
+
+
+async def guarded(which: Step, work: Awaitable[StepOutcome]) -> StepOutcome:
+    """Appliance and capture trouble become a ``StepFailed`` outcome, with their detail."""
     try:
-        return await _run(which, ctx)
+        return await work
     except DriverError as exc:
         return StepOutcome(
             StepFailed(which, exc.code), None, {"error": exc.code, "detail": exc.detail}, "failed"
@@ -87,73 +97,104 @@ async def run_step(which: Step, ctx: StepContext) -> StepOutcome:
         )
 
 
-async def _run(which: Step, ctx: StepContext) -> StepOutcome:
-    lang, style = ctx.view.lang, ctx.style
+async def _run(which: Step, driver: Driver, ctx: StepContext) -> StepOutcome:
     if which == Step.CONNECTION_TEST:
-        result = await ctx.driver.test_connection()
-        after_reboot = ctx.view.state.reboot_attempts > 0
-        return StepOutcome(
-            ConnectionTested(result.verified, result.message),
-            connection_result(lang, result.verified, result.message, after_reboot, style),
-            {"verified": result.verified, "message": result.message},
-            "ok" if result.verified else "problem",
-        )
+        return connection_outcome(ctx, await driver.test_connection())
     if which == Step.DETECTION_QUERY:
         start = ctx.now - ctx.detection_window
-        counted = await ctx.driver.query_detections(start, ctx.now)
-        return StepOutcome(
-            DetectionsCounted(counted.count),
-            detections_result(lang, counted.count, counted.period_start, counted.period_end),
-            {
-                "count": counted.count,
-                "start": counted.period_start.isoformat(),
-                "end": counted.period_end.isoformat(),
-            },
-            "ok" if counted.count > 0 else "problem",
-        )
+        return detections_outcome(ctx, await driver.query_detections(start, ctx.now))
     if which == Step.PACKET_CAPTURE:
-        export = await ctx.driver.capture(ctx.capture_seconds)
-        options = AnalysisOptions(sensor_ip=ctx.sensor_ip)
-        analysis = await analyse_in_worker(
-            export.content, export.filename, options, ctx.analysis_budget
-        )
-        chart = await asyncio.to_thread(render_chart, analysis)
-        summary = analysis.summary
-        receiving = analysis.verdict == Verdict.RECEIVING
-        text = summary_text(analysis, lang) + "\n" + verdict_text(analysis, lang)
-        stem = _safe_name(export.filename).rsplit(".", 1)[0]
-        return StepOutcome(
-            CaptureAnalysed(summary.packets, receiving),
-            Message(text),
-            {
-                "filename": export.filename,
-                "files": list(summary.files),
-                "packets": summary.packets,
-                "bytes": summary.bytes,
-                "partial": summary.reason if summary.partial else None,
-                "verdict": analysis.verdict.value,
-                "reasons": [reason.code for reason in analysis.reasons],
-            },
-            "ok" if receiving else "problem",
-            (Upload(f"{stem}-rate.png", chart, f"{stem}: packets per second"),),
-        )
+        export = await driver.capture(ctx.capture_seconds)
+        return await capture_outcome(ctx, export.filename, export.content)
     if which == Step.DEBUG_LOGS:
-        bundle = await ctx.driver.export_debug_logs()
-        name = _safe_name(bundle.filename)
-        folder = ctx.artifacts / f"case-{ctx.view.case_id}"
+        bundle = await driver.export_debug_logs()
+        name = safe_name(bundle.filename)
+        folder = ctx.case_folder
         digest = await asyncio.to_thread(_store, folder / name, bundle.content)
-        return StepOutcome(
-            DebugLogsCollected(name, digest),
-            debug_result(lang, name, len(bundle.content), digest, style),
-            {
-                "filename": name,
-                "size": len(bundle.content),
-                "sha256": digest,
-                "stored": str(folder),
-            },
-            "ok",
-        )
+        return debug_outcome(ctx, name, len(bundle.content), digest)
     raise ValueError(f"step {which} is not run through run_step")
+
+
+def connection_outcome(ctx: StepContext, result: ConnectionTestResult) -> StepOutcome:
+    after_reboot = ctx.view.state.reboot_attempts > 0
+    return StepOutcome(
+        ConnectionTested(result.verified, result.message),
+        connection_result(ctx.view.lang, result.verified, result.message, after_reboot, ctx.style),
+        {"verified": result.verified, "message": result.message},
+        "ok" if result.verified else "problem",
+    )
+
+
+def detections_outcome(ctx: StepContext, counted: DetectionCount) -> StepOutcome:
+    return StepOutcome(
+        DetectionsCounted(counted.count),
+        detections_result(ctx.view.lang, counted.count, counted.period_start, counted.period_end),
+        {
+            "count": counted.count,
+            "start": counted.period_start.isoformat(),
+            "end": counted.period_end.isoformat(),
+        },
+        "ok" if counted.count > 0 else "problem",
+    )
+
+
+def export_outcome(
+    ctx: StepContext, summary: DetectionSummary, filename: str, tz: tzinfo = UTC
+) -> StepOutcome:
+    """Step 2 answered by the detection log export a person posted in the thread."""
+    count = summary.in_period
+    return StepOutcome(
+        DetectionsCounted(count),
+        Message(render_summary(ctx.view.lang, summary, tz)),
+        {
+            "count": count,
+            "start": summary.start.isoformat(),
+            "end": summary.end.isoformat(),
+            "filename": filename,
+            "rows": summary.total_rows,
+            "by_severity": dict(summary.by_severity),
+            "by_type": dict(summary.by_type[:20]),
+            "period_checked": summary.period_checked,
+        },
+        "ok" if count > 0 else "problem",
+    )
+
+
+async def capture_outcome(ctx: StepContext, filename: str, data: bytes | Path) -> StepOutcome:
+    """Analyse a capture export (bytes from a driver, or a file posted in the thread)."""
+    lang = ctx.view.lang
+    options = AnalysisOptions(sensor_ip=ctx.sensor_ip)
+    analysis = await analyse_in_worker(data, filename, options, ctx.analysis_budget)
+    chart = await asyncio.to_thread(render_chart, analysis)
+    summary = analysis.summary
+    receiving = analysis.verdict == Verdict.RECEIVING
+    text = summary_text(analysis, lang) + "\n" + verdict_text(analysis, lang)
+    stem = safe_name(filename).rsplit(".", 1)[0]
+    return StepOutcome(
+        CaptureAnalysed(summary.packets, receiving),
+        Message(text),
+        {
+            "filename": filename,
+            "files": list(summary.files),
+            "packets": summary.packets,
+            "bytes": summary.bytes,
+            "partial": summary.reason if summary.partial else None,
+            "verdict": analysis.verdict.value,
+            "reasons": [reason.code for reason in analysis.reasons],
+        },
+        "ok" if receiving else "problem",
+        (Upload(f"{stem}-rate.png", chart, f"{stem}: packets per second"),),
+    )
+
+
+def debug_outcome(ctx: StepContext, name: str, size: int, sha256: str) -> StepOutcome:
+    """A debug bundle stored in the case folder: its name, size and SHA-256 go to the report."""
+    return StepOutcome(
+        DebugLogsCollected(name, sha256),
+        debug_result(ctx.view.lang, name, size, sha256, ctx.style),
+        {"filename": name, "size": size, "sha256": sha256, "stored": str(ctx.case_folder)},
+        "ok",
+    )
 
 
 def _store(path: Path, content: bytes) -> str:

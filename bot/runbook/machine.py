@@ -85,11 +85,15 @@ def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decis
             nxt = state.with_step(Step.CONNECTION_TEST, status, phase=Phase.DETECTION_QUERY)
             nxt = replace(nxt, connection_verified=ok, connection_message=text)
             return _run(nxt, Step.DETECTION_QUERY)
-        case Phase.DETECTION_QUERY, DetectionsCounted(count=n) if n > 0:
-            nxt = state.with_step(Step.DETECTION_QUERY, S.OK, detections=n)
+        case Phase.DETECTION_QUERY, DetectionsCounted(count=n, per_day=usual) if n > 0:
+            nxt = state.with_step(
+                Step.DETECTION_QUERY, S.OK, detections=n, detections_per_day=usual
+            )
             return _offer_debug_logs(nxt)
-        case Phase.DETECTION_QUERY, DetectionsCounted(count=n):
-            nxt = state.with_step(Step.DETECTION_QUERY, S.WAITING, detections=n)
+        case Phase.DETECTION_QUERY, DetectionsCounted(count=n, per_day=usual):
+            nxt = state.with_step(
+                Step.DETECTION_QUERY, S.WAITING, detections=n, detections_per_day=usual
+            )
             return _ask(replace(nxt, phase=Phase.AWAIT_TRAFFIC_DECISION), DecisionPoint.TRAFFIC)
         case Phase.RECHECK_WAIT, TimerFired(kind=TimerKind.RECHECK):
             return _run(replace(state, phase=Phase.DETECTION_QUERY), Step.DETECTION_QUERY)

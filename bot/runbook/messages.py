@@ -19,6 +19,7 @@ class ConnectionTested:
 @dataclass(frozen=True)
 class DetectionsCounted:
     count: int
+    per_day: float | None = None  # how many this sensor usually has (syslog history), if known
 
 
 @dataclass(frozen=True)

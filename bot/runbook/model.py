@@ -124,6 +124,7 @@ class CaseState:
     verified_after_reboot: bool | None = None
     verify_message: str | None = None  # the connection test after the reboot
     detections: int | None = None
+    detections_per_day: float | None = None  # usual for this sensor, from the syslog feed
     capture_packets: int | None = None
     capture_receiving: bool | None = None
     debug_bundle: str | None = None

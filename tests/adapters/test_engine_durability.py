@@ -369,7 +369,7 @@ async def test_a_reboot_is_not_sent_for_a_case_that_moved_on(
     # ...but the case has moved on since (rebooted, verified, closed)
     driver = engine.drivers(engine.inventory.get("tokyo"))
     try:
-        assert await engine.executor._reboot(stale, driver) is None
+        assert await engine.executor._reboot(stale, Thread("C1", "1.0"), driver) is None
     finally:
         await driver.aclose()
     assert await _reboots(runtime, "tokyo") == 1

@@ -16,6 +16,7 @@ import pytest
 
 from bot.capture import summarise_export
 from bot.drivers.base import DriverContext
+from bot.drivers.guided import GuidedDriver
 from bot.drivers.registry import make_driver
 from bot.drivers.simulated import SimulatedDriver
 from bot.errors import (
@@ -219,7 +220,9 @@ async def test_registry_builds_simulated_and_refuses_unknown_drivers() -> None:
     driver = make_driver(Appliance(name="ddi-a", driver="simulated"), context)
     assert isinstance(driver, SimulatedDriver)
     await driver.aclose()
-    for name in ("guided", "acme-console"):
+    guided = make_driver(Appliance(name="ddi-g", driver="guided"), context)
+    assert isinstance(guided, GuidedDriver)
+    for name in ("acme-console", "ftp"):
         with pytest.raises(ConfigError) as caught:
             make_driver(Appliance(name="ddi-b", driver=name), context)
         assert "ddi-b" in caught.value.detail and repr(name) in caught.value.detail

@@ -12,8 +12,17 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
-from fakeslack import Call, FakeSlack, action_body, command_body, sign
+from fakeslack import (
+    Call,
+    FakeSlack,
+    action_body,
+    command_body,
+    event_body,
+    sign,
+    view_submission_body,
+)
 from sqlalchemy import select
+from tlsconsole import TlsConsole
 
 from bot.inventory import Appliance, Inventory
 from bot.runbook import Timing
@@ -22,6 +31,7 @@ from bot.settings import Settings
 from handlers.app import build_app, make_client
 from handlers.notifier import SlackNotifier
 from handlers.server import create_web_app
+from handlers.slack_files import SlackFiles
 from storage.models import CaseRow
 
 SECRET = "test-signing-secret"
@@ -36,9 +46,10 @@ FLEET = Inventory(
         Appliance(name="ddi-nagoya-3", driver="simulated", scenario="quiet"),
         Appliance(name="ddi-sapporo-4", driver="simulated", scenario="unreachable"),
         Appliance(name="ddi-<b>&evil", driver="simulated", scenario="healthy"),
-        Appliance(name="ddi-kobe-5", driver="guided", console="192.0.2.10:443"),
+        Appliance(name="ddi-acme-6", driver="acme-console"),
     )
 )
+GUIDED = "ddi-kobe-5"  # its console is a local TLS server (Harness.console)
 
 
 async def _serve(app: web.Application) -> tuple[str, web.AppRunner]:
@@ -56,6 +67,56 @@ class Harness:
     runtime: Runtime
     url: str
     http: httpx.AsyncClient
+    console: TlsConsole
+
+    async def event(self, event: dict[str, Any], event_id: str) -> httpx.Response:
+        """An Events API callback, signed like Slack signs it."""
+        body = event_body(event, event_id)
+        headers = {**sign(SECRET, body), "Content-Type": "application/json"}
+        return await self.send(body, headers)
+
+    async def submit(
+        self, view: dict[str, Any], values: dict[str, Any], user: str = OPERATOR
+    ) -> httpx.Response:
+        return await self.send(view_submission_body(view, user, values))
+
+    async def post_file(
+        self,
+        name: str,
+        content: bytes,
+        thread_ts: str | None,
+        user: str = OPERATOR,
+        size: int | None = None,
+        events: tuple[str, ...] = ("file_shared", "message"),
+    ) -> str:
+        """A person posts a file; Slack announces it with both events (in the given order)."""
+        file_id = self.slack.add_file(
+            name, content, channel=CHANNEL, thread_ts=thread_ts, user=user, size=size
+        )
+        for kind in events:
+            if kind == "file_shared":
+                event: dict[str, Any] = {
+                    "type": "file_shared",
+                    "file_id": file_id,
+                    "file": {"id": file_id},
+                    "user_id": user,
+                    "channel_id": CHANNEL,
+                    "event_ts": str(time.time()),
+                }
+            else:
+                event = {
+                    "type": "message",
+                    "subtype": "file_share",
+                    "channel": CHANNEL,
+                    "user": user,
+                    "text": "",
+                    "ts": str(time.time()),
+                    "files": [{"id": file_id, "name": name}],
+                    **({"thread_ts": thread_ts} if thread_ts else {}),
+                }
+            response = await self.event(event, f"Ev{file_id}{kind}")
+            assert response.status_code == 200
+        return file_id
 
     async def send(self, body: str, headers: dict[str, str] | None = None) -> httpx.Response:
         return await self.http.post(
@@ -152,7 +213,15 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+async def harness(tmp_path: Path, self_signed: tuple[Path, Path]) -> AsyncIterator[Harness]:
+    console = TlsConsole(*self_signed)
+    await console.start()
+    fleet = Inventory(
+        (
+            *FLEET.appliances,
+            Appliance(name=GUIDED, console=console.address, capture_interface="eth1", site="kobe"),
+        )
+    )
     slack = FakeSlack()
     slack.url, slack_runner = await _serve(slack.app())
     settings = replace(
@@ -169,16 +238,20 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     runtime = await start_runtime(
         settings,
         SlackNotifier(client),
-        inventory=FLEET,
-        timing=Timing(recheck_delay=3600.0, poll_interval=0.2, reboot_timeout=15.0),
+        inventory=fleet,
+        timing=Timing(
+            recheck_delay=3600.0, poll_interval=0.2, reboot_timeout=15.0, reboot_grace=1.0
+        ),
         simulator_reboot_seconds=0.5,
         artifacts=tmp_path / "artifacts",
         timer_poll=0.1,
+        files=SlackFiles(client),
     )
     bolt = build_app(runtime.engine, client, SECRET)
     url, app_runner = await _serve(create_web_app(bolt))
     async with httpx.AsyncClient(timeout=10) as http:
-        yield Harness(slack, runtime, url, http)
+        yield Harness(slack, runtime, url, http, console)
     await app_runner.cleanup()
+    await console.stop()
     await runtime.stop(drain=False)
     await slack_runner.cleanup()

@@ -39,6 +39,9 @@ class FakeSlack:
     acks: list[dict[str, Any]] = field(default_factory=list)  # what the app answered
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> uploaded bytes
     lose_questions: int = 0  # fail this many postMessage calls that carry buttons
+    files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)  # id -> info
+    downloads: list[str] = field(default_factory=list)  # file ids the app downloaded
+    token: str = "xoxb-test-token"
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -48,7 +51,46 @@ class FakeSlack:
         app.router.add_post("/respond/{id}", self._respond)
         app.router.add_get("/socket", self._socket)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{file_id}/{name}", self._download)
         return app
+
+    def add_file(
+        self,
+        name: str,
+        content: bytes,
+        *,
+        channel: str,
+        thread_ts: str | None,
+        user: str,
+        size: int | None = None,
+    ) -> str:
+        """A file a person posted; ``thread_ts`` None: posted in the channel, not a thread."""
+        file_id = f"F{next(self._ts):08d}"
+        share: dict[str, Any] = {"ts": f"{1_800_000_000 + next(self._ts)}.000300"}
+        if thread_ts:
+            share["thread_ts"] = thread_ts
+        info = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "user": user,
+            "size": len(content) if size is None else size,
+            "mimetype": "application/octet-stream",
+            "url_private_download": f"{self.url}/files-pri/{file_id}/{name}",
+            "shares": {"public": {channel: [share]}},
+        }
+        self.files[file_id] = (info, content)
+        return file_id
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """Like Slack: the file to a client with the bot token, a login page to anyone else."""
+        file_id = request.match_info["file_id"]
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.Response(text="<html>Sign in</html>", content_type="text/html")
+        if file_id not in self.files:
+            return web.Response(status=404)
+        self.downloads.append(file_id)
+        return web.Response(body=self.files[file_id][1], content_type="application/octet-stream")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, deliver queued envelopes, record the app's acks."""
@@ -71,7 +113,7 @@ class FakeSlack:
         else:
             args = dict(await request.post())
         args = {**dict(request.query), **args}  # some methods send their arguments as a query
-        for key in ("blocks", "attachments", "files"):
+        for key in ("blocks", "attachments", "files", "view"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         if (
@@ -103,6 +145,13 @@ class FakeSlack:
                 "ok": True,
                 "files": [{"id": f["id"], "title": f["title"]} for f in args["files"]],
             }
+        if method == "files.info":
+            found = self.files.get(str(args.get("file", "")))
+            if found is None:
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "file": found[0]}
+        if method == "views.open":
+            return {"ok": True, "view": {"id": f"V{next(self._ts)}", **args.get("view", {})}}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http", "ws", 1) + "/socket"}
         if method == "auth.test":
@@ -192,3 +241,36 @@ def action_body(
         "actions": [{**action, "type": "button", "action_ts": str(time.time())}],
     }
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission_body(view: dict[str, Any], user: str, values: dict[str, Any]) -> str:
+    """A modal submitted: ``values`` maps block id -> the element's state (action id "value")."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T1", "domain": "example"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy-unused",
+        "trigger_id": "1.2.5",
+        "view": {
+            **view,
+            "state": {"values": {block: {"value": v} for block, v in values.items()}},
+        },
+    }
+    return urllib.parse.urlencode({"payload": json.dumps(payload)})
+
+
+def event_body(event: dict[str, Any], event_id: str) -> str:
+    """An Events API callback, as Slack posts it (JSON)."""
+    return json.dumps(
+        {
+            "token": "legacy-unused",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+        }
+    )

@@ -94,9 +94,9 @@ async def test_slack_rate_limits_are_waited_out(harness: Harness) -> None:
 
 async def test_an_appliance_whose_driver_is_unavailable_opens_no_case(harness: Harness) -> None:
     h = harness
-    await h.command("ddi-kobe-5")
+    await h.command("ddi-acme-6")
     reply = await h.wait_for(lambda: h.slack.responses)
-    assert "Configuration problem" in reply[0]["text"] and "guided" in reply[0]["text"]
+    assert "Configuration problem" in reply[0]["text"] and "acme-console" in reply[0]["text"]
     assert await _case_count(h) == 0 and h.slack.posts() == []
 
 

@@ -41,6 +41,13 @@ def test_a_minimal_file_loads_with_defaults(tmp_path: Path) -> None:
         ("appliances:\n  - name: a\n    tmsp_servers: {a: 1}\n", "must be a list of strings"),
         ("appliances:\n  - name: a\n    syslog_ids: ['']\n", "'syslog_ids' has an empty entry"),
         (
+            "appliances:\n  - name: a\n    console: 'host:99999'\n",
+            "line 3: appliance #1 (a): 'console'",
+        ),
+        ("appliances:\n  - name: a\n    tls_fingerprint: 'sha256:5F:0A'\n", "'tls_fingerprint'"),
+        ("appliances:\n  - name: a\n    tmsp_servers: [log.example.net]\n", "'tmsp_servers'"),
+        ("appliances:\n  - name: a\n    tls_ca_file: /nonexistent/ca.pem\n", "not a readable file"),
+        (
             "appliances:\n  - name: a\n    driver: simulated\n    scenario: on-fire\n",
             "unknown scenario 'on-fire'",
         ),
@@ -66,7 +73,7 @@ appliances:
     driver: guided                 # default when no driver is given
     console: 192.0.2.10:443        # web console, host or host:port (HTTPS)
     tls_fingerprint: "{PIN}"
-    tls_ca_file: /etc/ddi-bot/ca.pem      # optional, instead of a pin
+    tls_ca_file: {{ca}}      # optional, instead of a pin
     tmsp_servers: ["log.tmsp.example.net:443", "status.tmsp.example.net:443"]
     syslog_ids: ["192.0.2.10", "DDI-OSAKA-2"]   # sender address, dvchost, device GUID
     capture_interface: eth1
@@ -77,12 +84,14 @@ appliances:
 
 def test_the_documented_example_loads_every_field(tmp_path: Path) -> None:
     path = tmp_path / "inventory.yml"
-    path.write_text(ISSUE_EXAMPLE, encoding="utf-8")
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    path.write_text(ISSUE_EXAMPLE.format(ca=ca), encoding="utf-8")
     (osaka,) = load_inventory(path).appliances
     assert osaka.driver == "guided"
     assert osaka.console == "192.0.2.10:443"
     assert osaka.tls_fingerprint == PIN
-    assert osaka.tls_ca_file == "/etc/ddi-bot/ca.pem"
+    assert osaka.tls_ca_file == str(ca)
     assert osaka.tmsp_servers == ("log.tmsp.example.net:443", "status.tmsp.example.net:443")
     assert osaka.syslog_ids == ("192.0.2.10", "DDI-OSAKA-2")
     assert (osaka.capture_interface, osaka.site, osaka.channel) == ("eth1", "osaka", "C012AB3CD")

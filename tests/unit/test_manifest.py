@@ -8,7 +8,14 @@ from pathlib import Path
 import yaml
 
 from bot.runbook import Choice
-from handlers.ids import ACTION_IDS, DECIDE_PATTERN, Command, decide_action_id
+from handlers.ids import (
+    ACTION_IDS,
+    DECIDE_PATTERN,
+    GUIDE_ACTION_IDS,
+    GUIDE_PATTERN,
+    Command,
+    decide_action_id,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
@@ -20,6 +27,16 @@ METHOD_SCOPES = {
     "chat_postEphemeral": "chat:write",
     "chat_getPermalink": None,
     "files_upload_v2": "files:write",
+    "views_open": None,
+    "files_info": "files:read",
+}
+
+
+# Event subscriptions (files posted in case threads) and the scope each needs.
+EVENT_SCOPES = {
+    "file_shared": "files:read",
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
 }
 
 
@@ -42,6 +59,7 @@ def test_bot_scopes_are_exactly_the_ones_used() -> None:
     assert not unknown, f"add the scopes for {unknown} to METHOD_SCOPES and manifest.yml"
     needed = {METHOD_SCOPES[m] for m in called} - {None}
     needed.add("commands")  # slash commands
+    needed |= set(EVENT_SCOPES.values())
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
 
 
@@ -59,3 +77,18 @@ def test_action_ids_are_valid_and_routed() -> None:
         assert DECIDE_PATTERN.match(action_id)
     assert decide_action_id(Choice.APPROVE_REBOOT) == "ddi_decide:approve_reboot"
     assert not DECIDE_PATTERN.match("ddi_decide:approve_reboot;drop")
+
+
+def test_guide_action_ids_are_valid_and_distinct_from_decisions() -> None:
+    assert len(set(GUIDE_ACTION_IDS)) == len(GUIDE_ACTION_IDS)
+    for action_id in GUIDE_ACTION_IDS:
+        assert len(action_id) <= 255 and GUIDE_PATTERN.match(action_id)
+        assert not DECIDE_PATTERN.match(action_id)
+
+
+def test_the_file_events_the_app_handles_are_subscribed() -> None:
+    events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
+    assert events == set(EVENT_SCOPES)
+    source = (ROOT / "handlers" / "files.py").read_text(encoding="utf-8")
+    assert '@app.event("file_shared")' in source
+    assert '"subtype": "file_share"' in source

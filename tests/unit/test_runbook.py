@@ -88,6 +88,13 @@ TABLE: list[tuple[str, CaseState, Observation, Phase, tuple[object, ...]]] = [
         (Ask(DecisionPoint.TRAFFIC),),
     ),
     (
+        "no detections, though this sensor usually has some -> still a person's call",
+        at(Phase.DETECTION_QUERY),
+        DetectionsCounted(0, per_day=40.5),
+        Phase.AWAIT_TRAFFIC_DECISION,
+        (Ask(DecisionPoint.TRAFFIC),),
+    ),
+    (
         "step2 cannot run",
         at(Phase.DETECTION_QUERY),
         StepFailed(Step.DETECTION_QUERY, "protocol"),

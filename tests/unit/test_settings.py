@@ -75,3 +75,10 @@ def test_syslog_ports_are_off_unless_set_and_uploads_default_to_512_mb() -> None
 def test_a_bad_syslog_port_is_refused_by_name(value: str) -> None:
     with pytest.raises(ConfigError, match="DDI_BOT_SYSLOG_UDP must be a port number"):
         load_settings({"DDI_BOT_SYSLOG_UDP": value})
+
+
+def test_the_console_time_zone_is_checked() -> None:
+    assert load_settings({}).timezone == "UTC"
+    assert load_settings({"DDI_BOT_TIMEZONE": "Asia/Tokyo"}).timezone == "Asia/Tokyo"
+    with pytest.raises(ConfigError, match="DDI_BOT_TIMEZONE must be an IANA time zone"):
+        load_settings({"DDI_BOT_TIMEZONE": "Mars/Olympus"})

@@ -1,0 +1,36 @@
+"""Files posted in a case thread: what the bot says about each."""
+
+TEXTS: dict[str, dict[str, str]] = {
+    "error.upload": {
+        "en": "The file cannot be used: {detail}",
+        "ja": "ファイルを使用できません: {detail}",
+    },
+    "upload.received": {
+        "en": "Received `{name}` ({size}) from {user}; reading it…",
+        "ja": "{user} から `{name}` ({size}) を受け取りました。読み込んでいます…",
+    },
+    "upload.too_large": {
+        "en": "`{name}` is {size}; files over {limit} MB are not accepted "
+        "(DDI_BOT_MAX_UPLOAD_MB). Send it to the vendor by FTP instead.",
+        "ja": "`{name}` は {size} です。{limit} MB を超えるファイルは受け付けません "
+        "(DDI_BOT_MAX_UPLOAD_MB)。ベンダーへは FTP で送ってください。",
+    },
+    "upload.not_expected": {
+        "en": "`{name}` was not used: the case is not waiting for a file now.",
+        "ja": "`{name}` は使用しません: このケースは現在ファイルを待っていません。",
+    },
+    "upload.not_operator": {
+        "en": "`{name}` was not used: {user} is not allowed to run checks.",
+        "ja": "`{name}` は使用しません: {user} にはチェックを実行する権限がありません。",
+    },
+    "upload.failed": {
+        "en": "`{name}` could not be used: {detail}",
+        "ja": "`{name}` を使用できません: {detail}",
+    },
+    "upload.already_answered": {
+        "en": "`{name}` arrived after this step was answered; it was not used.",
+        "ja": "`{name}` はこのステップの回答後に届いたため、使用しません。",
+    },
+    "upload.size": {"en": "{mb} MB", "ja": "{mb} MB"},
+    "upload.size.kb": {"en": "{kb} KB", "ja": "{kb} KB"},
+}

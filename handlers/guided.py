@@ -1,0 +1,157 @@
+"""Guided steps: the answer buttons on console instructions and the modals they open."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.engine import Engine
+from bot.errors import DdiBotError
+from bot.guidance import VERIFIED_TEXT, GuideAction
+from bot.i18n import t
+from bot.presenter import SLACK, error_message
+from handlers import modals
+from handlers.ids import GUIDE_PATTERN, GUIDE_PREFIX, View
+
+log = logging.getLogger(__name__)
+
+
+def parse_guide(action: dict[str, Any]) -> tuple[GuideAction, int, int] | None:
+    """(action, case id, case version) from a guide button, or None if it is malformed."""
+    action_id = str(action.get("action_id", ""))
+    if not GUIDE_PATTERN.match(action_id):
+        return None
+    try:
+        which = GuideAction(action_id.removeprefix(GUIDE_PREFIX))
+        case_text, version_text = str(action.get("value", "")).split(":", 1)
+        case_id, version = int(case_text), int(version_text)
+    except ValueError:
+        return None
+    if not (0 < case_id < 2**31 and 0 < version < 2**31):
+        return None
+    return which, case_id, version
+
+
+def register(app: AsyncApp, engine: Engine) -> None:
+    @app.action(GUIDE_PATTERN)
+    async def on_guide(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        user = str(body.get("user", {}).get("id", ""))
+        where = _where(body)
+        parsed = parse_guide(action)
+        if parsed is None:
+            log.warning("ignoring malformed guide payload from %s", user)
+            return
+        which, case_id, version = parsed
+        if which in (GuideAction.OTHER, GuideAction.COUNT):
+            # trigger_id lives 3 s: open the modal now, not in a background task
+            await _reply_on_error(
+                engine,
+                client,
+                user,
+                where,
+                _open_modal(engine, client, body, which, case_id, version),
+            )
+            return
+        if which == GuideAction.VERIFIED:
+            work = engine.guide.connection(case_id, version, VERIFIED_TEXT, user)
+        else:
+            work = engine.guide.rebooted(case_id, version, user)
+        engine.tasks.spawn(_reply_on_error(engine, client, user, where, work), "guide-answer")
+
+    @app.view(View.CONNECTION_MESSAGE.value)
+    async def on_connection(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        view = body.get("view", {})
+        user = str(body.get("user", {}).get("id", ""))
+        found = modals.case_of(view)
+        shown = modals.text_value(view, modals.MESSAGE_BLOCK)
+        maintenance = modals.choice_value(view, modals.MAINTENANCE_BLOCK)
+        if found is None or not shown.strip() or maintenance is None:
+            await ack()
+            log.warning("ignoring malformed connection modal from %s", user)
+            return
+        await ack()
+        case_id, version = found
+        notes = modals.text_value(view, modals.NOTES_BLOCK)
+
+        async def work() -> None:
+            # the maintenance answer is kept even if someone else answered the step first
+            await engine.guide.maintenance(case_id, maintenance, notes, user)
+            await engine.guide.connection(case_id, version, shown, user)
+
+        engine.tasks.spawn(_reply_on_error(engine, client, user, None, work()), "guide-modal")
+
+    @app.view(View.DETECTION_COUNT.value)
+    async def on_count(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        view = body.get("view", {})
+        user = str(body.get("user", {}).get("id", ""))
+        found = modals.case_of(view)
+        count = modals.count_value(view)
+        if count is None:
+            lang = engine.config.lang
+            errors = {modals.COUNT_BLOCK: t(lang, "modal.count.invalid")}
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        if found is None:
+            log.warning("ignoring malformed count modal from %s", user)
+            return
+        case_id, version = found
+        work = engine.guide.count(case_id, version, count, user)
+        engine.tasks.spawn(_reply_on_error(engine, client, user, None, work), "guide-count")
+
+
+def _where(body: dict[str, Any]) -> tuple[str, str | None] | None:
+    channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
+    if not channel:
+        return None
+    return str(channel), (body.get("message") or {}).get("thread_ts")
+
+
+async def _open_modal(
+    engine: Engine,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    which: GuideAction,
+    case_id: int,
+    version: int,
+) -> None:
+    engine.guide.check_may_answer(str(body.get("user", {}).get("id", "")))
+    view, _step = await engine.guide.waiting_step(case_id, version)
+    build: Callable[[str, int, int], dict[str, Any]] = (
+        modals.connection_modal if which == GuideAction.OTHER else modals.count_modal
+    )
+    await client.views_open(
+        trigger_id=str(body.get("trigger_id", "")), view=build(view.lang, case_id, version)
+    )
+
+
+async def _reply_on_error(
+    engine: Engine,
+    client: AsyncWebClient,
+    user: str,
+    where: tuple[str, str | None] | None,
+    work: Awaitable[None],
+) -> None:
+    """Errors reach the person: ephemerally where they clicked, else as a direct message."""
+    try:
+        await work
+    except Exception as exc:
+        if not isinstance(exc, DdiBotError):
+            log.exception("guided answer failed")
+        text = error_message(engine.config.lang, exc, SLACK)
+        try:
+            if where is not None:
+                channel, thread_ts = where
+                kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+                await client.chat_postEphemeral(channel=channel, user=user, text=text, **kwargs)
+            else:
+                await client.chat_postMessage(channel=user, text=text)
+        except Exception:
+            log.exception("could not tell %s about a failed answer", user)

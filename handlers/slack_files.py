@@ -1,0 +1,102 @@
+"""Files posted in Slack: looked up with ``files.info``, read from their private URL with the
+bot token (Slack serves them only to an authorised client)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import httpx
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import UploadRefused
+from bot.files import Downloaded, SharedFile
+
+CHUNK = 1024 * 1024
+
+
+def shared_file(file: dict[str, Any]) -> SharedFile:
+    """The parts of a ``files.info`` file object the bot uses; threads from its shares."""
+    threads: list[tuple[str, str]] = []
+    for visibility in ("public", "private"):
+        for channel, shares in (file.get("shares", {}).get(visibility) or {}).items():
+            for share in shares or []:
+                thread_ts = share.get("thread_ts")
+                if thread_ts:
+                    threads.append((str(channel), str(thread_ts)))
+    size = file.get("size")
+    return SharedFile(
+        id=str(file.get("id", "")),
+        name=str(file.get("name") or file.get("title") or "file"),
+        size=int(size) if isinstance(size, int) else None,
+        user=str(file["user"]) if file.get("user") else None,
+        threads=tuple(threads),
+        mimetype=file.get("mimetype"),
+    )
+
+
+class SlackFiles:
+    def __init__(
+        self, client: AsyncWebClient, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.client = client
+        self.transport = transport
+        self._urls: dict[str, str] = {}
+
+    async def info(self, file_id: str) -> SharedFile:
+        try:
+            response = await self.client.files_info(file=file_id)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "unknown_error"))
+            raise UploadRefused(f"files.info failed: {error}", reason=error) from None
+        file = response.get("file") or {}
+        url = file.get("url_private_download") or file.get("url_private")
+        if url:
+            self._urls[file_id] = str(url)
+        return shared_file(file)
+
+    async def download(self, file_id: str, dest: Path, limit: int) -> Downloaded:
+        url = self._urls.get(file_id)
+        if url is None:
+            await self.info(file_id)
+            url = self._urls.get(file_id)
+        if url is None:
+            raise UploadRefused("Slack gave no download address for the file", reason="no_url")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_name(dest.name + ".part")
+        headers = {"Authorization": f"Bearer {self.client.token}"}
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            async with (
+                httpx.AsyncClient(transport=self.transport, timeout=60.0) as http,
+                http.stream("GET", url, headers=headers, follow_redirects=True) as response,
+            ):
+                if response.status_code != 200:
+                    raise UploadRefused(
+                        f"Slack answered HTTP {response.status_code} for the file",
+                        reason="http",
+                    )
+                if "text/html" in response.headers.get("content-type", ""):
+                    # Slack's login page: the token cannot read files (files:read missing?)
+                    raise UploadRefused(
+                        "Slack sent a web page instead of the file; check the app has files:read",
+                        reason="html",
+                    )
+                with part.open("wb") as out:
+                    async for chunk in response.aiter_bytes(CHUNK):
+                        size += len(chunk)
+                        if size > limit:
+                            raise UploadRefused("too large", reason="too_large", size=size)
+                        digest.update(chunk)
+                        out.write(chunk)
+        except httpx.HTTPError as exc:
+            part.unlink(missing_ok=True)
+            raise UploadRefused(f"download failed: {type(exc).__name__}", reason="http") from None
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        part.replace(dest)
+        return Downloaded(dest, size, digest.hexdigest())
