@@ -22,7 +22,7 @@ from bot.errors import DdiBotError, DriverError
 from bot.i18n import t
 from bot.notifier import Notifier, Thread
 from bot.presenter import CaseView, Message, Prompt, closed, prompt, step_failed
-from bot.report import vendor_report
+from bot.report import facts_from, vendor_report
 from bot.runbook import Outcome, Phase, Step
 from bot.runbook.messages import (
     ApplianceProbed,
@@ -256,10 +256,12 @@ class Executor:
         engine = self.engine
         async with engine.sessions() as session:
             sent = await side_effects.for_case(session, view.case_id, "reboot")
+            events = await timeline.events(session, view.case_id)
+        facts = facts_from([(event.kind, event.data) for event in events])
         reboots = sum(1 for effect in sent if effect.outcome == "sent")
         posted = True
         if outcome == Outcome.ESCALATED:
-            report = vendor_report(view, self.notifier.style, reboots)
+            report = vendor_report(view, self.notifier.style, reboots, facts)
             posted = await self.notify(self.notifier.post(view, thread, report))
         posted = await self.notify(self.notifier.post(view, thread, closed(view))) and posted
         async with engine.sessions.begin() as session:

@@ -224,6 +224,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "report.capture": {"en": "Capture: {value}", "ja": "キャプチャ: {value}"},
     "report.debug": {"en": "Debug bundle: {value}", "ja": "デバッグログ: {value}"},
     "report.reboots": {"en": "Reboots sent: {value}", "ja": "再起動の実行回数: {value}"},
+    "report.network": {
+        "en": "The bot's network checks: {value}",
+        "ja": "ボットによるネットワーク確認: {value}",
+    },
+    "report.file": {
+        "en": "File received: `{name}` ({size} bytes), SHA-256 `{sha256}`",
+        "ja": "受領ファイル: `{name}` ({size} バイト)、SHA-256 `{sha256}`",
+    },
     "report.unknown": {"en": "not known", "ja": "不明"},
     "report.not_run": {"en": "not run", "ja": "未実施"},
     "report.packets": {"en": "{packets} packets", "ja": "{packets} パケット"},

@@ -183,3 +183,33 @@ async def test_files_that_cannot_be_used_are_refused_with_a_reason(harness: Harn
     await h.prompt("Collect")
     row = await h.case(GUIDED)
     assert row.open_key is not None
+
+
+async def test_an_escalated_guided_case_reports_what_people_answered(harness: Harness) -> None:
+    h = harness
+    await h.command(GUIDED)
+    step1 = await _guide(h, 1)
+    await h.click(step1, "Other message")
+    view = (await h.wait_for(lambda: h.slack.by("views.open")))[0].args["view"]
+    await h.submit(
+        view,
+        {
+            "message": {"type": "plain_text_input", "value": "Connection timed out"},
+            "maintenance": {"type": "radio_buttons", "selected_option": {"value": "no"}},
+        },
+    )
+    step2 = await _guide(h, 2)
+    await h.click(step2, "Enter a count")
+    count_view = (
+        await h.wait_for(lambda: len(h.slack.by("views.open")) == 2 and h.slack.by("views.open"))
+    )[1].args["view"]
+    await h.submit(count_view, {"count": {"type": "plain_text_input", "value": "0"}})
+    await h.prompt("Capture packets")
+    await h.command(f"escalate {GUIDED}")
+    row = await h.wait_closed(GUIDED)
+    assert row.outcome == "escalated"
+    report = next(c.args["text"] for c in h.slack.posts() if "Vendor report" in c.args["text"])
+    assert "Connection test result: `Connection timed out`" in report
+    assert "Network maintenance around that time: No" in report
+    assert f"console `{h.console.address}` OK" in report
+    assert "Detections: 0" in report
