@@ -1,0 +1,89 @@
+"""Which appliance sent a detection: by the event's device identifiers, then by the sender address.
+
+Each appliance lists ``syslog_ids`` in the inventory: its address as the bot sees it, its
+``dvchost``, its device GUID. Matching ignores case, and IP addresses match in any spelling
+(``::ffff:10.0.0.5`` is ``10.0.0.5``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from bot.errors import InventoryError
+
+_CACHE_LIMIT = 4096
+
+
+def normalise_id(value: str) -> str:
+    """The form identifiers are compared in: trimmed, lower case, canonical IP addresses."""
+    text = value.strip().lower()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+class SyslogIndex:
+    """Identifier -> appliance name; one identifier may belong to one appliance only."""
+
+    def __init__(self, entries: Iterable[tuple[str, Iterable[str]]]) -> None:
+        self._ids: dict[str, str] = {}
+        names: list[str] = []
+        for name, identifiers in entries:
+            names.append(name)
+            for raw in identifiers:
+                for key in {raw.strip().lower(), normalise_id(raw)}:
+                    if not key:
+                        continue
+                    owner = self._ids.setdefault(key, name)
+                    if owner != name:
+                        raise InventoryError(
+                            f"syslog id {raw!r} is listed for both {owner!r} and {name!r}",
+                            appliance=name,
+                        )
+        self.appliances: tuple[str, ...] = tuple(names)
+        self._spellings: dict[str, str | None] = {}
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def by_identifier(self, value: str) -> str | None:
+        """The appliance for one identifier or sender address, in any spelling."""
+        found = self._ids.get(value.lower())
+        if found is not None:
+            return found
+        cache = self._spellings
+        if value in cache:
+            return cache[value]
+        found = self._ids.get(normalise_id(value))
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[value] = found
+        return found
+
+    def resolve(
+        self,
+        guid: str | None,
+        dvchost: str | None,
+        dvc: str | None,
+        sender: str | None,
+    ) -> str | None:
+        """The appliance for an event: GUID, then ``dvchost``, then ``dvc``, then the sender."""
+        ids = self._ids
+        for value in (guid, dvchost, dvc):
+            if value:
+                found = ids.get(value.lower())
+                if found is not None:
+                    return found
+        for value in (guid, dvchost, dvc, sender):
+            if value:
+                found = self.by_identifier(value)
+                if found is not None:
+                    return found
+        return None

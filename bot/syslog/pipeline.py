@@ -1,0 +1,66 @@
+"""One received syslog message -> header, event, appliance, count. Pure apart from the counter."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from bot.syslog.counter import DetectionCounter
+from bot.syslog.events import Rejected, parse_event
+from bot.syslog.framing import parse_rfc5424_time, split_syslog
+from bot.syslog.mapping import SyslogIndex
+
+log = logging.getLogger(__name__)
+
+
+class FrameHandler(Protocol):
+    """What the listeners hand messages to."""
+
+    def handle(self, frame: bytes, sender: str, received_at: float) -> None: ...
+
+    def reject(self, n: int) -> None: ...
+
+
+class MessageHandler:
+    """Parses, maps and counts; never raises (a message it cannot handle is counted as bad)."""
+
+    __slots__ = ("counter", "index")
+
+    def __init__(self, index: SyslogIndex, counter: DetectionCounter) -> None:
+        self.index = index
+        self.counter = counter
+
+    def reject(self, n: int) -> None:
+        self.counter.reject(n)
+
+    def handle(self, frame: bytes, sender: str, received_at: float) -> None:
+        counter = self.counter
+        try:
+            message = split_syslog(frame)
+            if message is None:
+                counter.reject()
+                return
+            rfc, host, stamp, body = message
+            event = parse_event(body)
+            if isinstance(event, Rejected):
+                if event.kind == "bad":
+                    counter.reject()
+                else:
+                    counter.ignore()
+                return
+            appliance = self.index.resolve(event.device_guid, event.dvchost, event.dvc, sender)
+            if appliance is None:  # last resort: the host named in the syslog header
+                header_host = host.decode("utf-8", "replace")
+                appliance = self.index.by_identifier(header_host) if header_host else None
+                if appliance is None:
+                    label = event.dvchost or event.dvc or event.device_guid or header_host or "-"
+                    counter.unknown(f"{sender} {label}")
+                    return
+            when = event.timestamp
+            if when is None and rfc == 5424:
+                header_time = parse_rfc5424_time(stamp)
+                when = None if header_time is None else header_time.timestamp()
+            counter.count(appliance, when, received_at)
+        except Exception:  # a parser bug must not stop the receiver; never log the content
+            log.debug("syslog message from %s could not be handled", sender, exc_info=True)
+            counter.reject()

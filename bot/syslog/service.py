@@ -1,0 +1,98 @@
+"""The syslog receiver inside the bot: on its own thread and event loop, with its own database
+engine, so that a burst of syslog never delays Slack's 3-second acknowledgements."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+
+from bot.inventory import Inventory
+from bot.syslog.counter import MinuteCount, SyslogStats
+from bot.syslog.mapping import SyslogIndex
+from bot.syslog.receiver import SyslogReceiver
+from storage import syslog_counts
+from storage.db import make_engine, make_sessions
+
+log = logging.getLogger(__name__)
+
+
+class SyslogService:
+    def __init__(
+        self,
+        database_url: str,
+        inventory: Inventory,
+        *,
+        host: str,
+        udp_port: int | None,
+        tcp_port: int | None,
+        flush_interval: float = 10.0,
+    ) -> None:
+        self.database_url = database_url
+        self.index = SyslogIndex((a.name, a.syslog_ids) for a in inventory.appliances)
+        self.host, self.udp_port, self.tcp_port = host, udp_port, tcp_port
+        self.flush_interval = flush_interval
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._receiver: SyslogReceiver | None = None
+
+    async def start(self) -> None:
+        """Listen; raises (e.g. a port in use) before returning if the listeners cannot start."""
+        self._thread = threading.Thread(target=self._run, name="syslog", daemon=True)
+        self._thread.start()
+        await asyncio.to_thread(self._ready.wait)
+        if self._error is not None:
+            raise self._error
+        log.info("syslog: listening on udp %s, tcp %s", self.udp_port, self.tcp_port)
+
+    async def stop(self, grace: float = 15.0) -> None:
+        """Stop listening and store what was counted (a last flush)."""
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, grace)
+
+    def stats(self) -> SyslogStats | None:
+        return self._receiver.stats() if self._receiver is not None else None
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # reported to start(), or logged once running
+            if not self._ready.is_set():
+                self._error = exc
+            else:
+                log.exception("syslog receiver stopped")
+        finally:
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        db = make_engine(self.database_url)
+        sessions = make_sessions(db)
+
+        async def store(counts: Sequence[MinuteCount]) -> None:
+            async with sessions.begin() as session:
+                await syslog_counts.add(session, ((c.appliance, c.minute, c.count) for c in counts))
+
+        try:
+            receiver = SyslogReceiver(
+                self.index,
+                store,
+                host=self.host,
+                udp_port=self.udp_port,
+                tcp_port=self.tcp_port,
+                flush_interval=self.flush_interval,
+            )
+            async with receiver:
+                self._receiver = receiver
+                self.udp_port, self.tcp_port = receiver.udp_port, receiver.tcp_port
+                self._ready.set()
+                await self._stop.wait()
+        finally:
+            await db.dispose()
