@@ -100,7 +100,10 @@ def parse_inventory(
     """Validate parsed YAML; errors name the source, the line and the entry to fix."""
     if not isinstance(data, Mapping) or not isinstance(data.get("appliances"), list):
         raise InventoryError(f"{source}: expected a mapping with an 'appliances' list")
+    from bot.syslog.mapping import normalise_id
+
     seen: set[str] = set()
+    syslog_owner: dict[str, str] = {}
     appliances: list[Appliance] = []
     for index, entry in enumerate(data["appliances"], start=1):
         where = _Where(source, index, lines[index - 1] if index <= len(lines) else {})
@@ -108,6 +111,13 @@ def parse_inventory(
         if appliance.name in seen:
             raise InventoryError(f"{where('name')}: duplicate name {appliance.name!r}")
         seen.add(appliance.name)
+        for syslog_id in appliance.syslog_ids:  # one sender, one appliance: counts must not split
+            owner = syslog_owner.setdefault(normalise_id(syslog_id), appliance.name)
+            if owner != appliance.name:
+                raise InventoryError(
+                    f"{where('syslog_ids', appliance.name)}: syslog id {syslog_id!r} is already "
+                    f"listed for {owner!r}"
+                )
         appliances.append(appliance)
     return Inventory(tuple(appliances))
 

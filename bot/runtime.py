@@ -17,12 +17,14 @@ from bot.drivers.registry import make_driver
 from bot.engine import Engine, EngineConfig
 from bot.engine.core import utcnow
 from bot.engine.scheduler import run_timers
+from bot.errors import ConfigError
 from bot.files import FileSource
 from bot.inventory import Appliance, Inventory, demo_inventory, load_inventory
 from bot.notifier import Notifier
 from bot.runbook import Timing
 from bot.settings import Settings
 from bot.simulator.server import SimulatorHandle, create_app, start_simulator
+from bot.syslog.service import SyslogService
 from storage.db import make_engine, make_sessions, upgrade
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ class Runtime:
     db: AsyncEngine
     simulator: SimulatorHandle | None
     timer_task: asyncio.Task[None]
+    syslog: SyslogService | None = None
 
     async def stop(self, drain: bool = True, grace: float | None = None) -> None:
         """Stop timers, then let running work finish (up to ``grace`` seconds) or cancel it.
@@ -49,6 +52,8 @@ class Runtime:
             except TimeoutError:
                 log.warning("stopping: work still running after %s s is cancelled", grace)
         await self.engine.tasks.cancel_all()
+        if self.syslog is not None:
+            await self.syslog.stop()
         if self.simulator is not None:
             await self.simulator.stop()
         await self.db.dispose()
@@ -74,6 +79,7 @@ async def start_runtime(
     timer_poll: float = 5.0,
     clock: Callable[[], datetime] = utcnow,
     files: FileSource | None = None,
+    syslog_flush: float = 10.0,
 ) -> Runtime:
     if inventory is None:
         inventory = (
@@ -119,5 +125,25 @@ async def start_runtime(
     resumed = await engine.resume()
     if resumed:
         log.info("resumed %d open case(s)", resumed)
+    syslog = None
+    if settings.syslog_udp is not None or settings.syslog_tcp is not None:
+        syslog = SyslogService(
+            settings.database_url,
+            inventory,
+            host=settings.syslog_host,
+            udp_port=settings.syslog_udp,
+            tcp_port=settings.syslog_tcp,
+            flush_interval=syslog_flush,
+        )
+        try:
+            await syslog.start()
+        except OSError as exc:
+            if simulator is not None:
+                await simulator.stop()
+            await db.dispose()
+            raise ConfigError(
+                f"cannot listen for syslog on {settings.syslog_host} "
+                f"(udp {settings.syslog_udp}, tcp {settings.syslog_tcp}): {exc.strerror or exc}"
+            ) from None
     timer_task = asyncio.create_task(run_timers(engine, timer_poll), name="timers")
-    return Runtime(engine, db, simulator, timer_task)
+    return Runtime(engine, db, simulator, timer_task, syslog)

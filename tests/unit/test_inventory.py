@@ -48,6 +48,11 @@ def test_a_minimal_file_loads_with_defaults(tmp_path: Path) -> None:
         ("appliances:\n  - name: a\n    tmsp_servers: [log.example.net]\n", "'tmsp_servers'"),
         ("appliances:\n  - name: a\n    tls_ca_file: /nonexistent/ca.pem\n", "not a readable file"),
         (
+            "appliances:\n  - name: a\n    syslog_ids: [DDI-A]\n"
+            "  - name: b\n    syslog_ids: [ddi-a]\n",
+            "line 5: appliance #2 (b): syslog id 'ddi-a' is already listed for 'a'",
+        ),
+        (
             "appliances:\n  - name: a\n    driver: simulated\n    scenario: on-fire\n",
             "unknown scenario 'on-fire'",
         ),
