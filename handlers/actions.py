@@ -14,7 +14,7 @@ from bot.errors import DdiBotError
 from bot.presenter import SLACK, decided, error_message
 from bot.runbook import Choice
 from handlers.blocks import message_payload
-from handlers.ids import DECIDE_PATTERN, DECIDE_PREFIX
+from handlers.ids import DECIDE_PATTERN, DECIDE_PREFIX, case_ref
 
 log = logging.getLogger(__name__)
 
@@ -22,18 +22,14 @@ log = logging.getLogger(__name__)
 def parse_decision(action: dict[str, Any]) -> tuple[int, int, Choice] | None:
     """(case id, case version, choice) from a button, or None if it is malformed."""
     action_id = str(action.get("action_id", ""))
-    value = str(action.get("value", ""))
     if not DECIDE_PATTERN.match(action_id):
         return None
     try:
         choice = Choice(action_id.removeprefix(DECIDE_PREFIX))
-        case_text, version_text = value.split(":", 1)
-        case_id, version = int(case_text), int(version_text)
     except ValueError:
         return None
-    if not (0 < case_id < 2**31 and 0 < version < 2**31):  # fits the database's integers
-        return None
-    return case_id, version, choice
+    ref = case_ref(action.get("value", ""))
+    return None if ref is None else (*ref, choice)
 
 
 def register(app: AsyncApp, engine: Engine) -> None:

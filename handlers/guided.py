@@ -15,7 +15,7 @@ from bot.guidance import VERIFIED_TEXT, GuideAction
 from bot.i18n import t
 from bot.presenter import SLACK, error_message
 from handlers import modals
-from handlers.ids import GUIDE_PATTERN, GUIDE_PREFIX, View
+from handlers.ids import GUIDE_PATTERN, GUIDE_PREFIX, View, case_ref
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +27,10 @@ def parse_guide(action: dict[str, Any]) -> tuple[GuideAction, int, int] | None:
         return None
     try:
         which = GuideAction(action_id.removeprefix(GUIDE_PREFIX))
-        case_text, version_text = str(action.get("value", "")).split(":", 1)
-        case_id, version = int(case_text), int(version_text)
     except ValueError:
         return None
-    if not (0 < case_id < 2**31 and 0 < version < 2**31):
-        return None
-    return which, case_id, version
+    ref = case_ref(action.get("value", ""))
+    return None if ref is None else (which, *ref)
 
 
 def register(app: AsyncApp, engine: Engine) -> None:

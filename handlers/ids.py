@@ -38,3 +38,15 @@ class View(StrEnum):
 
 ACTION_IDS = tuple(decide_action_id(choice) for choice in Choice)
 GUIDE_ACTION_IDS = tuple(guide_action_id(action) for action in GuideAction)
+
+
+def case_ref(text: object) -> tuple[int, int] | None:
+    """(case id, case version) from a button value or modal metadata "ID:VERSION", or None."""
+    try:
+        case_text, version_text = str(text).split(":", 1)
+        case_id, version = int(case_text), int(version_text)
+    except ValueError:
+        return None
+    if not (0 < case_id < 2**31 and 0 < version < 2**31):  # fits the database's integers
+        return None
+    return case_id, version

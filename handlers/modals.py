@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import t
-from handlers.ids import View
+from handlers.ids import View, case_ref
 
 MESSAGE_BLOCK = "message"
 MAINTENANCE_BLOCK = "maintenance"
@@ -86,14 +86,7 @@ def count_modal(lang: str, case_id: int, version: int) -> dict[str, Any]:
 
 def case_of(view: dict[str, Any]) -> tuple[int, int] | None:
     """(case id, version) from a submitted view's private metadata, or None if malformed."""
-    try:
-        case_text, version_text = str(view.get("private_metadata", "")).split(":", 1)
-        case_id, version = int(case_text), int(version_text)
-    except ValueError:
-        return None
-    if not (0 < case_id < 2**31 and 0 < version < 2**31):
-        return None
-    return case_id, version
+    return case_ref(view.get("private_metadata", ""))
 
 
 def _value(view: dict[str, Any], block: str) -> Any:
