@@ -122,11 +122,9 @@ async def start_runtime(
         files=files,
     )
     await engine.sync_inventory()
-    resumed = await engine.resume()
-    if resumed:
-        log.info("resumed %d open case(s)", resumed)
     syslog = None
     if settings.syslog_udp is not None or settings.syslog_tcp is not None:
+        # before any case resumes: if the port is taken, nothing has started yet
         syslog = SyslogService(
             settings.database_url,
             inventory,
@@ -145,5 +143,9 @@ async def start_runtime(
                 f"cannot listen for syslog on {settings.syslog_host} "
                 f"(udp {settings.syslog_udp}, tcp {settings.syslog_tcp}): {exc.strerror or exc}"
             ) from None
+        engine.syslog_since = clock()
+    resumed = await engine.resume()
+    if resumed:
+        log.info("resumed %d open case(s)", resumed)
     timer_task = asyncio.create_task(run_timers(engine, timer_poll), name="timers")
     return Runtime(engine, db, simulator, timer_task, syslog)

@@ -27,10 +27,11 @@ def file_ids(event: dict[str, Any]) -> list[str]:
 
 def register(app: AsyncApp, engine: Engine) -> None:
     async def take(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        channel, thread_ts = event.get("channel"), event.get("thread_ts")
+        hint = (str(channel), str(thread_ts)) if channel and thread_ts else None
         for file_id in file_ids(event):
-            engine.tasks.spawn(
-                engine.uploads.file_posted(file_id, context.bot_user_id), f"file-{file_id}"
-            )
+            work = engine.uploads.file_posted(file_id, context.bot_user_id, hint)
+            engine.tasks.spawn(work, f"file-{file_id}")
 
     @app.event("file_shared")
     async def on_file_shared(event: dict[str, Any], context: AsyncBoltContext) -> None:

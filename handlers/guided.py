@@ -69,11 +69,15 @@ def register(app: AsyncApp, engine: Engine) -> None:
         found = modals.case_of(view)
         shown = modals.text_value(view, modals.MESSAGE_BLOCK)
         maintenance = modals.choice_value(view, modals.MAINTENANCE_BLOCK)
-        if found is None or not shown.strip() or maintenance is None:
-            await ack()
-            log.warning("ignoring malformed connection modal from %s", user)
+        if not shown.strip():  # Slack requires the field, but spaces pass its check
+            lang = engine.config.lang
+            errors = {modals.MESSAGE_BLOCK: t(lang, "modal.connection.empty")}
+            await ack(response_action="errors", errors=errors)
             return
         await ack()
+        if found is None or maintenance is None:
+            log.warning("ignoring malformed connection modal from %s", user)
+            return
         case_id, version = found
         notes = modals.text_value(view, modals.NOTES_BLOCK)
 

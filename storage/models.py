@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -123,11 +123,11 @@ class UploadRow(Base):
     step: Mapped[int | None] = mapped_column(Integer)
     user_id: Mapped[str | None] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(300))
-    size: Mapped[int | None] = mapped_column(Integer)
+    size: Mapped[int | None] = mapped_column(BigInteger)  # Slack's figure can exceed 2 GiB
     sha256: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), index=True)  # claimed, done, refused
+    status: Mapped[str] = mapped_column(String(20), index=True)  # claimed, done, refused, failed
     detail: Mapped[str | None] = mapped_column(Text)
-    claimed_at: Mapped[datetime]
+    claimed_at: Mapped[datetime]  # renewed while it is worked on: a lease
     finished_at: Mapped[datetime | None]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CaseRow, UploadRow
@@ -49,33 +49,58 @@ async def finish(
     size: int | None = None,
     sha256: str | None = None,
     detail: str | None = None,
-) -> None:
-    row = await session.get(UploadRow, file_id)
-    if row is not None:
-        row.status, row.finished_at, row.detail = status, now, detail
-        if size is not None:
-            row.size = size
-        if sha256 is not None:
-            row.sha256 = sha256
+) -> bool:
+    """Close a claim still open; False if it was closed already (by another process)."""
+    values: dict[str, object] = {"status": status, "finished_at": now, "detail": detail}
+    if size is not None:
+        values["size"] = size
+    if sha256 is not None:
+        values["sha256"] = sha256
+    result = await session.execute(
+        update(UploadRow)
+        .where(UploadRow.file_id == file_id, UploadRow.status == "claimed")
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def renew(session: AsyncSession, file_id: str, now: datetime) -> None:
+    """Still working on it: the claim's lease starts again."""
+    await session.execute(
+        update(UploadRow)
+        .where(UploadRow.file_id == file_id, UploadRow.status == "claimed")
+        .values(claimed_at=now)
+    )
 
 
 async def get(session: AsyncSession, file_id: str) -> UploadRow | None:
-    return await session.get(UploadRow, file_id)
+    return await session.get(UploadRow, file_id, populate_existing=True)
 
 
-async def unfinished(session: AsyncSession) -> Sequence[UploadRow]:
-    """Claimed by a process that stopped before finishing them, for open cases only."""
+async def stale(session: AsyncSession, before: datetime) -> Sequence[UploadRow]:
+    """Claims nobody renewed since ``before`` (their process stopped), for open cases only."""
     result = await session.execute(
         select(UploadRow)
         .join(CaseRow, CaseRow.id == UploadRow.case_id)
-        .where(UploadRow.status == "claimed", CaseRow.open_key.is_not(None))
+        .where(
+            UploadRow.status == "claimed",
+            UploadRow.claimed_at < before,
+            CaseRow.open_key.is_not(None),
+        )
         .order_by(UploadRow.claimed_at)
     )
     return result.scalars().all()
 
 
-async def for_case(session: AsyncSession, case_id: int) -> Sequence[UploadRow]:
+async def retake(session: AsyncSession, file_id: str, before: datetime, now: datetime) -> bool:
+    """Take over a stale claim; only one process can (the update checks it is still stale)."""
     result = await session.execute(
-        select(UploadRow).where(UploadRow.case_id == case_id).order_by(UploadRow.claimed_at)
+        update(UploadRow)
+        .where(
+            UploadRow.file_id == file_id,
+            UploadRow.status == "claimed",
+            UploadRow.claimed_at < before,
+        )
+        .values(claimed_at=now)
     )
-    return result.scalars().all()
+    return bool(result.rowcount)  # type: ignore[attr-defined]

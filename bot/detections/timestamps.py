@@ -105,8 +105,22 @@ def _month_name(m: re.Match[str], tz: tzinfo) -> datetime:
     return value.replace(microsecond=_micro(frac))
 
 
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)  # times outside these cannot be real detections,
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # and a year-1 time cannot even be shown in a zone
+
+
 def parse_timestamp(text: str, tz: tzinfo = UTC) -> datetime | None:
     """The moment ``text`` names, timezone-aware; None when it is not a time we can read."""
+    value = _parse(text, tz)
+    if value is None:
+        return None
+    try:
+        return value if EARLIEST <= value <= LATEST else None
+    except (OverflowError, ValueError):
+        return None
+
+
+def _parse(text: str, tz: tzinfo) -> datetime | None:
     text = text.strip()
     if not text or len(text) > _MAX_CHARS:
         return None

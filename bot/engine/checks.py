@@ -3,11 +3,11 @@ portal (at the start of a case), and the syslog feed (which can answer step 2)."
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bot.engine.feed import feed_summary, feed_text
-from bot.engine.steps import StepOutcome
+from bot.engine.feed import feed_summary, feed_text, usual_per_day
+from bot.engine.steps import DETECTION_WINDOW, StepOutcome
 from bot.errors import DdiBotError
 from bot.inventory import Appliance
 from bot.notifier import Thread
@@ -87,6 +87,20 @@ class Checks:
             data = {"version": view.version, **report_record(report)}
             await timeline.add_event(session, view.case_id, "probes", data, engine.clock())
 
+    async def with_usual(self, view: CaseView, outcome: StepOutcome) -> StepOutcome:
+        """A step 2 result, with how many detections this sensor usually has (syslog history),
+        for the quiet/busy question."""
+        appliance = self._appliance(view)
+        obs = outcome.observation
+        if appliance is None or not isinstance(obs, DetectionsCounted):
+            return outcome
+        usual = await usual_per_day(self.engine.sessions, appliance, self.engine.clock())
+        if usual is None:
+            return outcome
+        per_day = usual[0]
+        record = {**outcome.record, "per_day": per_day}
+        return replace(outcome, observation=replace(obs, per_day=per_day), record=record)
+
     async def feed(self, view: CaseView) -> StepOutcome | None:
         """Step 2 from the syslog feed, for a sensor known to forward its detections."""
         engine = self.engine
@@ -94,7 +108,8 @@ class Checks:
         if appliance is None:
             return None
         end = engine.clock()
-        feed = await feed_summary(engine.sessions, appliance, end - timedelta(hours=24), end)
+        start = end - DETECTION_WINDOW
+        feed = await feed_summary(engine.sessions, appliance, start, end, engine.syslog_since)
         if feed is None:
             return None
         record = {

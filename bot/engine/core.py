@@ -58,6 +58,7 @@ class EngineConfig:
     artifacts: Path = Path("ddi-bot-data")
     max_upload_mb: float = 512.0
     probe_timeout: float = 5.0  # seconds for each of the bot's own network probes
+    upload_lease: float = 900.0  # seconds a claimed file may go without renewal before retaken
     tz: tzinfo = UTC  # the consoles' time zone: periods are shown and exports read in it
 
 
@@ -110,6 +111,7 @@ class Engine:
         self.guide = Guide(self)
         self.uploads = Uploads(self, files)
         self.checks = Checks(self)
+        self.syslog_since: datetime | None = None  # when this process's syslog receiver started
 
     async def sync_inventory(self) -> None:
         async with self.sessions.begin() as session:
@@ -177,7 +179,7 @@ class Engine:
         from bot.engine.recovery import resume
 
         resumed = await resume(self)
-        await self.uploads.resume()
+        await self.uploads.sweep()
         return resumed
 
     async def open_case_of(self, appliance: str) -> tuple[CaseView, Thread] | None:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.capture.texts import escape as capture_escape
 from bot.drivers.base import Driver
-from bot.engine.guide import INSTRUCTED, is_guided
+from bot.engine.guide import INSTRUCTED, guided_case
 from bot.engine.steps import StepContext, StepOutcome, Upload, run_step
 from bot.errors import DdiBotError, DriverError
 from bot.i18n import t
@@ -131,6 +131,8 @@ class Executor:
         outcome = fed or await self._attempt(view, thread, which)
         if outcome is None:
             return  # the case moved on while this step was starting
+        if fed is None and which == Step.DETECTION_QUERY:
+            outcome = await engine.checks.with_usual(view, outcome)
         message = outcome.message
         if isinstance(outcome.observation, StepFailed):
             # a refused capture says why (zip bomb, not a capture, ...): the operator can act
@@ -164,10 +166,7 @@ class Executor:
         )
 
     def _guided(self, view: CaseView) -> bool:
-        try:
-            return is_guided(self.engine.inventory.get(view.appliance))
-        except DdiBotError:
-            return False
+        return guided_case(self.engine, view)
 
     async def _attempt(self, view: CaseView, thread: Thread, which: Step) -> StepOutcome | None:
         """Run one step; never raises, so a case cannot be left 'running' by a surprise."""

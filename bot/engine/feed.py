@@ -25,28 +25,47 @@ class FeedSummary:
     days: int  # days the usual is measured over
 
 
+async def usual_per_day(
+    sessions: async_sessionmaker[AsyncSession], appliance: Appliance, end: datetime
+) -> tuple[float, int] | None:
+    """(detections per day, days measured) over up to ``USUAL_DAYS`` before ``end``; None
+    without a whole day of history."""
+    if not appliance.syslog_ids:
+        return None
+    async with sessions() as session:
+        first = await syslog_counts.first_seen(session, appliance.name)
+        if first is None:
+            return None
+        history_start = max(end - timedelta(days=USUAL_DAYS), first)
+        days = (end - history_start) / timedelta(days=1)
+        if days < 1:
+            return None
+        total = await syslog_counts.total(session, appliance.name, history_start, end)
+    return total / days, max(1, round(days))
+
+
 async def feed_summary(
     sessions: async_sessionmaker[AsyncSession],
     appliance: Appliance,
     start: datetime,
     end: datetime,
+    listening_since: datetime | None,
 ) -> FeedSummary | None:
-    """None when the sensor is not known to forward syslog (no ids, or nothing received lately)."""
-    if not appliance.syslog_ids:
+    """Step 2 from the feed, or None when the feed cannot say: the sensor has no syslog ids,
+    nothing came from it lately, or no receiver listens here. Zero detections is only an answer
+    when the receiver has listened through the whole period; detections found always are."""
+    if not appliance.syslog_ids or listening_since is None:
         return None
     async with sessions() as session:
         last = await syslog_counts.last_seen(session, appliance.name)
         if last is None or end - last > FORWARDS_WITHIN:
             return None
-        first = await syslog_counts.first_seen(session, appliance.name)
         count = await syslog_counts.total(session, appliance.name, start, end)
-        history_start = max(end - timedelta(days=USUAL_DAYS), first or end)
-        days = (end - history_start) / timedelta(days=1)
-        per_day = None
-        if days >= 1:
-            total = await syslog_counts.total(session, appliance.name, history_start, end)
-            per_day = total / days
-    return FeedSummary(count, start, end, last, per_day, max(1, round(days)))
+    if count == 0 and listening_since > start:
+        return None  # silence we did not listen to is not an answer
+    usual = await usual_per_day(sessions, appliance, end)
+    per_day, days = usual if usual is not None else (None, 0)
+    return FeedSummary(count, start, end, last, per_day, days)
 
 
 def feed_text(lang: str, feed: FeedSummary) -> str:

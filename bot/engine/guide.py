@@ -8,15 +8,20 @@ An answer is taken at most once per step: it is recorded like a decision, with t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.drivers.base import ConnectionTestResult, DetectionCount
-from bot.engine.steps import StepOutcome, connection_outcome, detections_outcome
-from bot.errors import AlreadyDecided, CaseNotFound, NotOperator
+from bot.engine.steps import (
+    DETECTION_WINDOW,
+    StepOutcome,
+    connection_outcome,
+    detections_outcome,
+)
+from bot.errors import AlreadyDecided, CaseNotFound, DdiBotError, NotOperator
 from bot.guidance import VERIFIED_TEXT, instructions
 from bot.i18n import t
 from bot.inventory import Appliance
@@ -44,6 +49,14 @@ def is_guided(appliance: Appliance) -> bool:
     return appliance.driver == GUIDED
 
 
+def guided_case(engine: Engine, view: CaseView) -> bool:
+    """Whether a person does this case's steps (its appliance may have left the inventory)."""
+    try:
+        return is_guided(engine.inventory.get(view.appliance))
+    except DdiBotError:
+        return False
+
+
 class Guide:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -56,7 +69,7 @@ class Guide:
                 return
         appliance = engine.inventory.get(view.appliance)
         now = engine.clock()
-        period = (now - timedelta(hours=24), now)
+        period = (now - DETECTION_WINDOW, now)
         message = instructions(
             view,
             which,
@@ -118,14 +131,29 @@ class Guide:
         if which != Step.DETECTION_QUERY:
             raise AlreadyDecided("stale", stale=True)
         ctx = self.engine.executor.step_context(view)
-        start = ctx.now - ctx.detection_window
-        outcome = detections_outcome(ctx, DetectionCount(count, start, ctx.now))
+        start, end = await self.period(view)
+        outcome = detections_outcome(ctx, DetectionCount(count, start, end))
+        outcome = await self.engine.checks.with_usual(view, outcome)
         await self.answer(case_id, version, which, outcome, user, "count")
+
+    async def period(self, view: CaseView) -> tuple[datetime, datetime]:
+        """The period step 2's instructions asked the person to query (at ``view.version``)."""
+        async with self.engine.sessions() as session:
+            events = await timeline.events(session, view.case_id)
+        for event in reversed(events):
+            data = event.data
+            posted = event.kind == "guide_posted" and data.get("version") == view.version
+            if posted and "start" in data and "end" in data:
+                start, end = data["start"], data["end"]
+                return datetime.fromisoformat(start), datetime.fromisoformat(end)
+        now = self.engine.clock()
+        return now - DETECTION_WINDOW, now
 
     async def maintenance(self, case_id: int, answer: str, notes: str, user: str) -> None:
         """Whether there was network maintenance around the connection test (vendor report)."""
         from bot.engine.core import thread_of, view_of
 
+        self.check_may_answer(user)
         engine = self.engine
         async with engine.sessions.begin() as session:
             row = await cases.get_case(session, case_id)

@@ -1,4 +1,5 @@
-"""Fires stored timers when due; claiming is a DB compare-and-swap, so none fires twice."""
+"""Fires stored timers when due; claiming is a DB compare-and-swap, so none fires twice.
+Also sweeps up files whose processing stopped (their claim's lease ran out)."""
 
 from __future__ import annotations
 
@@ -43,11 +44,19 @@ async def fire_due(engine: Engine, in_flight: set[int]) -> int:
 
 
 async def run_timers(engine: Engine, max_sleep: float = 5.0) -> None:
-    """Forever: fire due timers, then sleep until the next is due or a new one is added."""
+    """Forever: fire due timers, then sleep until the next is due or a new one is added.
+
+    Also, every quarter of the upload lease, take over files whose processing stopped.
+    """
     in_flight: set[int] = set()
+    loop = asyncio.get_running_loop()
+    next_sweep = loop.time() + engine.config.upload_lease / 4
     while True:
         try:
             await fire_due(engine, in_flight)
+            if loop.time() >= next_sweep:
+                next_sweep = loop.time() + engine.config.upload_lease / 4
+                await engine.uploads.sweep()
             async with engine.sessions() as session:
                 nxt = await timers.next_due(session)
         except Exception:

@@ -40,6 +40,8 @@ from bot.runbook.messages import (
     StepFailed,
 )
 
+DETECTION_WINDOW = timedelta(hours=24)  # the period step 2 asks about, ending now
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -66,7 +68,7 @@ class StepContext:
     artifacts: Path
     sensor_ip: str | None = None  # to tell the sensor's own traffic from mirrored traffic
     analysis_budget: float = 120.0  # seconds one capture analysis may take
-    detection_window: timedelta = timedelta(hours=24)
+    detection_window: timedelta = DETECTION_WINDOW
 
     @property
     def case_folder(self) -> Path:

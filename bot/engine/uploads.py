@@ -2,8 +2,9 @@
 
 Slack announces one file twice (``file_shared`` and a ``message`` with subtype ``file_share``),
 possibly more with retries and replicas. The first event to claim the file id in the database
-processes it; every other one stops there. A claim whose process stopped before finishing is
-picked up again at start (``resume``).
+processes it; every other one stops there. The claim is a lease, renewed while the file is
+worked on: a claim whose process stopped is taken over (by exactly one process) once it is
+stale, at start and by a periodic sweep.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from datetime import datetime
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.detections import parse_detection_export
-from bot.engine.guide import is_guided
+from bot.engine.guide import guided_case
 from bot.engine.steps import (
     StepOutcome,
     capture_outcome,
@@ -27,7 +28,7 @@ from bot.engine.steps import (
     guarded,
     safe_name,
 )
-from bot.errors import AlreadyDecided, DdiBotError, UploadRefused
+from bot.errors import AlreadyDecided, DdiBotError, NotOperator, UploadRefused
 from bot.files import Downloaded, FileSource, SharedFile
 from bot.guidance import UPLOAD_STEPS
 from bot.i18n import t
@@ -43,12 +44,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
+IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")
 
 
-def _mb(lang: str, size: int) -> str:
+def _size(lang: str, size: int) -> str:
     if size < MB:
-        return t(lang, "upload.size.kb", kb=f"{max(size, 1) / 1024:.0f}" if size >= 1024 else "1")
+        return t(lang, "upload.size.kb", kb=f"{max(1, round(size / 1024))}")
     return t(lang, "upload.size", mb=f"{size / MB:.1f}")
+
+
+class _Refused(Exception):
+    """A file that cannot be used; ``text`` says why, in the case's language."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
 
 
 class Uploads:
@@ -60,8 +70,18 @@ class Uploads:
     def limit(self) -> int:
         return int(self.engine.config.max_upload_mb * MB)
 
-    async def file_posted(self, file_id: str, bot_user: str | None = None) -> None:
-        """A file appeared somewhere; if it is in a case thread, take it (once)."""
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.engine.config.upload_lease)
+
+    async def file_posted(
+        self, file_id: str, bot_user: str | None = None, thread: tuple[str, str] | None = None
+    ) -> None:
+        """A file appeared somewhere; if it is in a case thread, take it (once).
+
+        ``thread``: where the ``message`` event says it was posted, for when ``files.info``
+        does not list the share yet.
+        """
         if self.files is None:
             return
         try:
@@ -71,11 +91,10 @@ class Uploads:
             return
         if bot_user and shared.user == bot_user:
             return  # our own charts
-        row = await self._case_of(shared)
+        row = await self._case_of(shared, thread)
         if row is None:
             return  # not posted in a case thread: none of our business
-        state = CaseState.from_json(row.state)
-        which = RUNNING.get(state.phase)
+        which = RUNNING.get(CaseState.from_json(row.state).phase)
         try:
             async with self.engine.sessions.begin() as session:
                 await uploads.claim(
@@ -91,68 +110,87 @@ class Uploads:
                 )
         except IntegrityError:
             return  # the other event (or another replica) has it
-        await self.process(shared, row)
+        await self.process(shared, row, row.version)
 
-    async def resume(self) -> int:
-        """Process again the files whose processing stopped half-way (at a restart)."""
+    async def sweep(self) -> int:
+        """Take over the claims whose process stopped (no renewal for a lease); count them."""
         if self.files is None:
             return 0
+        now = self.engine.clock()
+        before = now - self.lease
         async with self.engine.sessions() as session:
-            pending = list(await uploads.unfinished(session))
-        for upload in pending:
-            self.engine.tasks.spawn(self._resume_one(upload.file_id), f"upload-{upload.file_id}")
-        return len(pending)
+            stale = list(await uploads.stale(session, before))
+        taken = 0
+        for upload in stale:
+            async with self.engine.sessions.begin() as session:
+                if not await uploads.retake(session, upload.file_id, before, now):
+                    continue  # another process took it over first
+            taken += 1
+            self.engine.tasks.spawn(
+                self._resume_one(upload.file_id, upload.case_version), f"upload-{upload.file_id}"
+            )
+        return taken
 
-    async def _resume_one(self, file_id: str) -> None:
+    async def _resume_one(self, file_id: str, version: int) -> None:
         assert self.files is not None
         try:
             shared = await self.files.info(file_id)
         except UploadRefused as exc:
             await self._finish(file_id, "refused", detail=exc.detail)
             return
-        row = await self._case_of(shared)
+        async with self.engine.sessions() as session:
+            upload = await uploads.get(session, file_id)
+            row = await cases.get_case(session, upload.case_id) if upload else None
         if row is not None:
-            await self.process(shared, row)
+            await self.process(shared, row, version)
 
-    async def process(self, shared: SharedFile, row: CaseRow) -> None:
-        """Check, download, read and answer; every way out finishes the claim."""
+    async def process(self, shared: SharedFile, row: CaseRow, version: int) -> None:
+        """Check, download, read and answer the step the file was posted for (at ``version``).
+
+        Every way out finishes the claim and says so in the thread, surprises included.
+        """
         from bot.engine.core import thread_of, view_of
 
+        view = view_of(row, CaseState.from_json(row.state), row.version)
+        thread = thread_of(row)
+        name = self.engine.notifier.style.escape(shared.name[:200])
+        try:
+            await self._process(shared, view, thread, name, version)
+        except _Refused as refused:
+            await self._refuse(view, thread, shared, refused.text)
+        except Exception as exc:
+            log.exception("case %s: file %s could not be processed", view.case_id, shared.id)
+            detail = error_message(view.lang, exc, self.engine.notifier.style)
+            text = t(view.lang, "upload.failed", name=name, detail=detail)
+            await self._refuse(view, thread, shared, text, status="failed")
+
+    async def _process(
+        self, shared: SharedFile, view: CaseView, thread: Thread, name: str, version: int
+    ) -> None:
         engine = self.engine
-        state = CaseState.from_json(row.state)
-        view, thread = view_of(row, state, row.version), thread_of(row)
         lang, style = view.lang, engine.notifier.style
-        name = style.escape(shared.name[:200])
         user = shared.user or ""
-        which = RUNNING.get(state.phase)
-        appliance_guided = self._guided(view)
-        if which not in UPLOAD_STEPS or not appliance_guided:
-            await self._refuse(view, thread, shared, t(lang, "upload.not_expected", name=name))
-            return
-        if not (engine.may_run(user) or user in engine.config.approvers):
-            text = t(lang, "upload.not_operator", name=name, user=style.mention(user))
-            await self._refuse(view, thread, shared, text)
-            return
+        which = RUNNING.get(view.state.phase)
+        if view.version != version:  # the case moved on while this file waited
+            raise _Refused(t(lang, "upload.already_answered", name=name))
+        if which not in UPLOAD_STEPS or not guided_case(engine, view):
+            raise _Refused(t(lang, "upload.not_expected", name=name))
+        try:
+            engine.guide.check_may_answer(user)
+        except NotOperator:
+            raise _Refused(
+                t(lang, "upload.not_operator", name=name, user=style.mention(user))
+            ) from None
         if shared.size is not None and shared.size > self.limit:
-            await self._refuse(view, thread, shared, self._too_large(lang, name, shared.size))
-            return
-        size = _mb(lang, shared.size) if shared.size is not None else "?"
+            raise _Refused(self._too_large(lang, name, shared.size))
+        if which == Step.DEBUG_LOGS and (shared.mimetype or "").startswith("image/"):
+            raise _Refused(t(lang, "upload.image", name=name))
+        size = _size(lang, shared.size) if shared.size is not None else "?"
         text = t(lang, "upload.received", name=name, size=size, user=style.mention(user))
         await engine.executor.notify(engine.notifier.post(view, thread, Message(text)))
-        assert self.files is not None and which is not None
-        folder = engine.executor.step_context(view).case_folder / "uploads"
-        dest = folder / f"{safe_name(shared.id)}-{safe_name(shared.name)}"
-        try:
-            got = await self.files.download(shared.id, dest, self.limit)
-        except UploadRefused as exc:
-            reason = exc.params.get("reason")
-            if reason == "too_large":
-                text = self._too_large(lang, name, int(exc.params.get("size") or self.limit + 1))
-            else:
-                text = t(lang, "upload.failed", name=name, detail=style.escape(exc.detail))
-            await self._refuse(view, thread, shared, text)
-            return
+        got = await self._download(shared, view, name, which)
         async with engine.sessions.begin() as session:
+            await uploads.renew(session, shared.id, engine.clock())
             await timeline.add_event(
                 session,
                 view.case_id,
@@ -169,9 +207,7 @@ class Uploads:
                 if isinstance(exc, UploadRefused)
                 else error_message(lang, exc, style)
             )
-            text = t(lang, "upload.failed", name=name, detail=shown)
-            await self._refuse(view, thread, shared, text, got)
-            return
+            raise _Refused(t(lang, "upload.failed", name=name, detail=shown)) from None
 
         async def done(session: AsyncSession) -> None:
             now = engine.clock()
@@ -182,80 +218,75 @@ class Uploads:
                 view.case_id, view.version, which, outcome, user, "upload", also=done
             )
         except AlreadyDecided:
-            text = t(lang, "upload.already_answered", name=name)
-            await self._refuse(view, thread, shared, text, got)
+            raise _Refused(t(lang, "upload.already_answered", name=name)) from None
+
+    async def _download(
+        self, shared: SharedFile, view: CaseView, name: str, which: Step
+    ) -> Downloaded:
+        assert self.files is not None
+        lang, style = view.lang, self.engine.notifier.style
+        folder = self.engine.executor.step_context(view).case_folder / "uploads"
+        dest = folder / f"{safe_name(shared.id)}-{safe_name(shared.name)}"
+        try:
+            got = await self.files.download(shared.id, dest, self.limit)
+        except UploadRefused as exc:
+            if exc.params.get("reason") == "too_large":
+                size = int(exc.params.get("size") or self.limit + 1)
+                raise _Refused(self._too_large(lang, name, size)) from None
+            detail = style.escape(exc.detail)
+            raise _Refused(t(lang, "upload.failed", name=name, detail=detail)) from None
+        if which == Step.DEBUG_LOGS and await asyncio.to_thread(_looks_like_an_image, got):
+            raise _Refused(t(lang, "upload.image", name=name))
+        return got
 
     async def _read(
         self, view: CaseView, which: Step, shared: SharedFile, got: Downloaded
     ) -> StepOutcome:
-        ctx = self.engine.executor.step_context(view)
+        engine = self.engine
+        ctx = engine.executor.step_context(view)
         if which == Step.DETECTION_QUERY:
-            start, end = await self._period(view, ctx.now)
-            tz = self.engine.config.tz
+            start, end = await engine.guide.period(view)
+            tz = engine.config.tz
             summary = await asyncio.to_thread(
                 functools.partial(parse_detection_export, got.path, start, end, tz=tz)
             )
-            return export_outcome(ctx, summary, shared.name, tz)
+            outcome = export_outcome(ctx, summary, shared.name, tz)
+            return await engine.checks.with_usual(view, outcome)
         if which == Step.PACKET_CAPTURE:
             outcome = await guarded(which, capture_outcome(ctx, shared.name, got.path))
-            detail = outcome.record.get("detail")
             if outcome.outcome == "failed":  # a broken capture: say why, let them post another
-                raise UploadRefused(str(detail or outcome.record.get("error")))
+                detail = outcome.record.get("detail") or outcome.record.get("error")
+                raise UploadRefused(str(detail))
             return outcome
         return debug_outcome(ctx, safe_name(shared.name), got.size, got.sha256)
 
-    async def _period(self, view: CaseView, now: datetime) -> tuple[datetime, datetime]:
-        """The period the instructions asked the person to query."""
-        async with self.engine.sessions() as session:
-            events = await timeline.events(session, view.case_id)
-        for event in reversed(events):
-            data = event.data
-            posted = event.kind == "guide_posted" and data.get("version") == view.version
-            if posted and "start" in data and "end" in data:
-                start, end = data["start"], data["end"]
-                return datetime.fromisoformat(start), datetime.fromisoformat(end)
-        ctx = self.engine.executor.step_context(view)
-        return now - ctx.detection_window, now
-
     def _too_large(self, lang: str, name: str, size: int) -> str:
         limit = f"{self.engine.config.max_upload_mb:g}"
-        return t(lang, "upload.too_large", name=name, size=_mb(lang, size), limit=limit)
+        return t(lang, "upload.too_large", name=name, size=_size(lang, size), limit=limit)
 
     async def _refuse(
-        self,
-        view: CaseView,
-        thread: Thread,
-        shared: SharedFile,
-        text: str,
-        got: Downloaded | None = None,
+        self, view: CaseView, thread: Thread, shared: SharedFile, text: str, status: str = "refused"
     ) -> None:
         await self.engine.executor.notify(self.engine.notifier.post(view, thread, Message(text)))
-        await self._finish(shared.id, "refused", got, detail=text)
+        await self._finish(shared.id, status, detail=text)
 
-    async def _finish(
-        self, file_id: str, status: str, got: Downloaded | None = None, detail: str | None = None
-    ) -> None:
+    async def _finish(self, file_id: str, status: str, detail: str | None = None) -> None:
         async with self.engine.sessions.begin() as session:
-            await uploads.finish(
-                session,
-                file_id,
-                status,
-                self.engine.clock(),
-                size=got.size if got else None,
-                sha256=got.sha256 if got else None,
-                detail=detail,
-            )
+            await uploads.finish(session, file_id, status, self.engine.clock(), detail=detail)
 
-    async def _case_of(self, shared: SharedFile) -> CaseRow | None:
+    async def _case_of(
+        self, shared: SharedFile, hint: tuple[str, str] | None = None
+    ) -> CaseRow | None:
+        threads = shared.threads or ((hint,) if hint else ())
         async with self.engine.sessions() as session:
-            for channel, thread_ts in shared.threads:
+            for channel, thread_ts in threads:
                 row = await cases.by_thread(session, channel, thread_ts)
                 if row is not None and row.open_key is not None:
                     return row
         return None
 
-    def _guided(self, view: CaseView) -> bool:
-        try:
-            return is_guided(self.engine.inventory.get(view.appliance))
-        except DdiBotError:
-            return False
+
+def _looks_like_an_image(got: Downloaded) -> bool:
+    with got.path.open("rb") as handle:
+        head = handle.read(8)
+    return head.startswith(IMAGE_MAGIC)

@@ -4,6 +4,7 @@ engine, so that a burst of syslog never delays Slack's 3-second acknowledgements
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Sequence
@@ -51,13 +52,26 @@ class SyslogService:
 
     async def stop(self, grace: float = 15.0) -> None:
         """Stop listening and store what was counted (a last flush)."""
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._loop is not None and self._stop is not None:
+            with contextlib.suppress(RuntimeError):  # its loop already ended (it crashed)
+                self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, grace)
 
-    def stats(self) -> SyslogStats | None:
-        return self._receiver.stats() if self._receiver is not None else None
+    async def stats(self) -> SyslogStats | None:
+        """The receiver's counters, read on its own thread (they are not thread-safe)."""
+        receiver, loop = self._receiver, self._loop
+        if receiver is None or loop is None:
+            return None
+
+        async def read() -> SyslogStats:
+            return receiver.stats()
+
+        try:
+            future = asyncio.run_coroutine_threadsafe(read(), loop)
+        except RuntimeError:
+            return None
+        return await asyncio.wrap_future(future)
 
     def _run(self) -> None:
         try:

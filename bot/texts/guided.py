@@ -85,6 +85,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Message the console shows (paste it exactly)",
         "ja": "コンソールの表示 (そのまま貼り付け)",
     },
+    "modal.connection.empty": {
+        "en": "Paste the message the console shows.",
+        "ja": "コンソールに表示されたメッセージを貼り付けてください。",
+    },
     "modal.maintenance": {
         "en": "Was there network maintenance around that time?",
         "ja": "その時間帯にネットワークのメンテナンスはありましたか?",

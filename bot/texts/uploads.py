@@ -31,6 +31,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "`{name}` arrived after this step was answered; it was not used.",
         "ja": "`{name}` はこのステップの回答後に届いたため、使用しません。",
     },
+    "upload.image": {
+        "en": "`{name}` is a picture, not the debug log bundle; post the exported bundle instead.",
+        "ja": "`{name}` は画像です。デバッグログではありません。"
+        "エクスポートしたファイルを投稿してください。",
+    },
     "upload.size": {"en": "{mb} MB", "ja": "{mb} MB"},
     "upload.size.kb": {"en": "{kb} KB", "ja": "{kb} KB"},
 }

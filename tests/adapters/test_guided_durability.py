@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -138,10 +139,16 @@ async def test_a_file_claimed_before_a_crash_is_processed_after_the_restart(
     files.post(
         "F1", "export.csv", b"Detection Time,Severity,Threat Type\n", ("C1", f"{view.case_id}.0")
     )
+    long_ago = runtime.engine.clock() - timedelta(hours=1)  # no renewal since: its lease ran out
+    files.post("F0", "old.csv", b"Detection Time,Severity\n", ("C1", f"{view.case_id}.0"))
     async with runtime.engine.sessions.begin() as session:
         await uploads.claim(
             session, file_id="F1", case_id=view.case_id, case_version=version, step=2,
-            user_id="U1", name="export.csv", size=10, now=runtime.engine.clock(),
+            user_id="U1", name="export.csv", size=10, now=long_ago,
+        )  # fmt: skip
+        await uploads.claim(  # claimed for a question the case has since moved past
+            session, file_id="F0", case_id=view.case_id, case_version=version - 1, step=1,
+            user_id="U1", name="old.csv", size=10, now=long_ago,
         )  # fmt: skip
     await runtime.stop(drain=False)
 
@@ -155,6 +162,10 @@ async def test_a_file_claimed_before_a_crash_is_processed_after_the_restart(
         async with runtime.engine.sessions() as session:
             row = await uploads.get(session, "F1")
         assert row is not None and row.status == "done"
+        async with runtime.engine.sessions() as session:
+            old = await uploads.get(session, "F0")
+        assert old is not None and old.status == "refused"  # not taken as step 2's answer
+        assert any("`old.csv` arrived after this step was answered" in m for m in notifier.messages)
         assert files.downloads == 1
         # Slack sends the events again (a retry): the file is not taken twice
         await runtime.engine.uploads.file_posted("F1")
@@ -202,5 +213,30 @@ async def test_waiting_for_the_person_to_reboot_survives_a_restart(
         async with runtime.engine.sessions() as session:
             effects = await side_effects.for_case(session, view.case_id, "reboot")
         assert [e.outcome for e in effects] == ["sent"]
+    finally:
+        await runtime.stop(drain=False)
+
+
+async def test_a_file_that_fails_unexpectedly_is_reported_not_left_claimed(
+    settings: Settings, tmp_path: Path
+) -> None:
+    files = Files()
+    runtime, notifier = await _start(settings, tmp_path, files)
+    try:
+        view = await runtime.engine.open_case("kobe", "U1", "C1")
+        await _until(lambda: _async(bool(_guides(notifier, 1))), "step 1")
+        _, version = await _phase(runtime, view.case_id)
+        await runtime.engine.guide.connection(view.case_id, version, "Verified Connection", "U1")
+        await _until(lambda: _async(bool(_guides(notifier, 2))), "step 2")
+        # the data directory is broken: the case folder is a file, the download cannot be stored
+        (tmp_path / "artifacts").mkdir(exist_ok=True)
+        (tmp_path / "artifacts" / f"case-{view.case_id}").write_text("not a folder")
+        files.post("F9", "export.csv", b"Detection Time,Severity\n", ("C1", f"{view.case_id}.0"))
+        await runtime.engine.uploads.file_posted("F9")
+        async with runtime.engine.sessions() as session:
+            row = await uploads.get(session, "F9")
+        assert row is not None and row.status == "failed"
+        assert any("`export.csv` could not be used" in m for m in notifier.messages)
+        assert (await _phase(runtime, view.case_id))[0] == Phase.DETECTION_QUERY  # still waits
     finally:
         await runtime.stop(drain=False)

@@ -64,14 +64,23 @@ async def test_a_file_is_claimed_once_even_when_two_events_race(
     )
     assert sum(r is None for r in results) == 1
     assert sum(isinstance(r, IntegrityError) for r in results) == 1
+    later = NOW + timedelta(minutes=20)
     async with sessions() as session:
-        assert [u.file_id for u in await uploads.unfinished(session)] == ["F1"]
+        assert list(await uploads.stale(session, NOW)) == []  # claimed at NOW: not stale yet
+        assert [u.file_id for u in await uploads.stale(session, later)] == ["F1"]
+    # two restarted processes find it stale at once: one takes it over
     async with sessions.begin() as session:
-        await uploads.finish(session, "F1", "done", NOW, size=12, sha256="ab" * 32)
+        assert await uploads.retake(session, "F1", later, later)
+    async with sessions.begin() as session:
+        assert not await uploads.retake(session, "F1", later, later)
+    async with sessions.begin() as session:
+        assert await uploads.finish(session, "F1", "done", NOW, size=3 * 2**30, sha256="ab" * 32)
+    async with sessions.begin() as session:  # finished once: a late second finish changes nothing
+        assert not await uploads.finish(session, "F1", "refused", NOW)
     async with sessions() as session:
         row = await uploads.get(session, "F1")
-        assert row is not None and (row.status, row.size, row.sha256) == ("done", 12, "ab" * 32)
-        assert list(await uploads.unfinished(session)) == []
+        assert row is not None and (row.status, row.size) == ("done", 3 * 2**30)
+        assert list(await uploads.stale(session, later + timedelta(hours=1))) == []
 
 
 async def test_syslog_counts_add_up_and_sum_over_a_period(

@@ -105,7 +105,7 @@ async def test_detections_received_by_syslog_answer_step_2(
     await _stored(runtime, "ddi-sendai-7", 7)
     writer.close()
     await writer.wait_closed()
-    stats = runtime.syslog.stats()
+    stats = await runtime.syslog.stats()
     assert stats is not None and stats.counted == 7 and stats.bad + stats.ignored == 1
 
     # the quiet simulated sensor's console would say 0; the feed says 7, and says so
@@ -114,22 +114,44 @@ async def test_detections_received_by_syslog_answer_step_2(
     assert "7 detections" in text
 
 
-async def test_a_quiet_day_shows_how_busy_the_sensor_usually_is(
-    running: tuple[Runtime, RecordingNotifier],
-) -> None:
-    runtime, notifier = running
+async def _busy_history(runtime: Runtime) -> None:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     async with runtime.engine.sessions.begin() as session:  # three busy days, then silence
         await syslog_counts.add(
             session, [("ddi-quiet-8", now - timedelta(days=d, hours=2), 30) for d in (1, 2, 3)]
         )
-    await runtime.engine.open_case("ddi-quiet-8", "U1", "C1")
-    text = await _message(notifier, "from the syslog feed")
-    assert "no detections" in text and "Normally about" in text
+
+
+async def _question(notifier: RecordingNotifier) -> str:
     for _ in range(200):
         if notifier.prompts:
             break
         await asyncio.sleep(0.05)
     (question,) = notifier.prompts
     assert question.point.value == "traffic"
-    assert "normally has about" in question.text
+    return question.text
+
+
+async def test_silence_the_receiver_did_not_hear_is_not_an_answer(
+    running: tuple[Runtime, RecordingNotifier],
+) -> None:
+    """Just started: a quiet feed proves nothing, the sensor's own query answers; the question
+    still shows how busy the sensor usually is."""
+    runtime, notifier = running
+    await _busy_history(runtime)
+    await runtime.engine.open_case("ddi-quiet-8", "U1", "C1")
+    # 90 detections since the first, 3 days and 2 hours ago
+    assert "normally has about 29.2 detections per day" in await _question(notifier)
+    assert not [m for m in notifier.messages if "from the syslog feed" in m]
+
+
+async def test_a_quiet_day_heard_by_the_receiver_answers_step_2(
+    running: tuple[Runtime, RecordingNotifier],
+) -> None:
+    runtime, notifier = running
+    runtime.engine.syslog_since = datetime.now(UTC) - timedelta(days=2)  # listening all along
+    await _busy_history(runtime)
+    await runtime.engine.open_case("ddi-quiet-8", "U1", "C1")
+    text = await _message(notifier, "from the syslog feed")
+    assert "no detections" in text and "Normally about" in text
+    assert "normally has about" in await _question(notifier)

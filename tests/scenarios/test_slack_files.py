@@ -14,8 +14,9 @@ from conftest import CHANNEL, _serve
 from fakeslack import FakeSlack
 
 from bot.errors import UploadRefused
+from bot.settings import SLACK_API_URL
 from handlers.app import make_client
-from handlers.slack_files import SlackFiles
+from handlers.slack_files import SlackFiles, token_may_go_to
 
 
 @pytest.fixture
@@ -69,3 +70,24 @@ async def test_slacks_login_page_and_missing_files_are_clear_refusals(
     with pytest.raises(UploadRefused, match="file_not_found"):
         await _files(slack).info("F404")
     assert await asyncio.to_thread(os.listdir, tmp_path) == []
+
+
+async def test_the_token_never_goes_to_a_host_that_is_not_slack(
+    slack: FakeSlack, tmp_path: Path
+) -> None:
+    file_id = slack.add_file("a.csv", b"data", channel=CHANNEL, thread_ts="1.2", user="U1")
+    slack.files[file_id][0]["url_private_download"] = "http://127.0.0.2:9/steal"
+    with pytest.raises(UploadRefused) as caught:
+        await _files(slack).download(file_id, tmp_path / "a.csv", 1000)
+    assert caught.value.params["reason"] == "host"
+    assert token_may_go_to("https://files.slack.com/files-pri/T1-F1/a.csv", SLACK_API_URL)
+    assert not token_may_go_to("http://files.slack.com/files-pri/T1-F1/a.csv", SLACK_API_URL)
+    assert not token_may_go_to("https://files.slack.com.evil.example/a", SLACK_API_URL)
+    assert not token_may_go_to("https://docs.google.com/a", SLACK_API_URL)
+
+
+async def test_links_to_other_services_are_not_files(slack: FakeSlack) -> None:
+    file_id = slack.add_file("doc", b"", channel=CHANNEL, thread_ts="1.2", user="U1")
+    slack.files[file_id][0].update(is_external=True, mode="external")
+    with pytest.raises(UploadRefused, match="link to another service"):
+        await _files(slack).info(file_id)

@@ -444,3 +444,8 @@ def test_render_of_a_real_export_in_both_languages() -> None:
     assert "• 中: 6" in ja and "• 不正な動作: 5" in ja
     en = render_summary("en", summary, tz=TOKYO)
     assert "• Medium: 6" in en and "• 不正な動作: 5" in en
+
+
+@pytest.mark.parametrize("text", ["0001-01-01 00:00:00+23:00", "9999-12-31 23:59:59-23:00"])
+def test_times_no_detection_can_have_are_unreadable_not_a_crash(text: str) -> None:
+    assert parse_timestamp(text) is None

@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("step", sa.Integer(), nullable=True),
         sa.Column("user_id", sa.String(length=100), nullable=True),
         sa.Column("name", sa.String(length=300), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=True),
+        sa.Column("size", sa.BigInteger(), nullable=True),
         sa.Column("sha256", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("detail", sa.Text(), nullable=True),
