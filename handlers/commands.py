@@ -12,7 +12,6 @@ from bot.engine import Engine
 from bot.errors import CaseAlreadyOpen, DdiBotError, UnknownAppliance
 from bot.i18n import t
 from bot.presenter import SLACK, error_message, slack_escape
-from bot.runbook.model import AWAITING
 from handlers.ids import Command
 
 log = logging.getLogger(__name__)
@@ -79,9 +78,7 @@ async def _open(
         link = await _permalink(client, exc.params.get("thread"))
         text = error_message(lang, exc, SLACK, link)
         view, thread = exc.params.get("view"), exc.params.get("thread")
-        if view is not None and thread is not None and view.state.phase in AWAITING:
-            # the question may have been lost (Slack was down): ask it again in the thread
-            await engine.executor.ask(view, thread)
+        if view is not None and thread is not None and await engine.ask_again(view, thread):
             text += "\n" + t(lang, "error.case_already_open.reasked")
         await respond(text=text, response_type="ephemeral")
     except DdiBotError as exc:

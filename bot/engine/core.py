@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.drivers.base import Driver
 from bot.engine.checks import Checks
 from bot.engine.executor import Executor
-from bot.engine.guide import Guide
+from bot.engine.guide import Guide, guided_case
 from bot.engine.steps import Upload
 from bot.engine.tasks import TaskTracker
 from bot.engine.uploads import Uploads
@@ -37,12 +37,20 @@ from bot.files import FileSource
 from bot.inventory import Appliance, Inventory
 from bot.notifier import Notifier, Thread
 from bot.presenter import CaseView, Message
-from bot.runbook import CaseState, Choice, DecisionPoint, InvalidTransition, Timing
+from bot.runbook import (
+    CaseState,
+    Choice,
+    DecisionPoint,
+    InvalidTransition,
+    Phase,
+    Step,
+    Timing,
+)
 from bot.runbook import start as start_runbook
 from bot.runbook import step as runbook_step
 from bot.runbook.machine import Decision as Transition
 from bot.runbook.messages import Decided, Observation, StartTimer
-from bot.runbook.model import AWAITING
+from bot.runbook.model import AWAITING, RUNNING
 from storage import cases, timeline, timers
 
 log = logging.getLogger(__name__)
@@ -188,6 +196,19 @@ class Engine:
         if row is None:
             return None
         return view_of(row, CaseState.from_json(row.state), row.version), thread_of(row)
+
+    async def ask_again(self, view: CaseView, thread: Thread) -> bool:
+        """Post again what the case waits for, in case Slack lost it: its question, or a guided
+        step's console instructions that never went out. True if something was posted."""
+        if view.state.phase in AWAITING:
+            await self.executor.ask(view, thread)
+            return True
+        which = RUNNING.get(view.state.phase)
+        if view.state.phase == Phase.REBOOTING:
+            which = Step.REBOOT
+        if which is not None and guided_case(self, view):
+            return await self.guide.instruct(view, thread, which)
+        return False
 
     # --- decisions ----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ An answer is taken at most once per step: it is recorded like a decision, with t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -36,6 +37,7 @@ from storage import cases, side_effects, timeline
 if TYPE_CHECKING:
     from bot.engine.core import Engine
 
+RETRY_PAUSES = (1.0, 5.0)  # seconds between attempts to post instructions when Slack fails
 MAX_SHOWN = 2000  # characters of a pasted console message or maintenance note kept
 GUIDED = "guided"
 INSTRUCTED = "instructed"  # a reboot's side effect once the person was told to do it
@@ -60,13 +62,18 @@ def guided_case(engine: Engine, view: CaseView) -> bool:
 class Guide:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.retry_pauses = RETRY_PAUSES
 
-    async def instruct(self, view: CaseView, thread: Thread, which: Step) -> None:
-        """Post the console actions for ``which`` once per case version; the case then waits."""
+    async def instruct(self, view: CaseView, thread: Thread, which: Step) -> bool:
+        """Post the console actions for ``which`` once per case version; the case then waits.
+
+        Slack trouble is retried a few times; if the post still fails, ``/ddi-check`` on the
+        appliance or a restart posts it again. True if posted now.
+        """
         engine = self.engine
         async with engine.sessions() as session:
             if await timeline.has_event(session, view.case_id, "guide_posted", view.version):
-                return
+                return False
         appliance = engine.inventory.get(view.appliance)
         now = engine.clock()
         period = (now - DETECTION_WINDOW, now)
@@ -80,14 +87,20 @@ class Guide:
             upload_limit_mb=engine.config.max_upload_mb,
             tz=engine.config.tz,
         )
-        if await engine.executor.notify(engine.notifier.post(view, thread, message)):
-            async with engine.sessions.begin() as session:
-                if which != Step.REBOOT:
-                    await timeline.start_step_run(session, view.case_id, which.value, now)
-                data: dict[str, object] = {"version": view.version, "step": which.value}
-                if which == Step.DETECTION_QUERY:
-                    data.update(start=period[0].isoformat(), end=period[1].isoformat())
-                await timeline.add_event(session, view.case_id, "guide_posted", data, now)
+        for pause in (*self.retry_pauses, None):
+            if await engine.executor.notify(engine.notifier.post(view, thread, message)):
+                break
+            if pause is None:
+                return False
+            await asyncio.sleep(pause)
+        async with engine.sessions.begin() as session:
+            if which != Step.REBOOT:
+                await timeline.start_step_run(session, view.case_id, which.value, now)
+            data: dict[str, object] = {"version": view.version, "step": which.value}
+            if which == Step.DETECTION_QUERY:
+                data.update(start=period[0].isoformat(), end=period[1].isoformat())
+            await timeline.add_event(session, view.case_id, "guide_posted", data, now)
+        return True
 
     async def waiting_step(self, case_id: int, version: int) -> tuple[CaseView, Step]:
         """The step a guided case waits for at ``version``; ``AlreadyDecided`` if none."""

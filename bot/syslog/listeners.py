@@ -104,19 +104,28 @@ class TcpListener(asyncio.Protocol):
         self.deframer = StreamDeframer(max_message)
         self.sender = "?"
         self.transport: asyncio.Transport | None = None
+        self.last_active = 0.0  # event loop time of the last data
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         peer = transport.get_extra_info("peername")
         self.sender = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+        self.last_active = asyncio.get_running_loop().time()
         if len(self.connections) >= self.max_connections:
-            log.warning("syslog TCP: too many connections, closing the one from %s", self.sender)
-            transport.abort()
-            return
+            # full: the longest-silent connection goes, so idle connections (a quiet sensor's,
+            # or someone's who holds many open) cannot lock sensors out; senders reconnect
+            idlest = min(self.connections, key=lambda c: c.last_active)
+            log.warning(
+                "syslog TCP: %d connections; closing the longest idle one, from %s",
+                len(self.connections),
+                idlest.sender,
+            )
+            idlest.abort()
         self.transport = transport
         self.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
+        self.last_active = asyncio.get_running_loop().time()
         self._deliver(self.deframer.feed(data))
 
     def eof_received(self) -> bool:
@@ -142,6 +151,11 @@ class TcpListener(asyncio.Protocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+    def abort(self) -> None:
+        self.connections.discard(self)
+        if self.transport is not None:
+            self.transport.abort()
 
 
 def bound_socket(host: str, port: int, kind: socket.SocketKind, rcvbuf: int = 0) -> socket.socket:

@@ -340,8 +340,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "`{appliance}` のケース #{case_id} をエスカレーションし、終了しました。",
     },
     "error.case_already_open.reasked": {
-        "en": "Its current question was posted again in the thread.",
-        "ja": "現在の質問をスレッドに再投稿しました。",
+        "en": "What it is waiting for (its question, or the console steps) was posted again in "
+        "the thread.",
+        "ja": "待機中の内容（質問またはコンソールでの手順）をスレッドに再投稿しました。",
     },
     "ack.opening": {
         "en": "Opening a check of `{appliance}`…",

@@ -216,3 +216,21 @@ async def test_an_escalated_guided_case_reports_what_people_answered(harness: Ha
     assert "Network maintenance around that time: No" in report
     assert f"console `{h.console.address}` OK" in report
     assert "Detections: 0" in report
+
+
+async def test_instructions_slack_lost_are_posted_again_by_a_second_check(
+    harness: Harness,
+) -> None:
+    h = harness
+    h.runtime.engine.guide.retry_pauses = (0.0, 0.0)
+    h.slack.lose_questions = 3  # every attempt to post step 1's buttons fails
+    await h.command(GUIDED)
+    await h.wait_for(lambda: h.slack.lose_questions == 0)
+    await h.runtime.engine.tasks.drain()
+    assert not [c for c in h.slack.posts() if "on the console of" in c.args["text"]]
+    await h.command(GUIDED)  # "already open", and what it waits for is posted again
+    reply = await h.wait_for(lambda: h.slack.responses)
+    assert "posted again" in reply[-1]["text"]
+    step1 = await _guide(h, 1)
+    await h.click(step1, "Verified Connection")
+    await _guide(h, 2)
