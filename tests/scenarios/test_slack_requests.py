@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from conftest import SECRET, Harness
@@ -113,3 +114,18 @@ async def test_a_second_check_asks_a_lost_question_again(harness: Harness) -> No
     assert "posted again in the thread" in reply[0]["text"]
     await h.click(question, "Collect")
     await h.prompt("Approve reboot")
+
+
+async def test_the_events_url_answers_slacks_verification_challenge(harness: Harness) -> None:
+    """Slack checks the Events API request URL before it sends any file event (HTTP mode)."""
+    body = json.dumps({"token": "legacy", "challenge": "c-123", "type": "url_verification"})
+    response = await harness.send(body, {**sign(SECRET, body), "Content-Type": "application/json"})
+    assert response.status_code == 200 and "c-123" in response.text
+
+
+async def test_ordinary_channel_messages_are_acknowledged_and_ignored(harness: Harness) -> None:
+    event = {"type": "message", "channel": "C0OPS", "user": "U1", "text": "hi", "ts": "1.1"}
+    response = await harness.event(event, "EvPlain")
+    assert response.status_code == 200
+    await harness.runtime.engine.tasks.drain()
+    assert harness.slack.by("files.info") == []
