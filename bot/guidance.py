@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from bot.i18n import t
 from bot.presenter import Button, CaseView, Message, Style
+from bot.probes import parse_endpoint
 from bot.runbook import Step
 
 
@@ -23,14 +24,14 @@ UPLOAD_STEPS = (Step.DETECTION_QUERY, Step.PACKET_CAPTURE, Step.DEBUG_LOGS)
 
 
 def console_host(console: str | None) -> str | None:
-    """The console's host part, for the debug-log URL (IPv6 keeps its brackets)."""
+    """The console's host part, for the debug-log URL (IPv6 in brackets)."""
     if not console:
         return None
-    rest = console.split("://", 1)[-1].split("/", 1)[0]
-    if rest.startswith("["):
-        return rest.split("]", 1)[0] + "]"
-    host, _, port = rest.rpartition(":")
-    return host if host and port.isdigit() else rest
+    try:
+        endpoint = parse_endpoint(console)
+    except ValueError:
+        return None
+    return f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
 
 
 def instructions(

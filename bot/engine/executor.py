@@ -5,12 +5,10 @@ Nothing here changes a case's state directly: results go back through ``Engine.o
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +20,7 @@ from bot.errors import DdiBotError, DriverError
 from bot.i18n import t
 from bot.notifier import Notifier, Thread
 from bot.presenter import CaseView, Message, Prompt, closed, prompt, step_failed
+from bot.probes import parse_endpoint
 from bot.report import facts_from, vendor_report
 from bot.runbook import Outcome, Phase, Step
 from bot.runbook.messages import (
@@ -50,14 +49,10 @@ def ip_of(console: str | None) -> str | None:
     if not console:
         return None
     try:
-        return str(ipaddress.ip_address(console))  # a bare address, IPv6 included
+        endpoint = parse_endpoint(console)
     except ValueError:
-        pass
-    try:
-        host = urlsplit(console if "://" in console else f"//{console}").hostname
-        return str(ipaddress.ip_address(host or ""))
-    except ValueError:  # a host name, or not an address at all
         return None
+    return endpoint.host if endpoint.is_ip else None
 
 
 def reboot_key(view: CaseView) -> str:

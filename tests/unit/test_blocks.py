@@ -102,7 +102,8 @@ def test_the_sensor_address_is_read_from_any_console_form() -> None:
     from bot.engine.executor import ip_of
 
     assert ip_of("192.0.2.10:443") == ip_of("192.0.2.10") == "192.0.2.10"
-    assert ip_of("https://192.0.2.10/html/troubleshooting.htm") == "192.0.2.10"
+    assert ip_of("https://192.0.2.10") == "192.0.2.10"
+    assert ip_of("https://192.0.2.10/html/x.htm") is None  # the inventory refuses a path
     assert ip_of("[2001:db8::5]:443") == ip_of("2001:db8::5") == "2001:db8::5"
     assert ip_of("ddi-osaka.example.net:443") is None and ip_of(None) is None
     assert ip_of("[not-an-address") is None
