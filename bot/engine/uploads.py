@@ -31,9 +31,9 @@ from bot.engine.steps import (
 from bot.errors import AlreadyDecided, DdiBotError, NotOperator, UploadRefused
 from bot.files import Downloaded, FileSource, SharedFile
 from bot.guidance import UPLOAD_STEPS
-from bot.i18n import t
+from bot.i18n import MESSAGES, t
 from bot.notifier import Thread
-from bot.presenter import CaseView, Message, error_message
+from bot.presenter import CaseView, Message, Style, error_message
 from bot.runbook import CaseState, Step
 from bot.runbook.model import RUNNING
 from storage import cases, timeline, uploads
@@ -51,6 +51,14 @@ def _size(lang: str, size: int) -> str:
     if size < MB:
         return t(lang, "upload.size.kb", kb=f"{max(1, round(size / 1024))}")
     return t(lang, "upload.size", mb=f"{size / MB:.1f}")
+
+
+def refusal_text(lang: str, exc: UploadRefused, style: Style) -> str:
+    """Why Slack's file could not be had, in the reader's language when the reason is known."""
+    key = f"upload.reason.{exc.params.get('reason')}"
+    if key in MESSAGES:
+        return t(lang, key, detail=style.escape(exc.detail))
+    return style.escape(exc.detail)
 
 
 class _Refused(Exception):
@@ -233,8 +241,9 @@ class Uploads:
             if exc.params.get("reason") == "too_large":
                 size = int(exc.params.get("size") or self.limit + 1)
                 raise _Refused(self._too_large(lang, name, size)) from None
-            detail = style.escape(exc.detail)
-            raise _Refused(t(lang, "upload.failed", name=name, detail=detail)) from None
+            raise _Refused(
+                t(lang, "upload.failed", name=name, detail=refusal_text(lang, exc, style))
+            ) from None
         if which == Step.DEBUG_LOGS and await asyncio.to_thread(_looks_like_an_image, got):
             raise _Refused(t(lang, "upload.image", name=name))
         return got

@@ -36,6 +36,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "`{name}` は画像です。デバッグログではありません。"
         "エクスポートしたファイルを投稿してください。",
     },
+    "upload.reason.html": {
+        "en": "Slack sent a web page instead of the file; the app needs the files:read scope",
+        "ja": "Slack がファイルではなく Web ページを返しました。"
+        "アプリに files:read スコープが必要です",
+    },
+    "upload.reason.http": {
+        "en": "Slack could not deliver the file ({detail})",
+        "ja": "Slack からファイルを取得できませんでした ({detail})",
+    },
+    "upload.reason.host": {
+        "en": "the file's address is not on Slack, so the bot does not send its token there",
+        "ja": "ファイルのアドレスが Slack 上にないため、ボットはトークンを送りません",
+    },
+    "upload.reason.external": {
+        "en": "it is a link to another service or a snippet, not a file posted in Slack",
+        "ja": "他のサービスへのリンクかスニペットであり、Slack に投稿されたファイルではありません",
+    },
+    "upload.reason.no_url": {
+        "en": "Slack gave no download address for it",
+        "ja": "Slack がダウンロード先を返しませんでした",
+    },
     "upload.size": {"en": "{mb} MB", "ja": "{mb} MB"},
     "upload.size.kb": {"en": "{kb} KB", "ja": "{kb} KB"},
 }

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.engine.uploads import refusal_text
+from bot.errors import UploadRefused
 from bot.guidance import GuideAction, console_host, instructions
 from bot.presenter import SLACK, CaseView
 from bot.runbook import CaseState, Phase, Step
@@ -101,3 +103,14 @@ def test_modals_respect_slacks_limits(lang: str) -> None:
         assert len(modal["blocks"]) <= 100
         for block in modal["blocks"]:
             assert len(block["label"]["text"]) <= 2000
+
+
+def test_why_a_slack_file_could_not_be_had_is_said_in_the_readers_language() -> None:
+    html = UploadRefused("Slack sent a web page", reason="html")
+    assert "files:read スコープ" in refusal_text("ja", html, SLACK)
+    http = UploadRefused("HTTP 503 <b>", reason="http")
+    assert (
+        refusal_text("en", http, SLACK) == "Slack could not deliver the file (HTTP 503 &lt;b&gt;)"
+    )
+    odd = UploadRefused("something <new>", reason="martian")
+    assert refusal_text("en", odd, SLACK) == "something &lt;new&gt;"
