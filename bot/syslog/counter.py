@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 DEFAULT_MAX_SKEW = 24 * 3600.0
 UNKNOWN_SOURCES_LIMIT = 256
+UNKNOWN_SOURCE_CHARS = 200  # the names come from the messages: keep them short
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class DetectionCounter:
         """A detection from no appliance in the inventory; ``source`` names it for operators."""
         self.received += 1
         self.unknown_sender += 1
+        source = source[:UNKNOWN_SOURCE_CHARS]
         unknown = self._unknown
         if source in unknown or len(unknown) < UNKNOWN_SOURCES_LIMIT:
             unknown[source] = unknown.get(source, 0) + 1

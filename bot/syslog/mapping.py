@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from bot.errors import InventoryError
 
 _CACHE_LIMIT = 4096
+_CACHED_CHARS = 255  # longer values are no identifier: not worth memory in the cache
 
 
 def normalise_id(value: str) -> str:
@@ -62,6 +63,8 @@ class SyslogIndex:
         if value in cache:
             return cache[value]
         found = self._ids.get(normalise_id(value))
+        if len(value) > _CACHED_CHARS:
+            return found
         if len(cache) >= _CACHE_LIMIT:
             cache.clear()
         cache[value] = found

@@ -100,7 +100,8 @@ def is_ddi(vendor: bytes, product: bytes) -> bool:
 def is_detection(event_id: bytes) -> bool:
     event_id = event_id.strip()
     if event_id.isdigit():
-        return int(event_id) < FIRST_NON_DETECTION_ID
+        number = event_id.lstrip(b"0") or b"0"  # int() refuses over 4300 digits
+        return len(number) <= 6 and int(number) < FIRST_NON_DETECTION_ID
     return event_id.upper().endswith(b"_DETECTION")
 
 

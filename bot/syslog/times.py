@@ -20,13 +20,21 @@ _cache: dict[bytes, float | None] = {}  # whole values: at high rates most repea
 _day_cache: dict[bytes, float] = {}
 _zone_cache: dict[bytes, int | None] = {}
 _UTC_NAMES = (b"", b"Z", b"UTC", b"GMT", b"UT")
+_MAX_CHARS = 64  # no real time is longer; longer values are neither parsed nor cached
+# What ``datetime.fromtimestamp(..., UTC)`` can represent; anything outside is no real clock.
+_EARLIEST = datetime(1, 1, 1, tzinfo=UTC).timestamp()
+_LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
 
 
 def parse_event_time(raw: bytes) -> float | None:
     """Seconds since the epoch, or ``None`` when the value has no zone or is not a time."""
+    if len(raw) > _MAX_CHARS:
+        return None
     if raw in _cache:
         return _cache[raw]
     value = _parse(raw)
+    if value is not None and not _EARLIEST <= value < _LATEST:
+        value = None
     if len(_cache) >= _CACHE_LIMIT:
         _cache.clear()
     _cache[raw] = value
@@ -137,4 +145,5 @@ def parse_iso_time(raw: bytes) -> float | None:
         return None
     if value.tzinfo is None:
         return None
-    return value.timestamp()
+    seconds = value.timestamp()
+    return seconds if _EARLIEST <= seconds < _LATEST else None
