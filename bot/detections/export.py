@@ -22,6 +22,7 @@ from bot.detections.timestamps import parse_timestamp
 DELIMITERS = (",", "\t", ";")
 MAX_PREAMBLE_TEXT_LINES = 20  # title lines an export may carry above its header
 MAX_PREAMBLE_LINES = 1000  # including blank ones
+MAX_HEADER_CHARS = 64 * 1024  # a longer line is no header (cells are at most 200 characters)
 _SHOWN_CHARS = 80
 
 
@@ -32,9 +33,14 @@ class Header:
 
 
 def _best_split(line: str) -> Header | None:
+    if len(line) > MAX_HEADER_CHARS:  # cheap: matching its every cell could take seconds
+        return None
     best: tuple[int, int, Header] | None = None
     for delimiter in DELIMITERS:
-        cells = next(csv.reader([line], delimiter=delimiter), [])
+        try:
+            cells = next(csv.reader([line], delimiter=delimiter), [])
+        except csv.Error:  # e.g. a cell past csv's field size limit: not a header line
+            continue
         columns = match_columns(cells)
         if columns.is_header:
             score = (columns.recognised, len(cells))
