@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from bot.i18n import t
 from bot.presenter import Button, CaseView, Message, Style
-from bot.probes import parse_endpoint
+from bot.probes import endpoint_or_none
 from bot.runbook import Step
 
 
@@ -25,11 +25,8 @@ UPLOAD_STEPS = (Step.DETECTION_QUERY, Step.PACKET_CAPTURE, Step.DEBUG_LOGS)
 
 def console_host(console: str | None) -> str | None:
     """The console's host part, for the debug-log URL (IPv6 in brackets)."""
-    if not console:
-        return None
-    try:
-        endpoint = parse_endpoint(console)
-    except ValueError:
+    endpoint = endpoint_or_none(console)
+    if endpoint is None:
         return None
     return f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
 

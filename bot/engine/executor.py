@@ -20,7 +20,7 @@ from bot.errors import DdiBotError, DriverError
 from bot.i18n import t
 from bot.notifier import Notifier, Thread
 from bot.presenter import CaseView, Message, Prompt, closed, prompt, step_failed
-from bot.probes import parse_endpoint
+from bot.probes import endpoint_or_none
 from bot.report import facts_from, vendor_report
 from bot.runbook import Outcome, Phase, Step
 from bot.runbook.messages import (
@@ -46,13 +46,8 @@ log = logging.getLogger(__name__)
 
 def ip_of(console: str | None) -> str | None:
     """The sensor's address when the inventory gives its console as an IP literal."""
-    if not console:
-        return None
-    try:
-        endpoint = parse_endpoint(console)
-    except ValueError:
-        return None
-    return endpoint.host if endpoint.is_ip else None
+    endpoint = endpoint_or_none(console)
+    return endpoint.host if endpoint is not None and endpoint.is_ip else None
 
 
 def reboot_key(view: CaseView) -> str:

@@ -16,6 +16,7 @@ from bot.probes.model import (
     ServerReport,
     Trust,
     Verification,
+    endpoint_or_none,
     normalise_fingerprint,
     parse_endpoint,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "Trust",
     "Verification",
     "console_answers",
+    "endpoint_or_none",
     "normalise_fingerprint",
     "parse_endpoint",
     "probe_all",

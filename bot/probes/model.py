@@ -69,6 +69,16 @@ def parse_endpoint(text: str, *, default_port: int | None = DEFAULT_CONSOLE_PORT
     return Endpoint(_host(host, raw), port)
 
 
+def endpoint_or_none(text: str | None) -> Endpoint | None:
+    """``parse_endpoint`` for callers that only want to know the address, if there is one."""
+    if not text:
+        return None
+    try:
+        return parse_endpoint(text)
+    except ValueError:
+        return None
+
+
 def _split_host_port(rest: str, raw: str) -> tuple[str, str | None]:
     if rest.startswith("["):
         inside, sep, after = rest[1:].partition("]")
