@@ -187,8 +187,12 @@ async def test_waiting_for_the_person_to_reboot_survives_a_restart(
     view = await engine.open_case("kobe", "U1", "C1")
     await _until(lambda: _async(bool(_guides(notifier, 1))), "step 1")
     _, version = await _phase(runtime, view.case_id)
-    await engine.guide.connection(view.case_id, version, "Verified Connection", "U1")
+    # pasted with a full stop and in another case: still the console's success text
+    await engine.guide.connection(view.case_id, version, " verified connection.\n", "U1")
     await _until(lambda: _async(bool(_guides(notifier, 2))), "step 2")
+    async with engine.sessions() as session:
+        row = await cases.get_case(session, view.case_id)
+    assert row is not None and row.state["connection_verified"] is True
     _, version = await _phase(runtime, view.case_id)
     await engine.guide.count(view.case_id, version, 3, "U1")
     _, version = await _phase(runtime, view.case_id)
