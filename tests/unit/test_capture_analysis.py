@@ -15,9 +15,10 @@ from scapy.layers.l2 import ARP, CookedLinux, CookedLinuxV2, Dot1AD, Dot1Q, Ethe
 from scapy.utils import PcapNgWriter, PcapWriter
 
 from bot.capture import AnalysisOptions, Thresholds, Verdict, analyse_export
-from bot.capture.texts import TEXTS, summary_text, verdict_text
+from bot.capture.texts import summary_text, verdict_text
 from bot.errors import CaptureError
 from bot.simulator.pcapgen import capture_zip, pcap_bytes, traffic
+from bot.texts.capture import TEXTS
 
 T0 = 1_736_500_000.0
 SENSOR_IP, SENSOR_MAC = "10.20.1.5", "00:11:22:33:44:55"
