@@ -143,8 +143,17 @@ async def start_runtime(
                 f"cannot listen for syslog on {settings.syslog_host} "
                 f"(udp {settings.syslog_udp}, tcp {settings.syslog_tcp}): {exc.strerror or exc}"
             ) from None
-        engine.syslog_since = clock()
-    resumed = await engine.resume()
+        engine.syslog_listening = syslog.listening_since
+    try:
+        resumed = await engine.resume()
+    except BaseException:  # leave nothing running or bound behind
+        await engine.tasks.cancel_all()
+        if syslog is not None:
+            await syslog.stop()
+        if simulator is not None:
+            await simulator.stop()
+        await db.dispose()
+        raise
     if resumed:
         log.info("resumed %d open case(s)", resumed)
     timer_task = asyncio.create_task(run_timers(engine, timer_poll), name="timers")

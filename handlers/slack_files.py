@@ -18,7 +18,7 @@ from bot.files import Downloaded, SharedFile
 
 CHUNK = 1024 * 1024
 MAX_REMEMBERED = 1000  # download addresses kept between files.info and the download
-SLACK_FILE_HOSTS = ("files.slack.com",)
+SLACK_FILE_HOSTS = ("files.slack.com", "files.slack-gov.com")  # GovSlack too
 
 
 def token_may_go_to(url: str, api_base: str) -> bool:

@@ -127,6 +127,7 @@ class UploadRow(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), index=True)  # claimed, done, refused, failed
     detail: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(64))  # the process working on it
     claimed_at: Mapped[datetime]  # renewed while it is worked on: a lease
     finished_at: Mapped[datetime | None]
 

@@ -1,4 +1,9 @@
-"""Files posted in case threads. The first event to claim a file id processes it; no other."""
+"""Files posted in case threads. The first event to claim a file id processes it; no other.
+
+A claim is a lease held by an owner (one process): the owner renews it while it works, and
+only the owner can renew or finish it. A claim nobody renewed for a lease is stale; one process
+can take it over, and from then on the old owner's renewals and finish fail.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ async def claim(
     user_id: str | None,
     name: str,
     size: int | None,
+    owner: str,
     now: datetime,
 ) -> None:
     """Insert the claim; a second claim of the same file raises ``IntegrityError`` at flush."""
@@ -34,6 +40,7 @@ async def claim(
             name=name[:300],
             size=size,
             status="claimed",
+            owner=owner,
             claimed_at=now,
         )
     )
@@ -43,6 +50,7 @@ async def claim(
 async def finish(
     session: AsyncSession,
     file_id: str,
+    owner: str,
     status: str,
     now: datetime,
     *,
@@ -50,7 +58,7 @@ async def finish(
     sha256: str | None = None,
     detail: str | None = None,
 ) -> bool:
-    """Close a claim still open; False if it was closed already (by another process)."""
+    """Close the owner's open claim; False if it is closed, or no longer the owner's."""
     values: dict[str, object] = {"status": status, "finished_at": now, "detail": detail}
     if size is not None:
         values["size"] = size
@@ -58,19 +66,28 @@ async def finish(
         values["sha256"] = sha256
     result = await session.execute(
         update(UploadRow)
-        .where(UploadRow.file_id == file_id, UploadRow.status == "claimed")
+        .where(
+            UploadRow.file_id == file_id,
+            UploadRow.status == "claimed",
+            UploadRow.owner == owner,
+        )
         .values(**values)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def renew(session: AsyncSession, file_id: str, now: datetime) -> None:
-    """Still working on it: the claim's lease starts again."""
-    await session.execute(
+async def renew(session: AsyncSession, file_id: str, owner: str, now: datetime) -> bool:
+    """Still working on it: the lease starts again; False if the claim is no longer ours."""
+    result = await session.execute(
         update(UploadRow)
-        .where(UploadRow.file_id == file_id, UploadRow.status == "claimed")
+        .where(
+            UploadRow.file_id == file_id,
+            UploadRow.status == "claimed",
+            UploadRow.owner == owner,
+        )
         .values(claimed_at=now)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def get(session: AsyncSession, file_id: str) -> UploadRow | None:
@@ -92,7 +109,9 @@ async def stale(session: AsyncSession, before: datetime) -> Sequence[UploadRow]:
     return result.scalars().all()
 
 
-async def retake(session: AsyncSession, file_id: str, before: datetime, now: datetime) -> bool:
+async def retake(
+    session: AsyncSession, file_id: str, owner: str, before: datetime, now: datetime
+) -> bool:
     """Take over a stale claim; only one process can (the update checks it is still stale)."""
     result = await session.execute(
         update(UploadRow)
@@ -101,6 +120,6 @@ async def retake(session: AsyncSession, file_id: str, before: datetime, now: dat
             UploadRow.status == "claimed",
             UploadRow.claimed_at < before,
         )
-        .values(claimed_at=now)
+        .values(claimed_at=now, owner=owner)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -109,7 +109,8 @@ class Checks:
             return None
         end = engine.clock()
         start = end - DETECTION_WINDOW
-        feed = await feed_summary(engine.sessions, appliance, start, end, engine.syslog_since)
+        since = engine.syslog_listening()
+        feed = await feed_summary(engine.sessions, appliance, start, end, since)
         if feed is None:
             return None
         record = {

@@ -66,7 +66,7 @@ class EngineConfig:
     artifacts: Path = Path("ddi-bot-data")
     max_upload_mb: float = 512.0
     probe_timeout: float = 5.0  # seconds for each of the bot's own network probes
-    upload_lease: float = 900.0  # seconds a claimed file may go without renewal before retaken
+    upload_lease: float = 60.0  # seconds a claimed file may go unrenewed before it is retaken
     tz: tzinfo = UTC  # the consoles' time zone: periods are shown and exports read in it
 
 
@@ -119,7 +119,8 @@ class Engine:
         self.guide = Guide(self)
         self.uploads = Uploads(self, files)
         self.checks = Checks(self)
-        self.syslog_since: datetime | None = None  # when this process's syslog receiver started
+        # when this process's syslog receiver started listening; None while it does not listen
+        self.syslog_listening: Callable[[], datetime | None] = lambda: None
 
     async def sync_inventory(self) -> None:
         async with self.sessions.begin() as session:

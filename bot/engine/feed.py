@@ -28,19 +28,22 @@ class FeedSummary:
 async def usual_per_day(
     sessions: async_sessionmaker[AsyncSession], appliance: Appliance, end: datetime
 ) -> tuple[float, int] | None:
-    """(detections per day, days measured) over up to ``USUAL_DAYS`` before ``end``; None
-    without a whole day of history."""
+    """(detections per day, days measured) over up to ``USUAL_DAYS`` before the sensor's last
+    syslog detection, so that a sensor that went silent is judged by how it was before; None
+    without a day of history, or when nothing came from it for ``FORWARDS_WITHIN``."""
     if not appliance.syslog_ids:
         return None
     async with sessions() as session:
         first = await syslog_counts.first_seen(session, appliance.name)
-        if first is None:
+        last = await syslog_counts.last_seen(session, appliance.name)
+        if first is None or last is None or end - last > FORWARDS_WITHIN:
             return None
-        history_start = max(end - timedelta(days=USUAL_DAYS), first)
-        days = (end - history_start) / timedelta(days=1)
+        history_end = min(end, last + timedelta(minutes=1))
+        history_start = max(history_end - timedelta(days=USUAL_DAYS), first)
+        days = (history_end - history_start) / timedelta(days=1)
         if days < 1:
             return None
-        total = await syslog_counts.total(session, appliance.name, history_start, end)
+        total = await syslog_counts.total(session, appliance.name, history_start, history_end)
     return total / days, max(1, round(days))
 
 

@@ -63,6 +63,7 @@ class Guide:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.retry_pauses = RETRY_PAUSES
+        self._posting: set[tuple[int, int]] = set()  # (case, version) being posted right now
 
     async def instruct(self, view: CaseView, thread: Thread, which: Step) -> bool:
         """Post the console actions for ``which`` once per case version; the case then waits.
@@ -70,6 +71,16 @@ class Guide:
         Slack trouble is retried a few times; if the post still fails, ``/ddi-check`` on the
         appliance or a restart posts it again. True if posted now.
         """
+        key = (view.case_id, view.version)
+        if key in self._posting:  # e.g. /ddi-check while Slack is being retried: not twice
+            return False
+        self._posting.add(key)
+        try:
+            return await self._instruct(view, thread, which)
+        finally:
+            self._posting.discard(key)
+
+    async def _instruct(self, view: CaseView, thread: Thread, which: Step) -> bool:
         engine = self.engine
         async with engine.sessions() as session:
             if await timeline.has_event(session, view.case_id, "guide_posted", view.version):

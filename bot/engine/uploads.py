@@ -2,16 +2,20 @@
 
 Slack announces one file twice (``file_shared`` and a ``message`` with subtype ``file_share``),
 possibly more with retries and replicas. The first event to claim the file id in the database
-processes it; every other one stops there. The claim is a lease, renewed while the file is
-worked on: a claim whose process stopped is taken over (by exactly one process) once it is
-stale, at start and by a periodic sweep.
+processes it; every other one stops there. The claim is a lease owned by this process and
+renewed every third of it while the file is worked on: a claim whose process stopped is taken
+over (by exactly one process) once stale, at start and by a periodic sweep; the old owner can
+then no longer finish it, and an answer it was about to give is rolled back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -44,7 +48,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
-IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM")
+# What a debug bundle is not: pictures (a screenshot), and the captures of step 3.
+NOT_A_BUNDLE_MAGIC = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"\xd4\xc3\xb2\xa1",
+    b"\xa1\xb2\xc3\xd4",
+    b"\x4d\x3c\xb2\xa1",
+    b"\xa1\xb2\x3c\x4d",
+    b"\x0a\x0d\x0d\x0a",
+)
+GONE = ("file_not_found", "file_deleted")  # files.info answers after which retrying is useless
 
 
 def _size(lang: str, size: int) -> str:
@@ -61,6 +76,10 @@ def refusal_text(lang: str, exc: UploadRefused, style: Style) -> str:
     return style.escape(exc.detail)
 
 
+class _LostClaim(Exception):
+    """Another process took the claim over (this one was too slow): it answers, not us."""
+
+
 class _Refused(Exception):
     """A file that cannot be used; ``text`` says why, in the case's language."""
 
@@ -73,6 +92,8 @@ class Uploads:
     def __init__(self, engine: Engine, files: FileSource | None) -> None:
         self.engine = engine
         self.files = files
+        self.owner = uuid.uuid4().hex  # this process, as the owner of its claims
+        self.working: set[str] = set()  # file ids this process is processing now
 
     @property
     def limit(self) -> int:
@@ -114,6 +135,7 @@ class Uploads:
                     user_id=shared.user,
                     name=shared.name,
                     size=shared.size,
+                    owner=self.owner,
                     now=self.engine.clock(),
                 )
         except IntegrityError:
@@ -130,8 +152,10 @@ class Uploads:
             stale = list(await uploads.stale(session, before))
         taken = 0
         for upload in stale:
+            if upload.file_id in self.working:
+                continue  # ours, still going (its renewal is just late)
             async with self.engine.sessions.begin() as session:
-                if not await uploads.retake(session, upload.file_id, before, now):
+                if not await uploads.retake(session, upload.file_id, self.owner, before, now):
                     continue  # another process took it over first
             taken += 1
             self.engine.tasks.spawn(
@@ -140,17 +164,26 @@ class Uploads:
         return taken
 
     async def _resume_one(self, file_id: str, version: int) -> None:
+        from bot.engine.core import thread_of, view_of
+
         assert self.files is not None
-        try:
-            shared = await self.files.info(file_id)
-        except UploadRefused as exc:
-            await self._finish(file_id, "refused", detail=exc.detail)
-            return
         async with self.engine.sessions() as session:
             upload = await uploads.get(session, file_id)
             row = await cases.get_case(session, upload.case_id) if upload else None
-        if row is not None:
-            await self.process(shared, row, version)
+        if upload is None or row is None:
+            return
+        try:
+            shared = await self.files.info(file_id)
+        except UploadRefused as exc:
+            if exc.params.get("reason") not in GONE:
+                return  # Slack trouble: the claim goes stale again and is retried later
+            view = view_of(row, CaseState.from_json(row.state), row.version)
+            name = self.engine.notifier.style.escape(upload.name)
+            await self._refuse(
+                view, thread_of(row), file_id, t(view.lang, "upload.gone", name=name)
+            )
+            return
+        await self.process(shared, row, version)
 
     async def process(self, shared: SharedFile, row: CaseRow, version: int) -> None:
         """Check, download, read and answer the step the file was posted for (at ``version``).
@@ -163,14 +196,40 @@ class Uploads:
         thread = thread_of(row)
         name = self.engine.notifier.style.escape(shared.name[:200])
         try:
-            await self._process(shared, view, thread, name, version)
+            async with self._holding(shared.id):
+                await self._process(shared, view, thread, name, version)
+        except _LostClaim:
+            log.warning(
+                "case %s: file %s was taken over by another process", view.case_id, shared.id
+            )
         except _Refused as refused:
-            await self._refuse(view, thread, shared, refused.text)
+            await self._refuse(view, thread, shared.id, refused.text)
         except Exception as exc:
             log.exception("case %s: file %s could not be processed", view.case_id, shared.id)
             detail = error_message(view.lang, exc, self.engine.notifier.style)
             text = t(view.lang, "upload.failed", name=name, detail=detail)
-            await self._refuse(view, thread, shared, text, status="failed")
+            await self._refuse(view, thread, shared.id, text, status="failed")
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, file_id: str) -> AsyncIterator[None]:
+        """Renew the claim every third of the lease while the file is worked on."""
+        self.working.add(file_id)
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.engine.config.upload_lease / 3)
+                async with self.engine.sessions.begin() as session:
+                    if not await uploads.renew(session, file_id, self.owner, self.engine.clock()):
+                        return  # taken over: finishing will fail, and say so
+
+        heartbeat = asyncio.create_task(renew(), name=f"lease-{file_id}")
+        try:
+            yield
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await heartbeat
+            self.working.discard(file_id)
 
     async def _process(
         self, shared: SharedFile, view: CaseView, thread: Thread, name: str, version: int
@@ -191,14 +250,16 @@ class Uploads:
             ) from None
         if shared.size is not None and shared.size > self.limit:
             raise _Refused(self._too_large(lang, name, shared.size))
-        if which == Step.DEBUG_LOGS and (shared.mimetype or "").startswith("image/"):
+        mimetype = shared.mimetype or ""
+        if which == Step.DEBUG_LOGS and mimetype.startswith(("image/", "text/csv")):
             raise _Refused(t(lang, "upload.image", name=name))
         size = _size(lang, shared.size) if shared.size is not None else "?"
         text = t(lang, "upload.received", name=name, size=size, user=style.mention(user))
         await engine.executor.notify(engine.notifier.post(view, thread, Message(text)))
         got = await self._download(shared, view, name, which)
         async with engine.sessions.begin() as session:
-            await uploads.renew(session, shared.id, engine.clock())
+            if not await uploads.renew(session, shared.id, self.owner, engine.clock()):
+                raise _LostClaim()
             await timeline.add_event(
                 session,
                 view.case_id,
@@ -218,8 +279,12 @@ class Uploads:
             raise _Refused(t(lang, "upload.failed", name=name, detail=shown)) from None
 
         async def done(session: AsyncSession) -> None:
-            now = engine.clock()
-            await uploads.finish(session, shared.id, "done", now, size=got.size, sha256=got.sha256)
+            now, owner = engine.clock(), self.owner
+            size, digest = got.size, got.sha256
+            if not await uploads.finish(
+                session, shared.id, owner, "done", now, size=size, sha256=digest
+            ):
+                raise _LostClaim()  # rolls the answer back: the new owner gives it
 
         try:
             await engine.guide.answer(
@@ -234,7 +299,8 @@ class Uploads:
         assert self.files is not None
         lang, style = view.lang, self.engine.notifier.style
         folder = self.engine.executor.step_context(view).case_folder / "uploads"
-        dest = folder / f"{safe_name(shared.id)}-{safe_name(shared.name)}"
+        # one path per claim: a process that lost its claim never writes over the new owner's
+        dest = folder / f"{safe_name(shared.id)}-{self.owner[:8]}-{safe_name(shared.name)}"
         try:
             got = await self.files.download(shared.id, dest, self.limit)
         except UploadRefused as exc:
@@ -244,7 +310,7 @@ class Uploads:
             raise _Refused(
                 t(lang, "upload.failed", name=name, detail=refusal_text(lang, exc, style))
             ) from None
-        if which == Step.DEBUG_LOGS and await asyncio.to_thread(_looks_like_an_image, got):
+        if which == Step.DEBUG_LOGS and await asyncio.to_thread(_not_a_bundle, got):
             raise _Refused(t(lang, "upload.image", name=name))
         return got
 
@@ -274,14 +340,16 @@ class Uploads:
         return t(lang, "upload.too_large", name=name, size=_size(lang, size), limit=limit)
 
     async def _refuse(
-        self, view: CaseView, thread: Thread, shared: SharedFile, text: str, status: str = "refused"
+        self, view: CaseView, thread: Thread, file_id: str, text: str, status: str = "refused"
     ) -> None:
-        await self.engine.executor.notify(self.engine.notifier.post(view, thread, Message(text)))
-        await self._finish(shared.id, status, detail=text)
-
-    async def _finish(self, file_id: str, status: str, detail: str | None = None) -> None:
+        """Close the claim, then say why (if the claim was still ours: else the owner says)."""
         async with self.engine.sessions.begin() as session:
-            await uploads.finish(session, file_id, status, self.engine.clock(), detail=detail)
+            now = self.engine.clock()
+            ours = await uploads.finish(session, file_id, self.owner, status, now, detail=text)
+        if ours:
+            await self.engine.executor.notify(
+                self.engine.notifier.post(view, thread, Message(text))
+            )
 
     async def _case_of(
         self, shared: SharedFile, hint: tuple[str, str] | None = None
@@ -295,7 +363,7 @@ class Uploads:
         return None
 
 
-def _looks_like_an_image(got: Downloaded) -> bool:
+def _not_a_bundle(got: Downloaded) -> bool:
     with got.path.open("rb") as handle:
         head = handle.read(8)
-    return head.startswith(IMAGE_MAGIC)
+    return head.startswith(NOT_A_BUNDLE_MAGIC)

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_UDP_RCVBUF = 8 * 1024 * 1024
 DEFAULT_MAX_CONNECTIONS = 512
+EVICT_IDLE_AFTER = 300.0  # seconds of silence after which a connection may give way when full
 UDP_BATCH = 512  # datagrams read per wake-up before yielding to the event loop
 UDP_MAX = 65535
 TCP_BACKLOG = 128
@@ -96,7 +97,9 @@ class TcpListener(asyncio.Protocol):
         max_connections: int,
         max_message: int,
         clock: Clock = time.time,
+        evict_idle_after: float = EVICT_IDLE_AFTER,
     ) -> None:
+        self.evict_idle_after = evict_idle_after
         self.handler = handler
         self.clock = clock
         self.connections = connections
@@ -112,12 +115,20 @@ class TcpListener(asyncio.Protocol):
         self.sender = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
         self.last_active = asyncio.get_running_loop().time()
         if len(self.connections) >= self.max_connections:
-            # full: the longest-silent connection goes, so idle connections (a quiet sensor's,
-            # or someone's who holds many open) cannot lock sensors out; senders reconnect
+            # full: a connection silent for a long time gives way (a quiet sensor's, or someone's
+            # who holds many open: senders reconnect); otherwise the newcomer is refused
+            now = asyncio.get_running_loop().time()
             idlest = min(self.connections, key=lambda c: c.last_active)
+            if now - idlest.last_active < self.evict_idle_after:
+                log.warning(
+                    "syslog TCP: too many connections, refusing the one from %s", self.sender
+                )
+                transport.abort()
+                return
             log.warning(
-                "syslog TCP: %d connections; closing the longest idle one, from %s",
+                "syslog TCP: %d connections; closing one idle for %.0f s, from %s",
                 len(self.connections),
+                now - idlest.last_active,
                 idlest.sender,
             )
             idlest.abort()
@@ -244,13 +255,16 @@ async def open_tcp(
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     max_message: int = DEFAULT_MAX_MESSAGE,
     clock: Clock = time.time,
+    evict_idle_after: float = EVICT_IDLE_AFTER,
 ) -> tuple[asyncio.Server, int]:
     sock = bound_socket(host, port, socket.SOCK_STREAM)
     bound: int = sock.getsockname()[1]
     loop = asyncio.get_running_loop()
     try:
         server = await loop.create_server(
-            lambda: TcpListener(handler, connections, max_connections, max_message, clock),
+            lambda: TcpListener(
+                handler, connections, max_connections, max_message, clock, evict_idle_after
+            ),
             sock=sock,
             backlog=TCP_BACKLOG,
         )

@@ -21,6 +21,7 @@ from bot.syslog.framing import DEFAULT_MAX_MESSAGE
 from bot.syslog.listeners import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_UDP_RCVBUF,
+    EVICT_IDLE_AFTER,
     Clock,
     TcpListener,
     UdpEndpoint,
@@ -48,6 +49,7 @@ class SyslogReceiver:
         max_message: int = DEFAULT_MAX_MESSAGE,
         udp_rcvbuf: int = DEFAULT_UDP_RCVBUF,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        evict_idle_after: float = EVICT_IDLE_AFTER,
         counter: DetectionCounter | None = None,
         clock: Clock = time.time,
     ) -> None:
@@ -62,6 +64,7 @@ class SyslogReceiver:
         self._max_message = max_message
         self._udp_rcvbuf = udp_rcvbuf
         self._max_connections = max_connections
+        self._evict_idle_after = evict_idle_after
         self._clock = clock
         self.udp_port: int | None = None
         self.tcp_port: int | None = None
@@ -107,6 +110,7 @@ class SyslogReceiver:
                     self._max_connections,
                     self._max_message,
                     self._clock,
+                    self._evict_idle_after,
                 )
         except BaseException:
             await self._close_listeners()

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from bot.inventory import Inventory
 from bot.syslog.counter import MinuteCount, SyslogStats
@@ -40,6 +41,7 @@ class SyslogService:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._receiver: SyslogReceiver | None = None
+        self._since: datetime | None = None
 
     async def start(self) -> None:
         """Listen; raises (e.g. a port in use) before returning if the listeners cannot start."""
@@ -57,6 +59,12 @@ class SyslogService:
                 self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, grace)
+
+    def listening_since(self) -> datetime | None:
+        """When the listeners started, while they still run; None once the receiver stopped."""
+        if self._thread is None or not self._thread.is_alive():
+            return None
+        return self._since
 
     async def stats(self) -> SyslogStats | None:
         """The receiver's counters, read on its own thread (they are not thread-safe)."""
@@ -106,6 +114,7 @@ class SyslogService:
             async with receiver:
                 self._receiver = receiver
                 self.udp_port, self.tcp_port = receiver.udp_port, receiver.tcp_port
+                self._since = datetime.now(UTC)
                 self._ready.set()
                 await self._stop.wait()
         finally:

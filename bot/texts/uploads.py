@@ -57,6 +57,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Slack gave no download address for it",
         "ja": "Slack がダウンロード先を返しませんでした",
     },
+    "upload.gone": {
+        "en": "`{name}` was deleted from Slack before the bot could read it; post it again.",
+        "ja": "`{name}` はボットが読み込む前に Slack から削除されました。"
+        "もう一度投稿してください。",
+    },
     "upload.size": {"en": "{mb} MB", "ja": "{mb} MB"},
     "upload.size.kb": {"en": "{kb} KB", "ja": "{kb} KB"},
 }

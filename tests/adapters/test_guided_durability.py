@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from test_engine_durability import APPROVER, RecordingNotifier
 
+from bot.engine.uploads import Uploads
 from bot.errors import AlreadyDecided, UploadRefused
 from bot.files import Downloaded, SharedFile
 from bot.inventory import Appliance, Inventory
@@ -144,11 +145,11 @@ async def test_a_file_claimed_before_a_crash_is_processed_after_the_restart(
     async with runtime.engine.sessions.begin() as session:
         await uploads.claim(
             session, file_id="F1", case_id=view.case_id, case_version=version, step=2,
-            user_id="U1", name="export.csv", size=10, now=long_ago,
+            user_id="U1", name="export.csv", size=10, owner="dead", now=long_ago,
         )  # fmt: skip
         await uploads.claim(  # claimed for a question the case has since moved past
             session, file_id="F0", case_id=view.case_id, case_version=version - 1, step=1,
-            user_id="U1", name="old.csv", size=10, now=long_ago,
+            user_id="U1", name="old.csv", size=10, owner="dead", now=long_ago,
         )  # fmt: skip
     await runtime.stop(drain=False)
 
@@ -242,5 +243,76 @@ async def test_a_file_that_fails_unexpectedly_is_reported_not_left_claimed(
         assert row is not None and row.status == "failed"
         assert any("`export.csv` could not be used" in m for m in notifier.messages)
         assert (await _phase(runtime, view.case_id))[0] == Phase.DETECTION_QUERY  # still waits
+    finally:
+        await runtime.stop(drain=False)
+
+
+class SlowFiles(Files):
+    """Downloads wait for ``gate``: a big file on a slow link."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def download(self, file_id: str, dest: Path, limit: int) -> Downloaded:
+        await self.gate.wait()
+        return await super().download(file_id, dest, limit)
+
+
+async def _at_step_2(
+    settings: Settings, tmp_path: Path, files: Files
+) -> tuple[Runtime, RecordingNotifier, int]:
+    runtime, notifier = await _start(settings, tmp_path, files)
+    view = await runtime.engine.open_case("kobe", "U1", "C1")
+    await _until(lambda: _async(bool(_guides(notifier, 1))), "step 1")
+    _, version = await _phase(runtime, view.case_id)
+    await runtime.engine.guide.connection(view.case_id, version, "Verified Connection", "U1")
+    await _until(lambda: _async(bool(_guides(notifier, 2))), "step 2")
+    return runtime, notifier, view.case_id
+
+
+async def test_a_slow_file_keeps_its_claim_while_it_is_worked_on(
+    settings: Settings, tmp_path: Path
+) -> None:
+    files = SlowFiles()
+    runtime, notifier, case_id = await _at_step_2(settings, tmp_path, files)
+    engine = runtime.engine
+    try:
+        engine.config = replace(engine.config, upload_lease=0.3)
+        files.post("F1", "export.csv", b"Detection Time,Severity\n", ("C1", f"{case_id}.0"))
+        work = asyncio.create_task(engine.uploads.file_posted("F1"))
+        await asyncio.sleep(1.0)  # three leases: renewed all along
+        replica = Uploads(engine, files)  # another process's sweeper
+        assert await replica.sweep() == 0
+        files.gate.set()
+        await work
+        assert (await _phase(runtime, case_id))[0] == Phase.AWAIT_TRAFFIC_DECISION
+        assert files.downloads == 1
+        assert sum("Received `export.csv`" in m for m in notifier.messages) == 1
+    finally:
+        await runtime.stop(drain=False)
+
+
+async def test_a_process_that_lost_its_claim_neither_answers_nor_speaks(
+    settings: Settings, tmp_path: Path
+) -> None:
+    files = SlowFiles()
+    runtime, notifier, case_id = await _at_step_2(settings, tmp_path, files)
+    engine = runtime.engine
+    try:
+        files.post("F1", "export.csv", b"Detection Time,Severity\n", ("C1", f"{case_id}.0"))
+        work = asyncio.create_task(engine.uploads.file_posted("F1"))
+        await _until(lambda: _async(any("Received" in m for m in notifier.messages)), "claim")
+        # meanwhile another process judged it stale and took it over
+        later = engine.clock() + timedelta(hours=1)
+        async with engine.sessions.begin() as session:
+            assert await uploads.retake(session, "F1", "other-process", later, engine.clock())
+        files.gate.set()
+        await work
+        async with engine.sessions() as session:
+            row = await uploads.get(session, "F1")
+        assert row is not None and (row.status, row.owner) == ("claimed", "other-process")
+        assert (await _phase(runtime, case_id))[0] == Phase.DETECTION_QUERY  # not answered by us
+        assert not [m for m in notifier.messages if "could not be used" in m]
     finally:
         await runtime.stop(drain=False)

@@ -51,6 +51,7 @@ async def _claim(sessions: async_sessionmaker[AsyncSession], case_id: int, file_
             user_id="U1",
             name="export.csv",
             size=10,
+            owner="A",
             now=NOW,
         )
 
@@ -68,15 +69,26 @@ async def test_a_file_is_claimed_once_even_when_two_events_race(
     async with sessions() as session:
         assert list(await uploads.stale(session, NOW)) == []  # claimed at NOW: not stale yet
         assert [u.file_id for u in await uploads.stale(session, later)] == ["F1"]
+    async with sessions.begin() as session:  # the owner renews; nobody else can
+        assert await uploads.renew(session, "F1", "A", NOW)
+        assert not await uploads.renew(session, "F1", "B", NOW)
     # two restarted processes find it stale at once: one takes it over
     async with sessions.begin() as session:
-        assert await uploads.retake(session, "F1", later, later)
+        assert await uploads.retake(session, "F1", "B", later, later)
     async with sessions.begin() as session:
-        assert not await uploads.retake(session, "F1", later, later)
+        assert not await uploads.retake(session, "F1", "C", later, later)
+    async with (
+        sessions.begin() as session
+    ):  # the old owner lost it: it can neither renew nor finish
+        assert not await uploads.renew(session, "F1", "A", later)
+        assert not await uploads.finish(session, "F1", "A", "done", later)
     async with sessions.begin() as session:
-        assert await uploads.finish(session, "F1", "done", NOW, size=3 * 2**30, sha256="ab" * 32)
+        done = await uploads.finish(
+            session, "F1", "B", "done", later, size=3 * 2**30, sha256="ab" * 32
+        )
+        assert done
     async with sessions.begin() as session:  # finished once: a late second finish changes nothing
-        assert not await uploads.finish(session, "F1", "refused", NOW)
+        assert not await uploads.finish(session, "F1", "B", "refused", later)
     async with sessions() as session:
         row = await uploads.get(session, "F1")
         assert row is not None and (row.status, row.size) == ("done", 3 * 2**30)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_engine_durability import RecordingNotifier
 
+from bot.engine.feed import usual_per_day
 from bot.inventory import Appliance, Inventory
 from bot.runbook import Timing
 from bot.runtime import Runtime, start_runtime
@@ -140,8 +141,8 @@ async def test_silence_the_receiver_did_not_hear_is_not_an_answer(
     runtime, notifier = running
     await _busy_history(runtime)
     await runtime.engine.open_case("ddi-quiet-8", "U1", "C1")
-    # 90 detections since the first, 3 days and 2 hours ago
-    assert "normally has about 29.2 detections per day" in await _question(notifier)
+    # 90 detections over the two days from the first to the last
+    assert "normally has about 45.0 detections per day" in await _question(notifier)
     assert not [m for m in notifier.messages if "from the syslog feed" in m]
 
 
@@ -149,9 +150,28 @@ async def test_a_quiet_day_heard_by_the_receiver_answers_step_2(
     running: tuple[Runtime, RecordingNotifier],
 ) -> None:
     runtime, notifier = running
-    runtime.engine.syslog_since = datetime.now(UTC) - timedelta(days=2)  # listening all along
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+    runtime.engine.syslog_listening = lambda: two_days_ago  # listening all along
     await _busy_history(runtime)
     await runtime.engine.open_case("ddi-quiet-8", "U1", "C1")
     text = await _message(notifier, "from the syslog feed")
     assert "no detections" in text and "Normally about" in text
     assert "normally has about" in await _question(notifier)
+
+
+async def test_a_sensor_silent_for_days_is_judged_by_how_it_was_before(
+    running: tuple[Runtime, RecordingNotifier],
+) -> None:
+    runtime, _ = running
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    sensor = FLEET.get("ddi-quiet-8")
+    async with runtime.engine.sessions.begin() as session:  # 7 days at 120 a day, then silence
+        await syslog_counts.add(
+            session,
+            [("ddi-quiet-8", now - timedelta(days=10, hours=h), 5) for h in range(7 * 24)],
+        )
+    usual = await usual_per_day(runtime.engine.sessions, sensor, now)
+    assert usual is not None and usual[1] == 7
+    assert usual[0] == pytest.approx(120, rel=0.02)  # not diluted by the 10 silent days
+    # silent for longer than FORWARDS_WITHIN: it does not forward any more, no figure
+    assert await usual_per_day(runtime.engine.sessions, sensor, now + timedelta(days=40)) is None

@@ -227,11 +227,31 @@ async def test_stop_with_a_failing_sink_keeps_the_counts() -> None:
     assert r.stats().pending == 1
 
 
-async def test_when_full_the_longest_idle_connection_gives_way() -> None:
+async def test_when_full_a_new_connection_is_refused_while_the_others_are_recent() -> None:
+    r = SyslogReceiver(index(), Sink(), host="127.0.0.1", udp_port=None, tcp_port=0,
+                       max_connections=1, clock=lambda: NOW)  # fmt: skip
+    async with r:
+        assert r.tcp_port
+        _, writer = await asyncio.open_connection("127.0.0.1", r.tcp_port)
+        writer.write(BY_HOST + b"\n")
+        await writer.drain()
+        await received(r, 1)
+        second_reader, second_writer = await asyncio.open_connection("127.0.0.1", r.tcp_port)
+        assert await second_reader.read() == b""  # closed by the receiver
+        second_writer.close()
+        writer.write(BY_HOST + b"\n")  # the first one still works
+        await writer.drain()
+        await received(r, 2)
+        writer.close()
+        await writer.wait_closed()
+    assert r.stats().counted == 2
+
+
+async def test_when_full_a_long_idle_connection_gives_way() -> None:
     """Idle connections (a quiet sensor's, or someone holding many open) cannot lock out a
     sensor that has something to send."""
     r = SyslogReceiver(index(), Sink(), host="127.0.0.1", udp_port=None, tcp_port=0,
-                       max_connections=1, clock=lambda: NOW)  # fmt: skip
+                       max_connections=1, clock=lambda: NOW, evict_idle_after=0.0)  # fmt: skip
     async with r:
         assert r.tcp_port
         idle_reader, idle_writer = await asyncio.open_connection("127.0.0.1", r.tcp_port)
