@@ -15,6 +15,7 @@ import contextlib
 import functools
 import logging
 import uuid
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -59,6 +60,7 @@ NOT_A_BUNDLE_MAGIC = (
     b"\xa1\xb2\x3c\x4d",
     b"\x0a\x0d\x0d\x0a",
 )
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap")
 GONE = ("file_not_found", "file_deleted")  # files.info answers after which retrying is useless
 
 
@@ -252,7 +254,7 @@ class Uploads:
             raise _Refused(self._too_large(lang, name, shared.size))
         mimetype = shared.mimetype or ""
         if which == Step.DEBUG_LOGS and mimetype.startswith(("image/", "text/csv")):
-            raise _Refused(t(lang, "upload.image", name=name))
+            raise _Refused(t(lang, "upload.not_a_bundle", name=name))
         size = _size(lang, shared.size) if shared.size is not None else "?"
         text = t(lang, "upload.received", name=name, size=size, user=style.mention(user))
         await engine.executor.notify(engine.notifier.post(view, thread, Message(text)))
@@ -311,7 +313,7 @@ class Uploads:
                 t(lang, "upload.failed", name=name, detail=refusal_text(lang, exc, style))
             ) from None
         if which == Step.DEBUG_LOGS and await asyncio.to_thread(_not_a_bundle, got):
-            raise _Refused(t(lang, "upload.image", name=name))
+            raise _Refused(t(lang, "upload.not_a_bundle", name=name))
         return got
 
     async def _read(
@@ -364,6 +366,16 @@ class Uploads:
 
 
 def _not_a_bundle(got: Downloaded) -> bool:
+    """A picture, a capture, or the zip of captures that step 3's export makes."""
     with got.path.open("rb") as handle:
         head = handle.read(8)
-    return head.startswith(NOT_A_BUNDLE_MAGIC)
+    if head.startswith(NOT_A_BUNDLE_MAGIC):
+        return True
+    if not head.startswith(b"PK"):
+        return False
+    try:  # the central directory only: nothing is inflated
+        with zipfile.ZipFile(got.path) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return bool(names) and all(n.lower().endswith(CAPTURE_SUFFIXES) for n in names)

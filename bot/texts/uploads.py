@@ -31,9 +31,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "`{name}` arrived after this step was answered; it was not used.",
         "ja": "`{name}` はこのステップの回答後に届いたため、使用しません。",
     },
-    "upload.image": {
-        "en": "`{name}` is a picture, not the debug log bundle; post the exported bundle instead.",
-        "ja": "`{name}` は画像です。デバッグログではありません。"
+    "upload.not_a_bundle": {
+        "en": "`{name}` is a picture, a capture or a CSV, not the debug log bundle; post the "
+        "exported bundle instead.",
+        "ja": "`{name}` は画像・キャプチャ・CSV のいずれかで、デバッグログではありません。"
         "エクスポートしたファイルを投稿してください。",
     },
     "upload.reason.html": {

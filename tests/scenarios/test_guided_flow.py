@@ -98,9 +98,12 @@ async def test_a_guided_case_runs_to_resolved_on_answers_and_files(harness: Harn
     await h.click(debug_question, "Collect")
     step4 = await _guide(h, 4)
     assert "https://127.0.0.1/html/troubleshooting.htm" in step4.args["text"]
-    # a screenshot is not the bundle: refused, and the step still waits
+    # a screenshot or step 3's capture is not the bundle: refused, and the step still waits
     await h.post_file("console.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, thread)
-    await h.wait_for(lambda: "`console.png` is a picture" in _texts(h))
+    await h.wait_for(lambda: "`console.png` is a picture, a capture" in _texts(h))
+    capture_name, capture = simulated_capture(time.time() - 60, time.time(), has_traffic=True)
+    await h.post_file(capture_name, capture, thread)
+    await h.wait_for(lambda: f"`{capture_name}` is" in _texts(h))
     bundle = b"debug-bundle" * 1000
     await h.post_file("ddi-debug.tar.gz", bundle, thread, events=("message", "file_shared"))
     approval = await h.prompt("Approve reboot")
