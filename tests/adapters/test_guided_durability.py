@@ -88,6 +88,18 @@ async def _phase(runtime: Runtime, case_id: int) -> tuple[Phase, int]:
     return Phase(row.phase), row.version
 
 
+async def _at_step_2(
+    settings: Settings, tmp_path: Path, files: Files
+) -> tuple[Runtime, RecordingNotifier, int]:
+    runtime, notifier = await _start(settings, tmp_path, files)
+    view = await runtime.engine.open_case("kobe", "U1", "C1")
+    await _until(lambda: _async(bool(_guides(notifier, 1))), "step 1")
+    _, version = await _phase(runtime, view.case_id)
+    await runtime.engine.guide.connection(view.case_id, version, "Verified Connection", "U1")
+    await _until(lambda: _async(bool(_guides(notifier, 2))), "step 2")
+    return runtime, notifier, view.case_id
+
+
 async def test_a_waiting_guided_step_survives_a_restart_without_a_second_post(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -128,27 +140,20 @@ async def test_a_file_claimed_before_a_crash_is_processed_after_the_restart(
     settings: Settings, tmp_path: Path
 ) -> None:
     files = Files()
-    runtime, notifier = await _start(settings, tmp_path, files)
-    view = await runtime.engine.open_case("kobe", "U1", "C1")
-    await _until(lambda: _async(bool(_guides(notifier, 1))), "step 1")
-    _, version = await _phase(runtime, view.case_id)
-    await runtime.engine.guide.connection(view.case_id, version, "Verified Connection", "U1")
-    await _until(lambda: _async(bool(_guides(notifier, 2))), "step 2")
-    phase, version = await _phase(runtime, view.case_id)
+    runtime, notifier, case_id = await _at_step_2(settings, tmp_path, files)
+    phase, version = await _phase(runtime, case_id)
     assert phase == Phase.DETECTION_QUERY
     # the process claims the export, then dies before reading it
-    files.post(
-        "F1", "export.csv", b"Detection Time,Severity,Threat Type\n", ("C1", f"{view.case_id}.0")
-    )
+    files.post("F1", "export.csv", b"Detection Time,Severity,Threat Type\n", ("C1", f"{case_id}.0"))
     long_ago = runtime.engine.clock() - timedelta(hours=1)  # no renewal since: its lease ran out
-    files.post("F0", "old.csv", b"Detection Time,Severity\n", ("C1", f"{view.case_id}.0"))
+    files.post("F0", "old.csv", b"Detection Time,Severity\n", ("C1", f"{case_id}.0"))
     async with runtime.engine.sessions.begin() as session:
         await uploads.claim(
-            session, file_id="F1", case_id=view.case_id, case_version=version, step=2,
+            session, file_id="F1", case_id=case_id, case_version=version, step=2,
             user_id="U1", name="export.csv", size=10, owner="dead", now=long_ago,
         )  # fmt: skip
         await uploads.claim(  # claimed for a question the case has since moved past
-            session, file_id="F0", case_id=view.case_id, case_version=version - 1, step=1,
+            session, file_id="F0", case_id=case_id, case_version=version - 1, step=1,
             user_id="U1", name="old.csv", size=10, owner="dead", now=long_ago,
         )  # fmt: skip
     await runtime.stop(drain=False)
@@ -157,7 +162,7 @@ async def test_a_file_claimed_before_a_crash_is_processed_after_the_restart(
     try:
 
         async def answered() -> bool:
-            return (await _phase(runtime, view.case_id))[0] == Phase.AWAIT_TRAFFIC_DECISION
+            return (await _phase(runtime, case_id))[0] == Phase.AWAIT_TRAFFIC_DECISION
 
         await _until(answered, "the export answered step 2 after the restart")
         async with runtime.engine.sessions() as session:
@@ -226,23 +231,18 @@ async def test_a_file_that_fails_unexpectedly_is_reported_not_left_claimed(
     settings: Settings, tmp_path: Path
 ) -> None:
     files = Files()
-    runtime, notifier = await _start(settings, tmp_path, files)
+    runtime, notifier, case_id = await _at_step_2(settings, tmp_path, files)
     try:
-        view = await runtime.engine.open_case("kobe", "U1", "C1")
-        await _until(lambda: _async(bool(_guides(notifier, 1))), "step 1")
-        _, version = await _phase(runtime, view.case_id)
-        await runtime.engine.guide.connection(view.case_id, version, "Verified Connection", "U1")
-        await _until(lambda: _async(bool(_guides(notifier, 2))), "step 2")
         # the data directory is broken: the case folder is a file, the download cannot be stored
         (tmp_path / "artifacts").mkdir(exist_ok=True)
-        (tmp_path / "artifacts" / f"case-{view.case_id}").write_text("not a folder")
-        files.post("F9", "export.csv", b"Detection Time,Severity\n", ("C1", f"{view.case_id}.0"))
+        (tmp_path / "artifacts" / f"case-{case_id}").write_text("not a folder")
+        files.post("F9", "export.csv", b"Detection Time,Severity\n", ("C1", f"{case_id}.0"))
         await runtime.engine.uploads.file_posted("F9")
         async with runtime.engine.sessions() as session:
             row = await uploads.get(session, "F9")
         assert row is not None and row.status == "failed"
         assert any("`export.csv` could not be used" in m for m in notifier.messages)
-        assert (await _phase(runtime, view.case_id))[0] == Phase.DETECTION_QUERY  # still waits
+        assert (await _phase(runtime, case_id))[0] == Phase.DETECTION_QUERY  # still waits
     finally:
         await runtime.stop(drain=False)
 
@@ -257,18 +257,6 @@ class SlowFiles(Files):
     async def download(self, file_id: str, dest: Path, limit: int) -> Downloaded:
         await self.gate.wait()
         return await super().download(file_id, dest, limit)
-
-
-async def _at_step_2(
-    settings: Settings, tmp_path: Path, files: Files
-) -> tuple[Runtime, RecordingNotifier, int]:
-    runtime, notifier = await _start(settings, tmp_path, files)
-    view = await runtime.engine.open_case("kobe", "U1", "C1")
-    await _until(lambda: _async(bool(_guides(notifier, 1))), "step 1")
-    _, version = await _phase(runtime, view.case_id)
-    await runtime.engine.guide.connection(view.case_id, version, "Verified Connection", "U1")
-    await _until(lambda: _async(bool(_guides(notifier, 2))), "step 2")
-    return runtime, notifier, view.case_id
 
 
 async def test_a_slow_file_keeps_its_claim_while_it_is_worked_on(
