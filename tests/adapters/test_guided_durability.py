@@ -266,10 +266,10 @@ async def test_a_slow_file_keeps_its_claim_while_it_is_worked_on(
     runtime, notifier, case_id = await _at_step_2(settings, tmp_path, files)
     engine = runtime.engine
     try:
-        engine.config = replace(engine.config, upload_lease=0.3)
+        engine.config = replace(engine.config, upload_lease=1.2)  # renewed every 0.4 s
         files.post("F1", "export.csv", b"Detection Time,Severity\n", ("C1", f"{case_id}.0"))
         work = asyncio.create_task(engine.uploads.file_posted("F1"))
-        await asyncio.sleep(1.0)  # three leases: renewed all along
+        await asyncio.sleep(3.0)  # two and a half leases: renewed all along
         replica = Uploads(engine, files)  # another process's sweeper
         assert await replica.sweep() == 0
         files.gate.set()
