@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.capture.texts import escape as capture_escape
 from bot.detections import parse_detection_export
 from bot.engine.guide import guided_case
 from bot.engine.steps import (
@@ -30,10 +31,9 @@ from bot.engine.steps import (
     capture_outcome,
     debug_outcome,
     export_outcome,
-    guarded,
     safe_name,
 )
-from bot.errors import AlreadyDecided, DdiBotError, NotOperator, UploadRefused
+from bot.errors import AlreadyDecided, CaptureError, DdiBotError, NotOperator, UploadRefused
 from bot.files import Downloaded, FileSource, SharedFile
 from bot.guidance import UPLOAD_STEPS
 from bot.i18n import MESSAGES, t
@@ -330,11 +330,13 @@ class Uploads:
             outcome = export_outcome(ctx, summary, shared.name, tz)
             return await engine.checks.with_usual(view, outcome)
         if which == Step.PACKET_CAPTURE:
-            outcome = await guarded(which, capture_outcome(ctx, shared.name, got.path))
-            if outcome.outcome == "failed":  # a broken capture: say why, let them post another
-                detail = outcome.record.get("detail") or outcome.record.get("error")
-                raise UploadRefused(str(detail))
-            return outcome
+            try:
+                return await capture_outcome(ctx, shared.name, got.path)
+            except CaptureError as exc:  # a broken capture: say why, let them post another
+                # the detail quotes names from inside the archive: escaped as the executor does
+                name = engine.notifier.style.escape(shared.name[:200])
+                detail = capture_escape(exc.detail)
+                raise _Refused(t(view.lang, "upload.failed", name=name, detail=detail)) from None
         return debug_outcome(ctx, safe_name(shared.name), got.size, got.sha256)
 
     def _too_large(self, lang: str, name: str, size: int) -> str:

@@ -4,8 +4,10 @@ posted in the thread, exactly as Slack sends them."""
 from __future__ import annotations
 
 import hashlib
+import io
 import ssl
 import time
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 from conftest import APPROVER, GUIDED, OPERATOR, Harness
@@ -141,6 +143,17 @@ async def test_no_detections_leads_to_a_capture_that_is_analysed(harness: Harnes
     await h.click(traffic, "Capture packets")
     step3 = await _guide(h, 3)
     assert "(eth1)" in step3.args["text"]
+    # a broken capture whose member name tries to close a code span: refused, name defused
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("evil` <!channel>.pcap", b"not a capture")
+    await h.post_file("broken.zip", buffer.getvalue(), thread)
+    refusal = await h.wait_for(
+        lambda: next(
+            (c for c in h.slack.posts() if "`broken.zip` could not" in c.args["text"]), None
+        )
+    )
+    assert "evil`" not in refusal.args["text"] and "<!channel>" not in refusal.args["text"]
     now = time.time()
     name, export = simulated_capture(now - 60, now, has_traffic=True)
     await h.post_file(name, export, thread)
