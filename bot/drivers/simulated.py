@@ -1,13 +1,23 @@
 """Driver for the built-in simulator, over HTTP(S) with httpx (demo and tests only).
 
 The simulator's protocol is ours (see ``bot.simulator.server``), never a Trend Micro API.
+
+Building a driver is cheap: the SSL contexts are shared per CA file (``shared_ssl_context``)
+and, within one event loop, drivers of the same simulator URL and trust settings share one
+``httpx.AsyncClient`` (each request names its appliance in its path). A shared client is
+closed when the last driver using it is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
 import ssl
+import threading
+import weakref
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
 from urllib.parse import quote
@@ -31,6 +41,109 @@ from bot.errors import (
 from bot.inventory import Appliance
 
 _FILENAME = re.compile(r'filename="?([^";]+)"?')
+
+# Both caches are touched from synchronous code only (driver construction and release), so one
+# lock makes them safe for threads as well as for tasks of one loop.
+_lock = threading.Lock()
+_ca_contexts: dict[str, tuple[tuple[int, int, int], ssl.SSLContext]] = {}
+_default_contexts: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+
+
+def shared_ssl_context(ca_file: str | None) -> ssl.SSLContext:
+    """The process-wide client SSL context that trusts ``ca_file``, or the CAs httpx trusts by
+    default (``verify=True``: certifi, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``) when ``None``.
+
+    One context per CA file, made on first use and made again when the file changes (its
+    modification time, size or inode); a file that cannot be loaded raises what
+    ``ssl.create_default_context`` raises, and nothing is cached for it. Contexts are never
+    modified after creation (httpcore only sets the same ALPN list on each connect), so sharing
+    them between clients, loops and threads is safe.
+    """
+    if ca_file is None:
+        env = (os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None)
+        with _lock:
+            context = _default_contexts.get(env)
+            if context is None:
+                context = _default_contexts[env] = httpx.create_ssl_context()
+            return context
+    try:
+        info = os.stat(ca_file)
+    except OSError:  # let ssl say what is wrong, in the words it always used
+        return ssl.create_default_context(cafile=ca_file)
+    stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+    with _lock:
+        cached = _ca_contexts.get(ca_file)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        context = ssl.create_default_context(cafile=ca_file)
+        _ca_contexts[ca_file] = (stamp, context)
+        return context
+
+
+_ClientKey = tuple[str, ssl.SSLContext]  # simulator base URL (credentials included), trust
+
+
+@dataclass
+class _Shared:
+    client: httpx.AsyncClient
+    users: int = 0
+
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_ClientKey, _Shared]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _new_client(
+    base: str, verify: ssl.SSLContext, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    # the timeout goes with each request: drivers with different timeouts can share a client
+    return httpx.AsyncClient(
+        base_url=f"{base}/", verify=verify, transport=transport, follow_redirects=False
+    )
+
+
+class _Lease:
+    """A driver's use of an ``httpx.AsyncClient``: its own, or one shared within its loop."""
+
+    def __init__(
+        self, base: str, verify: ssl.SSLContext, transport: httpx.AsyncBaseTransport | None
+    ) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._key: _ClientKey = (base, verify)
+        self._shared: _Shared | None = None
+        if transport is None:  # a caller's transport is the caller's: never shared
+            with contextlib.suppress(RuntimeError):  # outside a loop: nothing to share with
+                self._loop = asyncio.get_running_loop()
+        if self._loop is not None:
+            with _lock:
+                try:
+                    per_loop = _clients.setdefault(self._loop, {})
+                except TypeError:  # a loop without weak references: no sharing
+                    self._loop = None
+                else:
+                    shared = per_loop.get(self._key)
+                    if shared is None or shared.client.is_closed:
+                        shared = per_loop[self._key] = _Shared(_new_client(base, verify, None))
+                    shared.users += 1
+                    self._shared = shared
+        self.client = self._shared.client if self._shared else _new_client(base, verify, transport)
+
+    async def release(self) -> None:
+        shared = self._shared
+        if shared is None:
+            await self.client.aclose()
+            return
+        with _lock:
+            shared.users -= 1
+            if shared.users > 0:
+                return
+            per_loop = _clients.get(self._loop) if self._loop is not None else None
+            if per_loop is not None and per_loop.get(self._key) is shared:
+                del per_loop[self._key]
+                if not per_loop and self._loop is not None:
+                    del _clients[self._loop]
+        await shared.client.aclose()
 
 
 def _tls_cause(exc: BaseException) -> ssl.SSLError | None:
@@ -70,25 +183,35 @@ class SimulatedDriver:
                 f"appliance {appliance.name!r}: the simulator URL is not an http(s) URL",
                 appliance=appliance.name,
             )
-        verify: ssl.SSLContext | bool = True
-        if appliance.tls_ca_file:
-            try:
-                verify = ssl.create_default_context(cafile=appliance.tls_ca_file)
-            except (OSError, ssl.SSLError) as exc:
-                raise ConfigError(
-                    f"appliance {appliance.name!r}: cannot load CA file "
-                    f"{appliance.tls_ca_file!r}: {exc}",
-                    appliance=appliance.name,
-                ) from exc
+        try:
+            verify = shared_ssl_context(appliance.tls_ca_file or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"appliance {appliance.name!r}: cannot load CA file "
+                f"{appliance.tls_ca_file!r}: {exc}",
+                appliance=appliance.name,
+            ) from exc
         self.appliance = appliance
         self._url = url
         self._timeout = context.timeout
-        self._client = httpx.AsyncClient(
-            base_url=f"{base.rstrip('/')}/api/v1/appliances/{quote(appliance.name, safe='')}/",
-            timeout=httpx.Timeout(context.timeout),
-            verify=verify,
-            transport=transport,
-            follow_redirects=False,
+        self._request_timeout = httpx.Timeout(context.timeout)
+        self._prefix = f"api/v1/appliances/{quote(appliance.name, safe='')}/"
+        self._lease = _Lease(base.rstrip("/"), verify, transport)
+        self._client = self._lease.client
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``aclose`` was called (a ``DriverPool`` then builds a new driver)."""
+        return self._closed
+
+    async def _send(
+        self, method: str, path: str, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        if self._closed:  # a shared client may still be open: refuse as a closed one would
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        return await self._client.request(
+            method, self._prefix + path, params=params, timeout=self._request_timeout
         )
 
     def _where(self) -> str:
@@ -124,7 +247,7 @@ class SimulatedDriver:
         self, method: str, path: str, what: str, params: dict[str, str] | None = None
     ) -> httpx.Response:
         try:
-            response = await self._client.request(method, path, params=params)
+            response = await self._send(method, path, params)
         except httpx.HTTPError as exc:
             self._fail(what, exc)
         if not response.is_success:
@@ -206,7 +329,7 @@ class SimulatedDriver:
 
     async def is_up(self) -> bool:
         try:
-            response = await self._client.get("status")
+            response = await self._send("GET", "status")
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             if _tls_cause(exc) is not None:
                 self._fail("status", exc)
@@ -224,4 +347,8 @@ class SimulatedDriver:
         return True
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        """Close the driver (idempotent); a shared client closes with its last driver."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._lease.release()
