@@ -52,6 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from bot.redact import install_redaction
+
+    install_redaction()  # no handler prints a credential that sits in a URL
+    for noisy in ("httpx", "httpcore"):  # their INFO lines print every request's full URL
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return asyncio.run(_dispatch(args))
     except KeyboardInterrupt:
