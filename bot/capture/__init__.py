@@ -14,9 +14,10 @@ from bot.capture.model import (
     Verdict,
 )
 from bot.capture.texts import summary_text, verdict_text
-from bot.capture.worker import analyse_in_worker
+from bot.capture.worker import FALLBACK_CHART, analyse_in_worker, analyse_with_chart_in_worker
 
 __all__ = [
+    "FALLBACK_CHART",
     "Analysis",
     "AnalysisOptions",
     "ArchiveLimits",
@@ -28,6 +29,7 @@ __all__ = [
     "analyse_export",
     "analyse_in_worker",
     "analyse_path",
+    "analyse_with_chart_in_worker",
     "render_chart",
     "summarise_export",
     "summary_text",

@@ -2,18 +2,81 @@
 
 from __future__ import annotations
 
+import functools
 import io
+from typing import Any
 
 from bot.capture.model import Analysis
 
+_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "{packets} packets, {duration} s — verdict: {verdict}",
+        "x": "seconds since first packet",
+        "y": "packets/s",
+        "mix": "protocol mix (packets)",
+        "other": "other",
+    },
+    "ja": {
+        "title": "{packets} パケット、{duration} 秒 — 判定: {verdict}",
+        "x": "最初のパケットからの秒数",
+        "y": "パケット/秒",
+        "mix": "プロトコル構成 (パケット数)",
+        "other": "その他",
+        "verdict.receiving": "受信あり",
+        "verdict.no_packets": "パケットなし",
+        "verdict.own_traffic_only": "自身の通信のみ",
+        "verdict.one_direction": "片方向のみ",
+        "verdict.too_little": "判断不能 (少なすぎ)",
+        "verdict.unsupported": "未対応のリンク種別",
+    },
+}
+# Fonts with Japanese glyphs, in order of preference; without one, the chart stays in English
+# rather than showing empty boxes.
+_CJK_FONTS = (
+    "Noto Sans CJK JP",
+    "Noto Sans JP",
+    "IPAexGothic",
+    "IPAGothic",
+    "TakaoGothic",
+    "VL Gothic",
+    "Hiragino Sans",
+    "Yu Gothic",
+    "MS Gothic",
+)
 
-def render_chart(analysis: Analysis) -> bytes:
-    """PNG bytes: packets/s over the capture (top) and protocol mix (bottom)."""
+
+@functools.cache
+def _cjk_font() -> str | None:
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in _CJK_FONTS if name in installed), None)
+
+
+def _language(lang: str) -> tuple[str, str | None]:
+    """The language the chart's labels are drawn in and the font family that draws them:
+    ``lang`` if its labels exist and (for Japanese) a font can show them, else English."""
+    if lang == "ja":
+        font = _cjk_font()
+        if font is not None:
+            return "ja", font
+    return "en", None
+
+
+def render_chart(analysis: Analysis, *, lang: str = "en") -> bytes:
+    """PNG bytes: packets/s over the capture (top) and protocol mix (bottom).
+
+    Labels in ``lang`` ("en" or "ja"); Japanese needs a Japanese font installed (Noto Sans CJK,
+    IPA, ...), without one the labels stay English.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
 
+    lang, family = _language(lang)
+    labels = _LABELS[lang]
+    font: dict[str, Any] = {"fontfamily": family} if family else {}
     s = analysis.summary
     figure = Figure(figsize=(8, 4.5), dpi=100)
     rate_axes, mix_axes = figure.subplots(2, 1, height_ratios=(3, 1))
@@ -25,12 +88,15 @@ def render_chart(analysis: Analysis) -> bytes:
         rate_axes.step(xs, rates, where="post", color="tab:blue", linewidth=1)
     rate_axes.set_xlim(0, max(len(xs) * width, 1.0))
     rate_axes.set_ylim(bottom=0)
-    rate_axes.set_xlabel("seconds since first packet")
-    rate_axes.set_ylabel("packets/s")
-    rate_axes.set_title(
-        f"{s.packets:,} packets, {s.duration_s:.1f} s — verdict: {analysis.verdict.value}",
-        fontsize=10,
+    rate_axes.set_xlabel(labels["x"], **font)
+    rate_axes.set_ylabel(labels["y"], **font)
+    verdict = analysis.verdict.value
+    title = labels["title"].format(
+        packets=f"{s.packets:,}",
+        duration=f"{s.duration_s:.1f}",
+        verdict=labels.get(f"verdict.{verdict}", verdict),
     )
+    rate_axes.set_title(title, fontsize=10, **font)
     rate_axes.grid(alpha=0.3)
     mix = {
         "TCP": s.transport.get("tcp", 0),
@@ -38,7 +104,7 @@ def render_chart(analysis: Analysis) -> bytes:
         "ICMP": s.transport.get("icmp", 0),
         "ARP": s.network.get("arp", 0),
     }
-    mix["other"] = max(s.packets - sum(mix.values()), 0)
+    mix[labels["other"]] = max(s.packets - sum(mix.values()), 0)
     left = 0
     colours = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:gray")
     for (label, count), colour in zip(mix.items(), colours, strict=True):
@@ -47,9 +113,10 @@ def render_chart(analysis: Analysis) -> bytes:
             left += count
     mix_axes.set_xlim(0, max(s.packets, 1))
     mix_axes.set_yticks([])
-    mix_axes.set_xlabel("protocol mix (packets)")
+    mix_axes.set_xlabel(labels["mix"], **font)
     if left:
-        mix_axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.6), ncol=5, fontsize=8)
+        legend_font = {"family": family, "size": 8} if family else {"size": 8}
+        mix_axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.6), ncol=5, prop=legend_font)
     figure.tight_layout()
     out = io.BytesIO()
     figure.savefig(out, format="png")
