@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import sys
 import tempfile
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.engine import Engine
+from bot.engine.outbox import stream_of
 from bot.errors import DdiBotError
 from bot.inventory import Appliance, Inventory
-from bot.notifier import Thread
-from bot.presenter import TERMINAL, CaseView, Message, Prompt, error_message, header
+from bot.messenger import Attachment, Content, Ref
+from bot.presenter import TERMINAL, Prompt, error_message
 from bot.runbook import Timing
-from bot.runtime import start_runtime
+from bot.runtime import Runtime, start_runtime
 from bot.settings import Settings
+from storage import cases, outbox
 
 DEMO_USER = "demo-user"
 
@@ -31,51 +35,67 @@ def plain(text: str) -> str:
     return re.sub(r":[a-z_]+:", lambda m: EMOJI.get(m.group(0), m.group(0)), text)
 
 
-class TerminalNotifier:
+class TerminalMessenger:
+    """The outbox's messenger for the terminal: prints messages, answers questions."""
+
     style = TERMINAL
 
     def __init__(self, out: TextIO, assume_yes: bool) -> None:
         self.out = out
         self.assume_yes = assume_yes
         self.engine: Engine | None = None
-        self.closed = asyncio.Event()
         self.failed: BaseException | None = None
+        self._roots: set[str] = set()
         self._last_header = ""
+        self._ts = itertools.count(1)
 
     def _print(self, text: str) -> None:
         print(plain(text), file=self.out, flush=True)
 
-    async def open_thread(self, view: CaseView, channel: str | None) -> Thread:
-        await self.update_header(view, Thread("terminal", str(view.case_id)))
-        return Thread("terminal", str(view.case_id))
-
-    async def update_header(self, view: CaseView, thread: Thread) -> None:
-        text = header(view, TERMINAL).text
+    def _header(self, content: Content) -> None:
+        text = content.text
         if text != self._last_header:
             self._last_header = text
             self._print("\n" + "─" * 72 + "\n" + text + "\n" + "─" * 72)
-        if view.state.phase.closed:
-            self.closed.set()
 
-    async def post(self, view: CaseView, thread: Thread, message: Message) -> None:
-        self._print("\n" + message.text)
+    async def post(self, channel: str, thread_ts: str | None, content: Content, ref: Ref) -> str:
+        ts = f"{next(self._ts)}.0"
+        if thread_ts is None:
+            self._roots.add(ts)
+            self._header(content)
+        elif isinstance(content, Prompt):
+            self._ask(content)
+        else:
+            self._print("\n" + content.text)
+        return ts
 
-    async def upload(
-        self, view: CaseView, thread: Thread, filename: str, content: bytes, title: str
-    ) -> None:
+    async def update(self, channel: str, ts: str, content: Content) -> None:
+        if ts in self._roots:
+            self._header(content)
+
+    async def attach(self, channel: str, thread_ts: str, file: Attachment, ref: Ref) -> None:
         self._print(
-            f"\n📈 {title} ({filename}, {len(content)} bytes; posted to the thread in Slack)"
+            f"\n📈 {file.title} ({file.filename}, {len(file.content)} bytes; "
+            "posted to the thread in Slack)"
         )
 
-    async def ask(self, view: CaseView, thread: Thread, prompt: Prompt) -> None:
+    async def find(
+        self, channel: str, thread_ts: str | None, ref: Ref, since: datetime
+    ) -> str | None:
+        return None  # nothing printed is ever lost
+
+    async def reply(self, url: str, text: str) -> None:
+        self._print("\n" + text)
+
+    def _ask(self, prompt: Prompt) -> None:
         self._print("\n❓ " + prompt.text)
         for number, option in enumerate(prompt.options, start=1):
             mark = " *" if option.recommended else ""
             self._print(f"   [{number}] {option.label}{mark}")
         assert self.engine is not None
-        self.engine.tasks.spawn(self._answer(view, prompt), f"answer-{prompt.version}")
+        self.engine.tasks.spawn(self._answer(prompt), f"answer-{prompt.version}")
 
-    async def _answer(self, view: CaseView, prompt: Prompt) -> None:
+    async def _answer(self, prompt: Prompt) -> None:
         assert self.engine is not None
         options = prompt.options
         chosen = next(o for o in options if o.recommended)
@@ -87,7 +107,6 @@ class TerminalNotifier:
                     raw = await asyncio.to_thread(input, f"   1-{len(options)} > ")
                 except EOFError:
                     self.failed = EOFError("no answer on standard input; use --yes")
-                    self.closed.set()
                     return
                 if raw.strip().isdigit() and 1 <= int(raw) <= len(options):
                     chosen = options[int(raw) - 1]
@@ -95,7 +114,19 @@ class TerminalNotifier:
         try:
             await self.engine.decide(prompt.case_id, prompt.version, chosen.choice, DEMO_USER)
         except DdiBotError as exc:
-            self._print(error_message(view.lang, exc, TERMINAL))
+            self._print(error_message(self.engine.config.lang, exc, TERMINAL))
+
+
+async def _finished(runtime: Runtime, case_id: int, messenger: TerminalMessenger) -> None:
+    """Until the case is closed and everything it said is printed (or no answer can come)."""
+    stream = stream_of(case_id)
+    while messenger.failed is None:
+        async with runtime.db.read() as session:
+            row = await cases.get_case(session, case_id)
+            left = await outbox.pending_in(session, stream)
+        if row is not None and row.open_key is None and left == 0:
+            return
+        await asyncio.sleep(0.1)
 
 
 async def run_demo(
@@ -114,28 +145,29 @@ async def run_demo(
             approvers=frozenset({DEMO_USER}),
             appliance_timeout=2.0,
             capture_seconds=1.0,
+            posts_per_second=1000.0,  # a terminal has no rate limit
         )
         name = f"demo-{scenario}"
         inventory = Inventory((Appliance(name=name, driver="simulated", scenario=scenario),))
-        notifier = TerminalNotifier(out, assume_yes)
+        messenger = TerminalMessenger(out, assume_yes)
         runtime = await start_runtime(
             settings,
-            notifier,
+            messenger,
             inventory=inventory,
             timing=Timing(recheck_delay=10.0, poll_interval=0.5, reboot_timeout=60.0),
             simulator_reboot_seconds=2.0,
             artifacts=Path(tmp) / "artifacts",
             timer_poll=0.5,
         )
-        notifier.engine = runtime.engine
+        messenger.engine = runtime.engine
         try:
-            await runtime.engine.open_case(name, DEMO_USER, "terminal")
-            await notifier.closed.wait()
-            if notifier.failed is None:
+            view = await runtime.engine.admit(name, DEMO_USER, "terminal")
+            await _finished(runtime, view.case_id, messenger)
+            if messenger.failed is None:
                 await runtime.engine.tasks.drain()
         finally:
-            await runtime.stop(drain=notifier.failed is None)
-        if notifier.failed is not None:
-            print(f"ddi-bot demo: {notifier.failed}", file=sys.stderr)
+            await runtime.stop(drain=messenger.failed is None)
+        if messenger.failed is not None:
+            print(f"ddi-bot demo: {messenger.failed}", file=sys.stderr)
             return 2
         return 0

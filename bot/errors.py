@@ -86,7 +86,24 @@ class CaptureError(DdiBotError):
 
 
 class SlackPostFailed(DdiBotError):
+    """The case's thread cannot be posted in the channel (the bot is not in it, say)."""
+
     key = "error.slack_post_failed"
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered this time. Raised by messengers, handled by the
+    outbox: ``retry`` says whether trying again can help, ``after`` how long to wait at least
+    (a rate limit), ``uncertain`` that it may have been delivered anyway (a timeout)."""
+
+    def __init__(
+        self, code: str, *, retry: bool, after: float | None = None, uncertain: bool = False
+    ) -> None:
+        super().__init__(code)
+        self.code = code
+        self.retry = retry
+        self.after = after
+        self.uncertain = uncertain
 
 
 class UploadRefused(DdiBotError):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.errors import AlreadyDecided, CaseAlreadyOpen, DdiBotError, UnknownAppliance
 from bot.i18n import MESSAGES, t
-from bot.runbook import CaseState, Choice, DecisionPoint, Step
-from bot.runbook.model import CHOICES, RECOMMENDED, StepStatus
+from bot.runbook import CaseState, Choice, DecisionPoint, Phase, Step
+from bot.runbook.model import AWAITING, CHOICES, RECOMMENDED, RUNNING, StepStatus
 
 STATUS_ICONS = {
     StepStatus.PENDING: "⬜",
@@ -19,23 +19,19 @@ STATUS_ICONS = {
     StepStatus.PROBLEM: "⚠️",
     StepStatus.SKIPPED: "⏭️",
     StepStatus.FAILED: "❌",
+    StepStatus.ON_CONSOLE: "🧑‍💻",
 }
-
-
-def slack_escape(text: str) -> str:
-    """Slack's three control characters; keeps outside text from pinging or faking links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
 
 @dataclass(frozen=True)
 class Style:
-    """How the target shows outside text and people."""
+    """How the medium shows outside text and people (Slack's lives in ``handlers``)."""
 
     escape: Callable[[str], str]
     mention: Callable[[str], str]
 
 
-SLACK = Style(escape=slack_escape, mention=lambda user: f"<@{slack_escape(user)}>")
 TERMINAL = Style(escape=lambda text: text, mention=lambda user: f"@{user}")
 
 
@@ -95,7 +91,10 @@ def _step_name(lang: str, which: Step) -> str:
     return t(lang, f"step.{which.value}")
 
 
-def header(view: CaseView, style: Style) -> Message:
+def header(view: CaseView, style: Style, until: datetime | None = None) -> Message:
+    """The case's root message: the five steps, what it waits for (and until when), outcome.
+
+    ``until``: when the wait it is in ends (a re-check, an approval's expiry), if known."""
     lang, state = view.lang, view.state
     lines = [
         "*"
@@ -109,8 +108,42 @@ def header(view: CaseView, style: Style) -> Message:
             f"{STATUS_ICONS[status]} {which.value}. {_step_name(lang, which)} — "
             f"{t(lang, f'status.{status.value}')}"
         )
+    waiting = waiting_line(view, style, until)
+    if waiting:
+        lines.append(f"⏳ {waiting}")
     lines.append(outcome_line(view))
     return Message("\n".join(lines))
+
+
+def waiting_line(view: CaseView, style: Style, until: datetime | None = None) -> str | None:
+    """What the case waits for, who must act, and until when; None once it is closed."""
+    lang, state = view.lang, view.state
+    phase = state.phase
+    if phase.closed:
+        return None
+    if state.wait_deadline is not None and until is None:
+        until = datetime.fromtimestamp(state.wait_deadline, UTC)
+    shown = until.strftime(TIME_FORMAT) if until is not None else "?"
+    person = state.person_step()
+    if person is not None:
+        return t(lang, f"wait.person.{person.value}", user=style.mention(view.requested_by))
+    point = AWAITING.get(phase)
+    if point == DecisionPoint.REBOOT:
+        return t(lang, "wait.approver", until=shown)
+    if point == DecisionPoint.RECHECK:
+        return t(lang, "wait.recheck", until=shown)
+    if point is not None:
+        return t(lang, "wait.decision")
+    if phase in RUNNING:
+        which = RUNNING[phase]
+        return t(lang, "wait.running", step=which.value, name=_step_name(lang, which))
+    if phase == Phase.REBOOTING:
+        return t(lang, "wait.rebooting")
+    if phase == Phase.WAIT_FOR_DOWN:
+        return t(lang, "wait.down", until=shown)
+    if phase == Phase.WAIT_FOR_BACK:
+        return t(lang, "wait.back", until=shown)
+    return None
 
 
 def outcome_line(view: CaseView) -> str:
@@ -131,7 +164,7 @@ def connection_result(
 
 def detections_result(lang: str, count: int, start: datetime, end: datetime) -> Message:
     key = "result.detections.found" if count > 0 else "result.detections.none"
-    fmt = "%Y-%m-%d %H:%M UTC"
+    fmt = TIME_FORMAT
     return Message(t(lang, key, count=count, start=start.strftime(fmt), end=end.strftime(fmt)))
 
 

@@ -1,31 +1,29 @@
-"""Wires the pieces for one process: database, inventory, embedded simulator, engine, timers."""
+"""Wires the pieces for one process: database, inventory, embedded simulator, drivers, the
+engine and its loops (timers, outbox delivery)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from bot.drivers.base import Driver, DriverContext
-from bot.drivers.registry import make_driver
+from bot.drivers.base import DriverContext
+from bot.drivers.pool import DriverPool
 from bot.engine import Engine, EngineConfig
-from bot.engine.core import utcnow
-from bot.engine.scheduler import run_timers
+from bot.engine.context import utcnow
 from bot.errors import ConfigError
 from bot.files import FileSource
-from bot.inventory import Appliance, Inventory, demo_inventory, load_inventory
-from bot.notifier import Notifier
+from bot.inventory import Inventory, demo_inventory, load_inventory
+from bot.messenger import Messenger
 from bot.runbook import Timing
 from bot.settings import Settings
 from bot.simulator.server import SimulatorHandle, create_app, start_simulator
 from bot.syslog.service import SyslogService
-from storage.db import make_engine, make_sessions, upgrade
+from storage.db import Database, make_engine, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -33,30 +31,37 @@ log = logging.getLogger(__name__)
 @dataclass
 class Runtime:
     engine: Engine
-    db: AsyncEngine
+    db: Database
+    drivers: DriverPool
     simulator: SimulatorHandle | None
-    timer_task: asyncio.Task[None]
+    loops: list[asyncio.Task[None]] = field(default_factory=list)
     syslog: SyslogService | None = None
 
     async def stop(self, drain: bool = True, grace: float | None = None) -> None:
-        """Stop timers, then let running work finish (up to ``grace`` seconds) or cancel it.
-
-        Whatever is cancelled is picked up again by ``resume`` at the next start.
-        """
-        while not self.timer_task.done():
-            self.timer_task.cancel()
-            await asyncio.wait([self.timer_task], timeout=1.0)
+        """Stop the timers, let running work finish (up to ``grace`` seconds) or cancel it,
+        then stop delivering. Whatever is cancelled is picked up again at the next start."""
+        timers, *others = self.loops
+        await _cancel(timers)
         if drain:
             try:
                 await asyncio.wait_for(self.engine.tasks.drain(), timeout=grace)
             except TimeoutError:
                 log.warning("stopping: work still running after %s s is cancelled", grace)
         await self.engine.tasks.cancel_all()
+        for loop in others:
+            await _cancel(loop)
         if self.syslog is not None:
             await self.syslog.stop()
+        await self.drivers.aclose()
         if self.simulator is not None:
             await self.simulator.stop()
         await self.db.dispose()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=1.0)
 
 
 def timing_from(settings: Settings) -> Timing:
@@ -68,9 +73,25 @@ def timing_from(settings: Settings) -> Timing:
     )
 
 
+def config_from(settings: Settings, timing: Timing, artifacts: Path) -> EngineConfig:
+    return EngineConfig(
+        lang=settings.lang,
+        approvers=settings.approvers,
+        operators=settings.operators,
+        timing=timing,
+        capture_seconds=settings.capture_seconds,
+        artifacts=artifacts,
+        max_upload_mb=settings.max_upload_mb,
+        probe_timeout=settings.appliance_timeout,
+        tz=ZoneInfo(settings.timezone),
+        step_concurrency=settings.step_concurrency,
+        posts_per_second=settings.posts_per_second,
+    )
+
+
 async def start_runtime(
     settings: Settings,
-    notifier: Notifier,
+    messenger: Messenger,
     *,
     inventory: Inventory | None = None,
     timing: Timing | None = None,
@@ -80,81 +101,78 @@ async def start_runtime(
     clock: Callable[[], datetime] = utcnow,
     files: FileSource | None = None,
     syslog_flush: float = 10.0,
+    deliver: bool = True,
 ) -> Runtime:
+    """Everything one process runs; ``deliver=False`` leaves the outbox undelivered (tests
+    that look at what was queued)."""
     if inventory is None:
         inventory = (
             load_inventory(settings.inventory_path) if settings.inventory_path else demo_inventory()
         )
-    db = make_engine(settings.database_url)
-    await upgrade(db)
+    db = Database(make_engine(settings.database_url))
+    await upgrade(db.engine)
     simulator = None
     embedded = [a for a in inventory.simulated() if not a.simulator_url]
     if embedded:
         app = create_app(embedded, reboot_seconds=simulator_reboot_seconds)
         simulator = await start_simulator(app)
         log.info("embedded simulator for %d appliance(s) at %s", len(embedded), simulator.url)
-    context = DriverContext(
-        simulator_url=simulator.url if simulator else None,
-        timeout=settings.appliance_timeout,
-        capture_seconds=settings.capture_seconds,
+    drivers = DriverPool(
+        DriverContext(
+            simulator_url=simulator.url if simulator else None,
+            timeout=settings.appliance_timeout,
+            capture_seconds=settings.capture_seconds,
+        )
     )
-
-    def drivers(appliance: Appliance) -> Driver:
-        return make_driver(appliance, context)
-
+    config = config_from(settings, timing or timing_from(settings), artifacts or settings.data_dir)
     engine = Engine(
-        sessions=make_sessions(db),
+        db=db,
         inventory=inventory,
         drivers=drivers,
-        notifier=notifier,
-        config=EngineConfig(
-            lang=settings.lang,
-            approvers=settings.approvers,
-            operators=settings.operators,
-            timing=timing or timing_from(settings),
-            capture_seconds=settings.capture_seconds,
-            artifacts=artifacts or settings.data_dir,
-            max_upload_mb=settings.max_upload_mb,
-            probe_timeout=settings.appliance_timeout,
-            tz=ZoneInfo(settings.timezone),
-        ),
+        messenger=messenger,
+        config=config,
         clock=clock,
         files=files,
     )
-    await engine.sync_inventory()
-    syslog = None
-    if settings.syslog_udp is not None or settings.syslog_tcp is not None:
-        # before any case resumes: if the port is taken, nothing has started yet
-        syslog = SyslogService(
-            settings.database_url,
-            inventory,
-            host=settings.syslog_host,
-            udp_port=settings.syslog_udp,
-            tcp_port=settings.syslog_tcp,
-            flush_interval=syslog_flush,
-        )
-        try:
-            await syslog.start()
-        except OSError as exc:
-            if simulator is not None:
-                await simulator.stop()
-            await db.dispose()
-            raise ConfigError(
-                f"cannot listen for syslog on {settings.syslog_host} "
-                f"(udp {settings.syslog_udp}, tcp {settings.syslog_tcp}): {exc.strerror or exc}"
-            ) from None
-        engine.syslog_listening = syslog.listening_since
+    runtime = Runtime(engine, db, drivers, simulator)
     try:
+        await engine.sync_inventory()
+        if settings.syslog_udp is not None or settings.syslog_tcp is not None:
+            # before any case resumes: if the port is taken, nothing has started yet
+            runtime.syslog = await _start_syslog(settings, inventory, syslog_flush)
+            engine.ctx.syslog_listening = runtime.syslog.listening_since
         resumed = await engine.resume()
     except BaseException:  # leave nothing running or bound behind
         await engine.tasks.cancel_all()
-        if syslog is not None:
-            await syslog.stop()
+        if runtime.syslog is not None:
+            await runtime.syslog.stop()
+        await drivers.aclose()
         if simulator is not None:
             await simulator.stop()
         await db.dispose()
         raise
     if resumed:
         log.info("resumed %d open case(s)", resumed)
-    timer_task = asyncio.create_task(run_timers(engine, timer_poll), name="timers")
-    return Runtime(engine, db, simulator, timer_task, syslog)
+    runtime.loops.append(asyncio.create_task(engine.run_timers(timer_poll), name="timers"))
+    if deliver:
+        runtime.loops.append(asyncio.create_task(engine.delivery.run(), name="outbox"))
+    return runtime
+
+
+async def _start_syslog(settings: Settings, inventory: Inventory, flush: float) -> SyslogService:
+    syslog = SyslogService(
+        settings.database_url,
+        inventory,
+        host=settings.syslog_host,
+        udp_port=settings.syslog_udp,
+        tcp_port=settings.syslog_tcp,
+        flush_interval=flush,
+    )
+    try:
+        await syslog.start()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen for syslog on {settings.syslog_host} "
+            f"(udp {settings.syslog_udp}, tcp {settings.syslog_tcp}): {exc.strerror or exc}"
+        ) from None
+    return syslog

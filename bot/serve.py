@@ -11,8 +11,8 @@ from aiohttp import web
 from bot.errors import ConfigError
 from bot.runtime import start_runtime
 from bot.settings import Settings
-from handlers.app import build_app, make_client
-from handlers.notifier import SlackNotifier
+from handlers.app import build_app, make_client, outbox_client
+from handlers.messenger import SlackMessenger
 from handlers.server import create_web_app
 from handlers.slack_files import SlackFiles
 
@@ -28,7 +28,10 @@ async def serve(settings: Settings, host: str, port: int) -> int:
     if not settings.approvers:
         log.warning("DDI_BOT_APPROVERS is empty: nobody can approve a reboot")
     client = make_client(settings.slack_bot_token, settings.slack_api_url)
-    runtime = await start_runtime(settings, SlackNotifier(client), files=SlackFiles(client))
+    messenger = SlackMessenger(
+        outbox_client(settings.slack_bot_token, settings.slack_api_url, settings.slack_timeout)
+    )
+    runtime = await start_runtime(settings, messenger, files=SlackFiles(client))
     bolt = build_app(runtime.engine, client, settings.slack_signing_secret or "")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

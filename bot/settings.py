@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
+from bot.redact import redact as _redact_url
 
 LANGS = ("en", "ja")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///ddi-bot.db"
@@ -38,6 +39,9 @@ class Settings:
     syslog_host: str = "0.0.0.0"  # sensors send from other hosts
     max_upload_mb: float = 512.0  # larger files posted in a case thread are refused
     timezone: str = "UTC"  # the sensors' console time zone (IANA name, e.g. Asia/Tokyo)
+    posts_per_second: float = 1.0  # Slack messages per channel per second (short bursts)
+    slack_timeout: float = 10.0  # seconds for one Slack Web API call of the outbox
+    step_concurrency: int = 32  # steps running at once (driver calls, probes); more queue
 
     def __repr__(self) -> str:  # never print tokens
         return f"Settings(database_url={_redact_url(self.database_url)!r}, lang={self.lang!r})"
@@ -80,13 +84,6 @@ def _timezone(env: Mapping[str, str]) -> str:
     return name
 
 
-def _redact_url(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        rest = "***@" + rest.rsplit("@", 1)[1]
-    return scheme + sep + rest
-
-
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     lang = env.get("DDI_BOT_LANG", "en") or "en"
@@ -117,4 +114,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         syslog_host=env.get("DDI_BOT_SYSLOG_HOST") or "0.0.0.0",
         max_upload_mb=_number(env, "DDI_BOT_MAX_UPLOAD_MB", 512.0),
         timezone=_timezone(env),
+        posts_per_second=_number(env, "DDI_BOT_SLACK_POSTS_PER_SECOND", 1.0),
+        slack_timeout=_number(env, "DDI_BOT_SLACK_TIMEOUT", 10.0),
+        step_concurrency=int(_number(env, "DDI_BOT_STEP_CONCURRENCY", 32)),
     )

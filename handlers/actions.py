@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -11,10 +10,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import Engine
 from bot.errors import DdiBotError
-from bot.presenter import SLACK, decided, error_message
+from bot.presenter import error_message
 from bot.runbook import Choice
-from handlers.blocks import message_payload
 from handlers.ids import DECIDE_PATTERN, DECIDE_PREFIX, case_ref
+from handlers.style import SLACK
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +54,14 @@ async def _decide(
         log.warning("ignoring malformed decision payload from %s", user)
         return
     case_id, version, choice = parsed
-    try:
-        result = await engine.decide(case_id, version, choice, user)
+    try:  # the question is shown as decided through the outbox, with the decision
+        await engine.decide(case_id, version, choice, user, clicked=message_ts or None)
     except Exception as exc:  # DdiBotError, or a surprise: the person still gets an answer
         if not isinstance(exc, DdiBotError):
             log.exception("decision on case %s failed", case_id)
         text = error_message(lang, exc, SLACK)
         kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-        await client.chat_postEphemeral(channel=channel, user=user, text=text, **kwargs)
-        return
-    # The question as it was asked: the view before the decision moved the case on.
-    if result.point is None:
-        return  # a stop without a question: nothing to mark as decided
-    shown = decided(result.before, result.point, choice, user, datetime.now(UTC), SLACK)
-    await client.chat_update(channel=channel, ts=message_ts, **message_payload(shown))
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user, text=text, **kwargs)
+        except Exception:
+            log.exception("could not tell %s why their click did not count", user)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import Engine
@@ -15,10 +18,19 @@ log = logging.getLogger(__name__)
 
 
 def make_client(token: str, base_url: str) -> AsyncWebClient:
-    """Web API client; 429s are retried after Retry-After (the SDK's handler is opt-in)."""
+    """Web API client for the listeners' own calls (ephemeral answers, modals, files):
+    429s are retried after Retry-After and refused connections retried (the SDK's handlers
+    are opt-in). Posts in case threads go through the outbox, with ``outbox_client``."""
     client = AsyncWebClient(token=token, base_url=base_url)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+    client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=2))
     return client
+
+
+def outbox_client(token: str, base_url: str, timeout: float) -> AsyncWebClient:
+    """Web API client of the outbox: no retry handler (the outbox retries, after looking for
+    a message that may have been posted), and a timeout of its own."""
+    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout)  # type: ignore[arg-type]
 
 
 def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> AsyncApp:

@@ -1,4 +1,5 @@
-"""``/ddi-check``: answer within 3 s, open the case in a tracked background task."""
+"""``/ddi-check``: the case is recorded durably before Slack is answered (well within 3 s);
+everything else it does follows from the database."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.engine import Engine
+from bot.engine import Engine, Thread
 from bot.errors import CaseAlreadyOpen, DdiBotError, UnknownAppliance
 from bot.i18n import t
-from bot.presenter import SLACK, error_message, slack_escape
+from bot.presenter import error_message
 from handlers.ids import Command
+from handlers.style import SLACK, slack_escape
 
 log = logging.getLogger(__name__)
 
@@ -55,37 +57,39 @@ def register(app: AsyncApp, engine: Engine) -> None:
             await ack()
             engine.tasks.spawn(_stop(engine, appliance.name, user, respond), f"stop-{name}")
             return
-        await ack(text=t(lang, "ack.opening", appliance=slack_escape(appliance.name)))
         channel = str(command.get("channel_id") or "") or None
-        engine.tasks.spawn(
-            _open(engine, appliance.name, user, channel, respond, client),
-            f"open-{appliance.name}",
-        )
+        reply_url = str(command.get("response_url") or "") or None
+        try:  # recorded before the ack: a crash right after it still has the case
+            await engine.admit(appliance.name, user, channel, reply_url=reply_url)
+        except CaseAlreadyOpen as exc:
+            await ack()
+            engine.tasks.spawn(_already_open(engine, exc, respond, client), f"open-{name}")
+            return
+        except Exception as exc:  # DdiBotError, or the database failing: never a traceback
+            if not isinstance(exc, DdiBotError):
+                log.exception("opening a case for %s failed", name)
+            await ack()
+            await respond(text=error_message(lang, exc, SLACK), response_type="ephemeral")
+            return
+        await ack(text=t(lang, "ack.opening", appliance=slack_escape(appliance.name)))
 
 
-async def _open(
-    engine: Engine,
-    name: str,
-    user: str,
-    channel: str | None,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
+async def _already_open(
+    engine: Engine, exc: CaseAlreadyOpen, respond: AsyncRespond, client: AsyncWebClient
 ) -> None:
+    """Point the person to the open case, and post again what it waits for."""
     lang = engine.config.lang
     try:
-        await engine.open_case(name, user, channel)
-    except CaseAlreadyOpen as exc:
-        link = await _permalink(client, exc.params.get("thread"))
+        thread = exc.params.get("thread")
+        link = await _permalink(client, thread)
         text = error_message(lang, exc, SLACK, link)
-        view, thread = exc.params.get("view"), exc.params.get("thread")
-        if view is not None and thread is not None and await engine.ask_again(view, thread):
+        view = exc.params.get("view")
+        if view is not None and await engine.ask_again(view):
             text += "\n" + t(lang, "error.case_already_open.reasked")
-        await respond(text=text, response_type="ephemeral")
-    except DdiBotError as exc:
-        await respond(text=error_message(lang, exc, SLACK), response_type="ephemeral")
-    except Exception as exc:
-        log.exception("opening a case for %s failed", name)
-        await respond(text=error_message(lang, exc, SLACK), response_type="ephemeral")
+    except Exception as failure:
+        log.exception("pointing to the open case failed")
+        text = error_message(lang, failure, SLACK)
+    await respond(text=text, response_type="ephemeral")
 
 
 async def _stop(engine: Engine, name: str, user: str, respond: AsyncRespond) -> None:
@@ -100,7 +104,7 @@ async def _stop(engine: Engine, name: str, user: str, respond: AsyncRespond) -> 
     await respond(text=text, response_type="ephemeral")
 
 
-async def _permalink(client: AsyncWebClient, thread: Any) -> str | None:
+async def _permalink(client: AsyncWebClient, thread: Thread | None) -> str | None:
     if thread is None:
         return None
     try:

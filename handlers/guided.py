@@ -13,9 +13,10 @@ from bot.engine import Engine
 from bot.errors import DdiBotError
 from bot.guidance import VERIFIED_TEXT, GuideAction
 from bot.i18n import t
-from bot.presenter import SLACK, error_message
+from bot.presenter import error_message
 from handlers import modals
 from handlers.ids import GUIDE_PATTERN, GUIDE_PREFIX, View, case_ref
+from handlers.style import SLACK
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ async def _open_modal(
     version: int,
 ) -> None:
     engine.guide.check_may_answer(str(body.get("user", {}).get("id", "")))
-    view, _step = await engine.guide.waiting_step(case_id, version)
+    view = await engine.guide.waiting_step(case_id, version)
     build: Callable[[str, int, int], dict[str, Any]] = (
         modals.connection_modal if which == GuideAction.OTHER else modals.count_modal
     )

@@ -19,6 +19,7 @@ from bot.files import Downloaded, SharedFile
 CHUNK = 1024 * 1024
 MAX_REMEMBERED = 1000  # download addresses kept between files.info and the download
 SLACK_FILE_HOSTS = ("files.slack.com", "files.slack-gov.com")  # GovSlack too
+GONE = ("file_not_found", "file_deleted")  # files.info answers after which retrying is useless
 
 
 def token_may_go_to(url: str, api_base: str) -> bool:
@@ -64,7 +65,8 @@ class SlackFiles:
             response = await self.client.files_info(file=file_id)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown_error"))
-            raise UploadRefused(f"files.info failed: {error}", reason=error) from None
+            reason = "gone" if error in GONE else error
+            raise UploadRefused(f"files.info failed: {error}", reason=reason) from None
         file = response.get("file") or {}
         if file.get("is_external") or file.get("mode") in ("external", "snippet", "post"):
             raise UploadRefused(

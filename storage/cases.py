@@ -6,22 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ApplianceRow, CaseRow, DecisionRow, EventRow
+from storage.dialect import insert, insert_once
+from storage.models import ApplianceRow, CaseRow, DecisionRow
 
 
 async def upsert_appliance(
     session: AsyncSession, name: str, driver: str, site: str | None, now: datetime
 ) -> None:
     """Insert or update in one statement, so replicas starting together do not collide."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     values = {"name": name, "driver": driver, "site": site, "updated_at": now}
-    statement = insert(ApplianceRow).values(**values)
+    statement = insert(session, ApplianceRow).values(**values)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[ApplianceRow.name],
@@ -40,22 +37,23 @@ async def create_case(
     state: dict[str, Any],
     channel: str | None,
     now: datetime,
-) -> CaseRow:
-    """Insert an open case; flushing raises IntegrityError if the appliance already has one."""
-    row = CaseRow(
-        appliance=appliance,
-        open_key=appliance,
-        phase=phase,
-        state=state,
-        version=1,
-        lang=lang,
-        requested_by=requested_by,
-        channel=channel,
-        opened_at=now,
-    )
-    session.add(row)
-    await session.flush()
-    return row
+    reply_url: str | None = None,
+) -> CaseRow | None:
+    """Insert an open case; None if the appliance already has one (the unique open key)."""
+    values = {
+        "appliance": appliance,
+        "open_key": appliance,
+        "phase": phase,
+        "state": state,
+        "version": 1,
+        "lang": lang,
+        "requested_by": requested_by,
+        "channel": channel,
+        "opened_at": now,
+        "reply_url": reply_url,
+    }
+    case_id = await insert_once(session, CaseRow, values, [CaseRow.open_key], CaseRow.id)
+    return None if case_id is None else await get_case(session, int(case_id))
 
 
 async def open_case_for(session: AsyncSession, appliance: str) -> CaseRow | None:
@@ -113,7 +111,10 @@ async def advance_case(
 
 async def set_thread(session: AsyncSession, case_id: int, channel: str, thread_ts: str) -> None:
     await session.execute(
-        update(CaseRow).where(CaseRow.id == case_id).values(channel=channel, thread_ts=thread_ts)
+        update(CaseRow)
+        .where(CaseRow.id == case_id)
+        .values(channel=channel, thread_ts=thread_ts)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -126,19 +127,19 @@ async def record_decision(
     choice: str,
     user_id: str,
     now: datetime,
-) -> None:
-    """Flushing raises IntegrityError if this question was already answered."""
-    session.add(
-        DecisionRow(
-            case_id=case_id,
-            case_version=case_version,
-            point=point,
-            choice=choice,
-            user_id=user_id,
-            decided_at=now,
-        )
-    )
-    await session.flush()
+) -> bool:
+    """Record the answer to the question asked at ``case_version``; False if it already had
+    one (whoever answered first, in whichever process, is the answer)."""
+    values = {
+        "case_id": case_id,
+        "case_version": case_version,
+        "point": point,
+        "choice": choice,
+        "user_id": user_id,
+        "decided_at": now,
+    }
+    conflict = [DecisionRow.case_id, DecisionRow.case_version]
+    return await insert_once(session, DecisionRow, values, conflict, DecisionRow.id) is not None
 
 
 async def decision_for(
@@ -164,17 +165,3 @@ async def hold(session: AsyncSession, case_id: int, version: int, phase: str) ->
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
-
-
-async def closed_unannounced(session: AsyncSession, since: datetime) -> Sequence[CaseRow]:
-    """Cases closed since ``since`` whose closing messages were never posted."""
-    announced = exists().where(EventRow.case_id == CaseRow.id, EventRow.kind == "closing_posted")
-    result = await session.execute(
-        select(CaseRow).where(
-            CaseRow.open_key.is_(None),
-            CaseRow.closed_at >= since,
-            CaseRow.outcome.in_(("resolved", "escalated")),
-            ~announced,
-        )
-    )
-    return result.scalars().all()

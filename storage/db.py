@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +19,75 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Connections for PostgreSQL: sessions are held only for one short transaction (never across
+# a call to Slack or an appliance), so a small pool serves hundreds of concurrent cases; a
+# request that finds it busy waits its turn rather than failing.
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
+POOL_WAIT_SECONDS = 300.0
 
 
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_timeout=POOL_WAIT_SECONDS
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_timeout=POOL_WAIT_SECONDS,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # with WAL, NORMAL still survives the process being killed; only a power cut can lose the
+    # last transactions
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Database:
+    """Sessions for one unit of work each: ``read()`` and ``write()``.
+
+    SQLite has one writer at a time: a transaction that reads and then writes fails at once
+    ("database is locked") when another connection wrote in between. So on SQLite, writes of
+    this process queue on a lock and take the write lock first (``BEGIN IMMEDIATE``); other
+    processes (the syslog writer) are waited for by SQLite's busy timeout.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = make_sessions(engine)
+        self.sqlite = engine.dialect.name == "sqlite"
+        self._writer = asyncio.Lock()
+
+    def read(self) -> AsyncSession:
+        return self.sessions()
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        if not self.sqlite:
+            async with self.sessions.begin() as session:
+                yield session
+            return
+        async with self._writer, self.sessions.begin() as session:
+            await session.execute(text("BEGIN IMMEDIATE"))
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:

@@ -1,12 +1,23 @@
 """Tables: appliances, cases, step runs, decisions, the event timeline, timers, side effects,
-uploads and syslog detection counts."""
+uploads, syslog detection counts and the Slack outbox."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -43,6 +54,9 @@ class CaseRow(Base):
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(20))
+    # Where to tell the person who asked for the case that it could not be opened (Slack's
+    # response_url of their command: valid 30 minutes). Never logged.
+    reply_url: Mapped[str | None] = mapped_column(Text)
 
 
 class StepRunRow(Base):
@@ -140,3 +154,37 @@ class SyslogCountRow(Base):
     appliance: Mapped[str] = mapped_column(String(200), primary_key=True)
     minute: Mapped[datetime] = mapped_column(primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxRow(Base):
+    """A message a person must see, written by the transaction that decided it and delivered
+    later, in order per stream (a case's thread), paced per channel, retried until it is out.
+
+    ``body`` holds the content (a message or a question) as plain data; ``blob`` the bytes of
+    a file to attach. ``key`` makes a message once-only (the same key is never written twice).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "channel"),
+        Index("ix_outbox_stream", "stream", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    stream: Mapped[str] = mapped_column(String(60))  # delivered in id order within a stream
+    channel: Mapped[str] = mapped_column(String(50))  # paced per channel
+    kind: Mapped[str] = mapped_column(String(20))  # root, post, header, update, upload, reply
+    body: Mapped[dict[str, Any]]
+    blob: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    target_ts: Mapped[str | None] = mapped_column(String(50))  # the message an update replaces
+    status: Mapped[str] = mapped_column(String(20))  # pending, sent, superseded, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime]
+    uncertain: Mapped[bool] = mapped_column(Boolean, default=False)  # may have been posted
+    ts: Mapped[str | None] = mapped_column(String(50))  # Slack's ts once posted
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    reported: Mapped[bool] = mapped_column(Boolean, default=False)  # stuck, and said so once

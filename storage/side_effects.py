@@ -8,15 +8,18 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import insert_once
 from storage.models import SideEffectRow
 
 
-async def record(session: AsyncSession, case_id: int, kind: str, key: str, now: datetime) -> int:
-    """Flushing raises IntegrityError if ``key`` was already recorded."""
-    row = SideEffectRow(case_id=case_id, kind=kind, key=key, recorded_at=now)
-    session.add(row)
-    await session.flush()
-    return row.id
+async def record(
+    session: AsyncSession, case_id: int, kind: str, key: str, now: datetime
+) -> int | None:
+    """Record the side effect before it is attempted; None if ``key`` was already recorded
+    (it was attempted before, by this process or another: never again)."""
+    values = {"case_id": case_id, "kind": kind, "key": key, "recorded_at": now}
+    found = await insert_once(session, SideEffectRow, values, [SideEffectRow.key], SideEffectRow.id)
+    return None if found is None else int(found)
 
 
 async def complete(session: AsyncSession, effect_id: int, outcome: str, now: datetime) -> None:

@@ -6,20 +6,19 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import insert
 from storage.models import SyslogCountRow
 
 
 async def add(session: AsyncSession, counts: Iterable[tuple[str, datetime, int]]) -> None:
     """Add (appliance, minute, n) to the stored counts in one statement per row: replicas and
     repeated flushes add up instead of overwriting each other."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     for appliance, minute, n in counts:
-        statement = insert(SyslogCountRow).values(appliance=appliance, minute=minute, count=n)
+        statement = insert(session, SyslogCountRow).values(
+            appliance=appliance, minute=minute, count=n
+        )
         await session.execute(
             statement.on_conflict_do_update(
                 index_elements=[SyslogCountRow.appliance, SyslogCountRow.minute],

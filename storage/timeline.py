@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -12,15 +13,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import EventRow, StepRunRow
 
 
+class EventKind(StrEnum):
+    """Every kind of event a case's timeline holds."""
+
+    CASE_OPENED = "case_opened"
+    THREAD_POSTED = "thread_posted"  # the root message is in Slack: the case has its thread
+    PHASE = "phase"
+    DECISION = "decision"
+    TIMER_SET = "timer_set"
+    STEP_STARTED = "step_started"
+    STEP_RESULT = "step_result"
+    PROBES = "probes"  # the bot's own network checks
+    GUIDE_POSTED = "guide_posted"  # console instructions for a person (guided steps)
+    MAINTENANCE = "maintenance"  # the person's answer to the network maintenance question
+    ARTIFACT = "artifact"  # a file posted in the thread and kept
+    REBOOT_RECORDED = "reboot_recorded"  # before it is sent, or before a person is told
+    REBOOTED_BY_PERSON = "rebooted_by_person"
+    CASE_CLOSED = "case_closed"
+    DELIVERY_FAILED = "delivery_failed"  # a message Slack refused for good
+
+
 async def add_event(
     session: AsyncSession,
     case_id: int,
-    kind: str,
+    kind: EventKind,
     data: dict[str, Any],
     now: datetime,
     actor: str | None = None,
 ) -> None:
-    session.add(EventRow(case_id=case_id, kind=kind, data=data, at=now, actor=actor))
+    session.add(EventRow(case_id=case_id, kind=kind.value, data=data, at=now, actor=actor))
 
 
 async def events(session: AsyncSession, case_id: int) -> Sequence[EventRow]:
@@ -53,11 +74,11 @@ async def step_runs(session: AsyncSession, case_id: int) -> Sequence[StepRunRow]
 
 
 async def has_event(
-    session: AsyncSession, case_id: int, kind: str, version: int | None = None
+    session: AsyncSession, case_id: int, kind: EventKind, version: int | None = None
 ) -> bool:
     """Whether ``kind`` was recorded (for ``version``, when given, stored as data["version"])."""
     rows = await session.execute(
-        select(EventRow.data).where(EventRow.case_id == case_id, EventRow.kind == kind)
+        select(EventRow.data).where(EventRow.case_id == case_id, EventRow.kind == kind.value)
     )
     return any(version is None or data.get("version") == version for data in rows.scalars())
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import insert_once
 from storage.models import CaseRow, UploadRow
 
 
@@ -28,23 +29,22 @@ async def claim(
     size: int | None,
     owner: str,
     now: datetime,
-) -> None:
-    """Insert the claim; a second claim of the same file raises ``IntegrityError`` at flush."""
-    session.add(
-        UploadRow(
-            file_id=file_id,
-            case_id=case_id,
-            case_version=case_version,
-            step=step,
-            user_id=user_id,
-            name=name[:300],
-            size=size,
-            status="claimed",
-            owner=owner,
-            claimed_at=now,
-        )
-    )
-    await session.flush()
+) -> bool:
+    """Claim the file for ``owner``; False if it was claimed before (by any event or process)."""
+    values = {
+        "file_id": file_id,
+        "case_id": case_id,
+        "case_version": case_version,
+        "step": step,
+        "user_id": user_id,
+        "name": name[:300],
+        "size": size,
+        "status": "claimed",
+        "owner": owner,
+        "claimed_at": now,
+    }
+    found = await insert_once(session, UploadRow, values, [UploadRow.file_id], UploadRow.file_id)
+    return found is not None
 
 
 async def finish(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, tzinfo
 
 from bot.detections.model import Counts, DetectionSummary, Severity
 from bot.i18n import t
-from bot.presenter import slack_escape
+from bot.presenter import Style
 
 TOP = 10  # labels listed per breakdown; the rest are summed up in one line
 _LABEL_CHARS = 80
@@ -37,23 +37,23 @@ def _when(value: datetime, tz: tzinfo, seconds: bool = False) -> str:
     return f"{local:%Y-%m-%d %H:%M{':%S' if seconds else ''}} {zone}"
 
 
-def _label(lang: str, label: str, severity: bool) -> str:
+def _label(lang: str, label: str, severity: bool, style: Style) -> str:
     if not label:
         return t(lang, "detections.blank")
     if severity and label in _SEVERITIES:
         return t(lang, f"detections.severity.{_SEVERITIES[label].name.lower()}")
     if len(label) > _LABEL_CHARS:
         label = label[: _LABEL_CHARS - 1] + "…"
-    return slack_escape(label)
+    return style.escape(label)
 
 
 def _breakdown(
-    lang: str, title: str, counts: Counts, overflow: int, severity: bool, top: int
+    lang: str, title: str, counts: Counts, overflow: int, severity: bool, top: int, style: Style
 ) -> list[str]:
     if not counts and not overflow:
         return []
     lines = [t(lang, title)]
-    lines += [f"• {_label(lang, label, severity)}: {count}" for label, count in counts[:top]]
+    lines += [f"• {_label(lang, label, severity, style)}: {count}" for label, count in counts[:top]]
     rest = counts[top:]
     if rest:
         lines.append(t(lang, "detections.more", labels=len(rest), count=sum(c for _, c in rest)))
@@ -62,7 +62,9 @@ def _breakdown(
     return lines
 
 
-def render_summary(lang: str, summary: DetectionSummary, tz: tzinfo = UTC, top: int = TOP) -> str:
+def render_summary(
+    lang: str, summary: DetectionSummary, tz: tzinfo = UTC, top: int = TOP, *, style: Style
+) -> str:
     """The step 2 message for one uploaded export; times are shown in ``tz``."""
     period = {"start": _when(summary.start, tz), "end": _when(summary.end, tz)}
     if not summary.period_checked:
@@ -72,10 +74,16 @@ def render_summary(lang: str, summary: DetectionSummary, tz: tzinfo = UTC, top: 
     else:
         lines = [t(lang, "detections.title.none", **period)]
     lines += _breakdown(
-        lang, "detections.by_severity", summary.by_severity, summary.severity_overflow, True, top
+        lang,
+        "detections.by_severity",
+        summary.by_severity,
+        summary.severity_overflow,
+        True,
+        top,
+        style,
     )
     lines += _breakdown(
-        lang, "detections.by_type", summary.by_type, summary.type_overflow, False, top
+        lang, "detections.by_type", summary.by_type, summary.type_overflow, False, top, style
     )
     if summary.outside_period:
         lines.append(t(lang, "detections.outside", count=summary.outside_period))
@@ -98,7 +106,7 @@ def render_summary(lang: str, summary: DetectionSummary, tz: tzinfo = UTC, top: 
             lang,
             "detections.source",
             rows=summary.total_rows,
-            encoding=_ENCODINGS.get(summary.encoding, slack_escape(summary.encoding)),
+            encoding=_ENCODINGS.get(summary.encoding, style.escape(summary.encoding)),
             delimiter=t(lang, f"detections.delimiter.{delimiter}")
             if delimiter
             else repr(summary.delimiter),

@@ -1,5 +1,7 @@
-"""Carries out the runbook's effects: drivers, database, notifier, timers."""
+"""The engine: every change to a case through one unit of work, its effects carried out in one
+flat loop, every message delivered through the outbox. ``Engine`` is its one facade."""
 
-from bot.engine.core import Decision, Engine, EngineConfig
+from bot.engine.context import EngineConfig
+from bot.engine.facade import Decision, Engine, Thread
 
-__all__ = ["Decision", "Engine", "EngineConfig"]
+__all__ = ["Decision", "Engine", "EngineConfig", "Thread"]

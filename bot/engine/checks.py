@@ -4,20 +4,18 @@ portal (at the start of a case), and the syslog feed (which can answer step 2)."
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.engine.context import Context
 from bot.engine.feed import feed_summary, feed_text, usual_per_day
+from bot.engine.outbox import queue
+from bot.engine.outgoing import post
 from bot.engine.steps import DETECTION_WINDOW, StepOutcome
-from bot.errors import DdiBotError
-from bot.inventory import Appliance
-from bot.notifier import Thread
 from bot.presenter import CaseView, Message
 from bot.probes import PLAIN_PORTS, ProbeReport, parse_endpoint, probe_all, render_report
 from bot.runbook.messages import DetectionsCounted
-from storage import timeline
-
-if TYPE_CHECKING:
-    from bot.engine.core import Engine
+from storage import cases, timeline
+from storage.timeline import EventKind
 
 PLAIN_PREFIX = "tcp://"  # a TMSP entry that is a plain TCP service (an HTTP proxy, say)
 
@@ -53,76 +51,78 @@ def report_record(report: ProbeReport) -> dict[str, Any]:
     return record
 
 
-class Checks:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def _appliance(self, view: CaseView) -> Appliance | None:
-        try:
-            return self.engine.inventory.get(view.appliance)
-        except DdiBotError:
-            return None
-
-    async def network(self, view: CaseView, thread: Thread) -> None:
-        """DNS, TCP and TLS to the console and the TMSP servers; posted once per case version."""
-        engine = self.engine
-        appliance = self._appliance(view)
-        if appliance is None or not (appliance.console or appliance.tmsp_servers):
+async def network(ctx: Context, view: CaseView) -> None:
+    """DNS, TCP and TLS to the console and the TMSP servers; posted once per case."""
+    appliance = ctx.appliance(view.appliance)
+    if appliance is None or not (appliance.console or appliance.tmsp_servers):
+        return
+    async with ctx.db.read() as session:
+        if await timeline.has_event(session, view.case_id, EventKind.PROBES):
             return
-        async with engine.sessions() as session:
-            if await timeline.has_event(session, view.case_id, "probes", view.version):
-                return
-        targets, plain = tmsp_targets(appliance.tmsp_servers)
-        report = await probe_all(
-            appliance.console,
-            targets,
-            pin=appliance.tls_fingerprint,
-            ca_file=appliance.tls_ca_file,
-            timeout=engine.config.probe_timeout,
-            plain_ports=plain,
-        )
-        text = "\n".join(render_report(view.lang, report, engine.notifier.style))
-        await engine.executor.notify(engine.notifier.post(view, thread, Message(text)))
-        async with engine.sessions.begin() as session:
+    targets, plain = tmsp_targets(appliance.tmsp_servers)
+    report = await probe_all(
+        appliance.console,
+        targets,
+        pin=appliance.tls_fingerprint,
+        ca_file=appliance.tls_ca_file,
+        timeout=ctx.config.probe_timeout,
+        plain_ports=plain,
+    )
+    text = "\n".join(render_report(view.lang, report, ctx.style))
+    now = ctx.clock()
+    async with ctx.db.write() as session:
+        row = await cases.get_case(session, view.case_id)
+        if row is None or row.open_key is None:
+            return
+        if not await timeline.has_event(session, view.case_id, EventKind.PROBES):
             data = {"version": view.version, **report_record(report)}
-            await timeline.add_event(session, view.case_id, "probes", data, engine.clock())
+            await timeline.add_event(session, view.case_id, EventKind.PROBES, data, now)
+            await queue(
+                session,
+                case_id=row.id,
+                channel=row.channel or "",
+                reply_url=None,
+                items=[post(Message(text), key=f"probes:{row.id}")],
+                now=now,
+            )
+    ctx.wake.outbox.set()
 
-    async def with_usual(self, view: CaseView, outcome: StepOutcome) -> StepOutcome:
-        """A step 2 result, with how many detections this sensor usually has (syslog history),
-        for the quiet/busy question."""
-        appliance = self._appliance(view)
-        obs = outcome.observation
-        if appliance is None or not isinstance(obs, DetectionsCounted):
-            return outcome
-        usual = await usual_per_day(self.engine.sessions, appliance, self.engine.clock())
-        if usual is None:
-            return outcome
-        per_day = usual[0]
-        record = {**outcome.record, "per_day": per_day}
-        return replace(outcome, observation=replace(obs, per_day=per_day), record=record)
 
-    async def feed(self, view: CaseView) -> StepOutcome | None:
-        """Step 2 from the syslog feed, for a sensor known to forward its detections."""
-        engine = self.engine
-        appliance = self._appliance(view)
-        if appliance is None:
-            return None
-        end = engine.clock()
-        start = end - DETECTION_WINDOW
-        since = engine.syslog_listening()
-        feed = await feed_summary(engine.sessions, appliance, start, end, since)
-        if feed is None:
-            return None
-        record = {
-            "count": feed.count,
-            "start": feed.start.isoformat(),
-            "end": feed.end.isoformat(),
-            "source": "syslog",
-            "per_day": feed.per_day,
-        }
-        return StepOutcome(
-            DetectionsCounted(feed.count, feed.per_day),
-            Message(feed_text(view.lang, feed)),
-            record,
-            "ok" if feed.count else "problem",
-        )
+async def with_usual(ctx: Context, view: CaseView, outcome: StepOutcome) -> StepOutcome:
+    """A step 2 result, with how many detections this sensor usually has (syslog history),
+    for the quiet/busy question."""
+    appliance = ctx.appliance(view.appliance)
+    obs = outcome.observation
+    if appliance is None or not isinstance(obs, DetectionsCounted):
+        return outcome
+    usual = await usual_per_day(ctx.db.sessions, appliance, ctx.clock())
+    if usual is None:
+        return outcome
+    per_day = usual[0]
+    record = {**outcome.record, "per_day": per_day}
+    return replace(outcome, observation=replace(obs, per_day=per_day), record=record)
+
+
+async def feed(ctx: Context, view: CaseView) -> StepOutcome | None:
+    """Step 2 from the syslog feed, for a sensor known to forward its detections."""
+    appliance = ctx.appliance(view.appliance)
+    if appliance is None:
+        return None
+    end = ctx.clock()
+    start = end - DETECTION_WINDOW
+    found = await feed_summary(ctx.db.sessions, appliance, start, end, ctx.syslog_listening())
+    if found is None:
+        return None
+    record = {
+        "count": found.count,
+        "start": found.start.isoformat(),
+        "end": found.end.isoformat(),
+        "source": "syslog",
+        "per_day": found.per_day,
+    }
+    return StepOutcome(
+        DetectionsCounted(found.count, found.per_day),
+        Message(feed_text(view.lang, found)),
+        record,
+        "ok" if found.count else "problem",
+    )

@@ -1,83 +1,87 @@
-"""After a restart: pick up every open case where it stood, and say what was left unsaid."""
+"""After a restart: pick up every open case where it stood. Messages need nothing here: the
+outbox still holds whatever was not delivered."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING
+import logging
 
-from bot.engine.executor import reboot_key
-from bot.engine.guide import INSTRUCTED
-from bot.runbook import CaseState, Outcome, Phase, Step
-from bot.runbook.messages import (
-    Observation,
-    RebootInterrupted,
-    RebootSent,
-    RunStep,
-    StepFailed,
-    TimerKind,
-)
+from bot.engine import reboot
+from bot.engine.context import Context
+from bot.engine.narration import prompt_key
+from bot.engine.outbox import queue
+from bot.engine.outgoing import post
+from bot.engine.unit import Applied, Work, apply, step_of, view_of
+from bot.presenter import CaseView, prompt
+from bot.runbook import CaseState, Phase
+from bot.runbook.messages import CheckNetwork, Instruct, RunStep, TimerKind
 from bot.runbook.model import AWAITING, RUNNING
-from storage import cases, side_effects, timeline, timers
+from storage import cases, outbox, timers
 
-if TYPE_CHECKING:
-    from bot.engine.core import Engine
-
-ANNOUNCE_WITHIN = timedelta(days=7)  # closing messages older than this are not re-posted
+log = logging.getLogger(__name__)
 _WAITING_TIMER = {
     Phase.RECHECK_WAIT: TimerKind.RECHECK,
-    Phase.WAIT_FOR_APPLIANCE: TimerKind.POLL_APPLIANCE,
+    Phase.WAIT_FOR_DOWN: TimerKind.POLL_APPLIANCE,
+    Phase.WAIT_FOR_BACK: TimerKind.POLL_APPLIANCE,
 }
 
 
-async def resume(engine: Engine) -> int:
-    """Re-run interrupted steps, re-ask unposted questions, re-arm lost timers; count cases."""
-    from bot.engine.core import thread_of, view_of
-
-    executor = engine.executor
-    async with engine.sessions() as session:
+async def resume(ctx: Context) -> tuple[int, list[Work]]:
+    """How many cases are open, and the work that picks each up again: re-run an interrupted
+    step (steps 1-4 only read from the sensor), make sure a person was told what to do,
+    settle a reboot that was being sent, re-arm a wait whose timer was lost."""
+    async with ctx.db.read() as session:
         rows = list(await cases.open_cases(session))
-        unannounced = list(
-            await cases.closed_unannounced(session, engine.clock() - ANNOUNCE_WITHIN)
-        )
+    work: list[Work] = []
     for row in rows:
-        state = CaseState.from_json(row.state)
-        view, thread = view_of(row, state, row.version), thread_of(row)
-        name = f"resume-{row.id}"
-        if state.phase in RUNNING:  # steps 1-4 only read from the sensor: safe to run again
-            engine.tasks.spawn(executor.run(view, thread, (RunStep(RUNNING[state.phase]),)), name)
-        elif state.phase == Phase.REBOOTING:
-            obs = await reboot_outcome(engine, view.case_id, reboot_key(view))
-            if obs is None:  # a person was told to reboot it: make sure they were
-                engine.tasks.spawn(engine.guide.instruct(view, thread, Step.REBOOT), name)
-            else:
-                engine.tasks.spawn(engine.observe(row.id, row.version, obs), name)
-        if state.phase in AWAITING:
-            async with engine.sessions() as session:
-                posted = await timeline.has_event(session, row.id, "prompt_posted", row.version)
-            if not posted:
-                engine.tasks.spawn(executor.ask(view, thread), f"{name}-ask")
-        if state.phase in _WAITING_TIMER:
-            async with engine.sessions.begin() as session:
-                if not await timers.pending(session, row.id):
-                    kind = _WAITING_TIMER[state.phase].value
-                    await timers.add_timer(session, row.id, kind, row.version, engine.clock())
-            engine.timers_changed.set()
-    for row in unannounced:
-        state = CaseState.from_json(row.state)
-        outcome = state.outcome or Outcome.ESCALATED
-        view, thread = view_of(row, state, row.version), thread_of(row)
-        engine.tasks.spawn(executor.announce_close(view, thread, outcome), f"announce-{row.id}")
-    return len(rows)
+        try:
+            work.extend(await _resume_one(ctx, view_of(row)))
+        except Exception:
+            log.exception("case %s: could not be resumed", row.id)
+    return len(rows), work
 
 
-async def reboot_outcome(engine: Engine, case_id: int, key: str) -> Observation | None:
-    """What became of a reboot the bot was sending when it stopped."""
-    async with engine.sessions() as session:
-        effect = await side_effects.get(session, key)
-    if effect is None or effect.completed_at is None or effect.outcome is None:
-        return RebootInterrupted()  # unknown: a person decides, never a blind retry
-    if effect.outcome == INSTRUCTED:
-        return None  # waiting for the person to press "Rebooted"
-    if effect.outcome == "sent":
-        return RebootSent(effect.completed_at.timestamp())
-    return StepFailed(Step.REBOOT, effect.outcome.removeprefix("failed: "))
+async def _resume_one(ctx: Context, view: CaseView) -> list[Work]:
+    state = view.state
+    if state.phase == Phase.REBOOTING:
+        obs = await reboot.after_crash(ctx, view)
+        applied = await apply(ctx, view.case_id, view.version, obs)
+        return list(applied.work) if isinstance(applied, Applied) else []
+    which = step_of(state)
+    if state.phase in RUNNING or state.phase == Phase.REBOOT_INSTRUCTED:
+        assert which is not None
+        effect = Instruct(which) if state.person_step() is not None else RunStep(which)
+        first = [Work(view, CheckNetwork())] if view.version == 1 else []
+        return [*first, Work(view, effect)]
+    if state.phase in AWAITING:
+        await _ensure_question(ctx, view, state)
+    if state.phase in _WAITING_TIMER:
+        await _ensure_timer(ctx, view, _WAITING_TIMER[state.phase])
+    return []
+
+
+async def _ensure_question(ctx: Context, view: CaseView, state: CaseState) -> None:
+    """A question is queued with the transition that asks it; a case from before the outbox
+    (an upgrade) may have none: queue it once."""
+    async with ctx.db.write() as session:
+        if await outbox.by_key(session, prompt_key(view)) is not None:
+            return
+        row = await cases.get_case(session, view.case_id)
+        if row is None or row.version != view.version:
+            return
+        question = prompt(view, AWAITING[state.phase], ctx.style)
+        await queue(
+            session,
+            case_id=row.id,
+            channel=row.channel or "",
+            reply_url=None,
+            items=[post(question, key=prompt_key(view))],
+            now=ctx.clock(),
+        )
+    ctx.wake.outbox.set()
+
+
+async def _ensure_timer(ctx: Context, view: CaseView, kind: TimerKind) -> None:
+    async with ctx.db.write() as session:
+        if not await timers.pending(session, view.case_id):
+            await timers.add_timer(session, view.case_id, kind.value, view.version, ctx.clock())
+    ctx.wake.timers.set()

@@ -1,14 +1,19 @@
-"""Fires stored timers when due; claiming is a DB compare-and-swap, so none fires twice.
-Also sweeps up files whose processing stopped (their claim's lease ran out)."""
+"""Fires stored timers when due: each is claimed in the same unit of work as the transition it
+causes, so none fires twice and a crash before the commit leaves it due."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from functools import partial
 
-from bot.engine.core import Engine
+from bot.engine.context import Context
+from bot.engine.dispatch import Dispatch
+from bot.engine.note import Note
+from bot.engine.tasks import TaskTracker
+from bot.engine.unit import Applied, apply
 from bot.runbook.messages import TimerFired, TimerKind
 from storage import timers
 
@@ -19,23 +24,32 @@ def _landed(in_flight: set[int], timer_id: int, _task: object) -> None:
     in_flight.discard(timer_id)
 
 
-async def fire_due(engine: Engine, in_flight: set[int]) -> int:
-    """Hand every due timer to ``Engine.observe``, which claims it in the same transaction as
-    the transition it causes; returns how many were handed over.
+async def fire(ctx: Context, dispatch: Dispatch, timer_id: int, case_id: int, version: int,
+               kind: str) -> None:  # fmt: skip
+    applied = await apply(
+        ctx, case_id, version, TimerFired(TimerKind(kind)), Note(timer_id=timer_id)
+    )
+    if isinstance(applied, Applied):
+        dispatch.submit(applied.work)
+    else:  # the case moved on: the timer is spent
+        async with ctx.db.write() as session:
+            await timers.claim(session, timer_id, ctx.clock())
 
-    ``in_flight`` (the caller's, one per timer loop) holds timers handed to a task that has not
-    finished, so a slow transition is not handed over twice by this loop.
-    """
-    async with engine.sessions() as session:
-        due = list(await timers.due_timers(session, engine.clock()))
+
+async def fire_due(
+    ctx: Context, dispatch: Dispatch, tasks: TaskTracker, in_flight: set[int]
+) -> int:
+    """Hand every due timer to a task; how many. ``in_flight`` (one per loop) holds timers
+    whose task has not finished, so a slow transition is not handed over twice."""
+    async with ctx.db.read() as session:
+        due = list(await timers.due_timers(session, ctx.clock()))
     started = 0
     for timer in due:
         if timer.id in in_flight:
             continue
         in_flight.add(timer.id)
-        obs = TimerFired(TimerKind(timer.kind))
-        task = engine.tasks.spawn(
-            engine.observe(timer.case_id, timer.case_version, obs, timer_id=timer.id),
+        task = tasks.spawn(
+            fire(ctx, dispatch, timer.id, timer.case_id, timer.case_version, timer.kind),
             f"timer-{timer.id}",
         )
         task.add_done_callback(partial(_landed, in_flight, timer.id))
@@ -43,31 +57,38 @@ async def fire_due(engine: Engine, in_flight: set[int]) -> int:
     return started
 
 
-async def run_timers(engine: Engine, max_sleep: float = 5.0) -> None:
+async def run_timers(
+    ctx: Context,
+    dispatch: Dispatch,
+    tasks: TaskTracker,
+    every: Callable[[], Awaitable[object]] | None = None,
+    max_sleep: float = 5.0,
+) -> None:
     """Forever: fire due timers, then sleep until the next is due or a new one is added.
 
-    Also, every quarter of the upload lease, take over files whose processing stopped.
-    """
+    ``every``: periodic housekeeping (taking over files whose processing stopped), run every
+    quarter of the upload lease."""
     in_flight: set[int] = set()
     loop = asyncio.get_running_loop()
-    next_sweep = loop.time() + engine.config.upload_lease / 4
+    period = ctx.config.upload_lease / 4
+    next_sweep = loop.time() + period
     while True:
         try:
-            await fire_due(engine, in_flight)
-            if loop.time() >= next_sweep:
-                next_sweep = loop.time() + engine.config.upload_lease / 4
-                await engine.uploads.sweep()
-            async with engine.sessions() as session:
+            await fire_due(ctx, dispatch, tasks, in_flight)
+            if every is not None and loop.time() >= next_sweep:
+                next_sweep = loop.time() + period
+                await every()
+            async with ctx.db.read() as session:
                 nxt = await timers.next_due(session)
         except Exception:
             log.exception("timer loop: database error; retrying")
             nxt = None
         delay = max_sleep
         if nxt is not None:
-            delay = min(max_sleep, max(0.0, (nxt - engine.clock()).total_seconds()))
-        engine.timers_changed.clear()
+            delay = min(max_sleep, max(0.0, (nxt - ctx.clock()).total_seconds()))
+        ctx.wake.timers.clear()
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
         # that arrives as the event is set, and then the loop would never stop
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(delay):
-                await engine.timers_changed.wait()
+                await ctx.wake.timers.wait()

@@ -1,4 +1,5 @@
-"""Runs one runbook step through a driver and turns its result into an observation + message."""
+"""Runs one runbook step through a driver and turns its result into an observation and what
+to show and record with it (a ``StepOutcome``); ``apply`` does the rest."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import asyncio
 import hashlib
 import re
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -14,14 +16,15 @@ from typing import Any
 from bot.capture import (
     AnalysisOptions,
     Verdict,
-    analyse_in_worker,
-    render_chart,
+    analyse_with_chart_in_worker,
     summary_text,
     verdict_text,
 )
 from bot.detections import DetectionSummary, render_summary
 from bot.drivers.base import ConnectionTestResult, DetectionCount, Driver
+from bot.engine.note import Note
 from bot.errors import CaptureError, DriverError
+from bot.messenger import Attachment
 from bot.presenter import (
     CaseView,
     Message,
@@ -44,19 +47,22 @@ DETECTION_WINDOW = timedelta(hours=24)  # the period step 2 asks about, ending n
 
 
 @dataclass(frozen=True)
-class Upload:
-    filename: str
-    content: bytes
-    title: str
-
-
-@dataclass(frozen=True)
 class StepOutcome:
     observation: Observation
     message: Message | None
     record: dict[str, Any]  # stored in the step run and the timeline
     outcome: str  # ok, problem, failed
-    uploads: tuple[Upload, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+    def note(self, **more: Any) -> Note:
+        """What ``apply`` records and shows with the observation (``more``: who, how, ...)."""
+        return Note(
+            message=self.message,
+            record=self.record,
+            outcome=self.outcome,
+            attachments=self.attachments,
+            **more,
+        )
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,9 @@ class StepContext:
     sensor_ip: str | None = None  # to tell the sensor's own traffic from mirrored traffic
     analysis_budget: float = 120.0  # seconds one capture analysis may take
     detection_window: timedelta = DETECTION_WINDOW
+    tz: tzinfo = UTC  # the consoles' time zone
+    # capture analyses are CPU-bound, in worker processes: at most this many at once
+    analyses: AbstractAsyncContextManager[Any] = field(default_factory=nullcontext)
 
     @property
     def case_folder(self) -> Path:
@@ -140,14 +149,12 @@ def detections_outcome(ctx: StepContext, counted: DetectionCount) -> StepOutcome
     )
 
 
-def export_outcome(
-    ctx: StepContext, summary: DetectionSummary, filename: str, tz: tzinfo = UTC
-) -> StepOutcome:
+def export_outcome(ctx: StepContext, summary: DetectionSummary, filename: str) -> StepOutcome:
     """Step 2 answered by the detection log export a person posted in the thread."""
     count = summary.in_period
     return StepOutcome(
         DetectionsCounted(count),
-        Message(render_summary(ctx.view.lang, summary, tz)),
+        Message(render_summary(ctx.view.lang, summary, ctx.tz, style=ctx.style)),
         {
             "count": count,
             "start": summary.start.isoformat(),
@@ -166,8 +173,10 @@ async def capture_outcome(ctx: StepContext, filename: str, data: bytes | Path) -
     """Analyse a capture export (bytes from a driver, or a file posted in the thread)."""
     lang = ctx.view.lang
     options = AnalysisOptions(sensor_ip=ctx.sensor_ip)
-    analysis = await analyse_in_worker(data, filename, options, ctx.analysis_budget)
-    chart = await asyncio.to_thread(render_chart, analysis)
+    async with ctx.analyses:
+        analysis, chart = await analyse_with_chart_in_worker(
+            data, filename, options, ctx.analysis_budget, lang
+        )
     summary = analysis.summary
     receiving = analysis.verdict == Verdict.RECEIVING
     text = summary_text(analysis, lang) + "\n" + verdict_text(analysis, lang)
@@ -185,7 +194,7 @@ async def capture_outcome(ctx: StepContext, filename: str, data: bytes | Path) -
             "reasons": [reason.code for reason in analysis.reasons],
         },
         "ok" if receiving else "problem",
-        (Upload(f"{stem}-rate.png", chart, f"{stem}: packets per second"),),
+        (Attachment(f"{stem}-rate.png", chart, f"{stem}: packets per second"),),
     )
 
 

@@ -25,6 +25,10 @@ class TaskTracker:
         if not task.cancelled() and task.exception() is not None:
             log.error("task %s failed", task.get_name(), exc_info=task.exception())
 
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
     async def drain(self) -> None:
         """Wait until no task is running, including tasks spawned while waiting."""
         while self._tasks:

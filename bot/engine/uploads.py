@@ -18,14 +18,19 @@ import uuid
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.capture.texts import escape as capture_escape
 from bot.detections import parse_detection_export
-from bot.engine.guide import guided_case
+from bot.engine.access import check_may_answer
+from bot.engine.checks import with_usual
+from bot.engine.context import Context
+from bot.engine.dispatch import Dispatch
+from bot.engine.driver_steps import step_context
+from bot.engine.instruct import period
+from bot.engine.outbox import queue
+from bot.engine.outgoing import post
 from bot.engine.steps import (
     StepOutcome,
     capture_outcome,
@@ -33,19 +38,17 @@ from bot.engine.steps import (
     export_outcome,
     safe_name,
 )
-from bot.errors import AlreadyDecided, CaptureError, DdiBotError, NotOperator, UploadRefused
-from bot.files import Downloaded, FileSource, SharedFile
+from bot.engine.tasks import TaskTracker
+from bot.engine.unit import Applied, apply, view_of
+from bot.errors import CaptureError, DdiBotError, NotOperator, UploadRefused
+from bot.files import Downloaded, SharedFile
 from bot.guidance import UPLOAD_STEPS
 from bot.i18n import MESSAGES, t
-from bot.notifier import Thread
 from bot.presenter import CaseView, Message, Style, error_message
-from bot.runbook import CaseState, Step
-from bot.runbook.model import RUNNING
+from bot.runbook import Step
 from storage import cases, timeline, uploads
-
-if TYPE_CHECKING:
-    from bot.engine.core import Engine
-    from storage.models import CaseRow
+from storage.models import CaseRow
+from storage.timeline import EventKind
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -61,7 +64,7 @@ NOT_A_BUNDLE_MAGIC = (
     b"\x0a\x0d\x0d\x0a",
 )
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap")
-GONE = ("file_not_found", "file_deleted")  # files.info answers after which retrying is useless
+GONE = "gone"  # the file source's reason when the file was deleted: retrying is useless
 
 
 def _size(lang: str, size: int) -> str:
@@ -91,19 +94,20 @@ class _Refused(Exception):
 
 
 class Uploads:
-    def __init__(self, engine: Engine, files: FileSource | None) -> None:
-        self.engine = engine
-        self.files = files
+    def __init__(self, ctx: Context, dispatch: Dispatch, tasks: TaskTracker) -> None:
+        self.ctx = ctx
+        self.dispatch = dispatch
+        self.tasks = tasks
         self.owner = uuid.uuid4().hex  # this process, as the owner of its claims
         self.working: set[str] = set()  # file ids this process is processing now
 
     @property
     def limit(self) -> int:
-        return int(self.engine.config.max_upload_mb * MB)
+        return int(self.ctx.config.max_upload_mb * MB)
 
     @property
     def lease(self) -> timedelta:
-        return timedelta(seconds=self.engine.config.upload_lease)
+        return timedelta(seconds=self.ctx.config.upload_lease)
 
     async def file_posted(
         self, file_id: str, bot_user: str | None = None, thread: tuple[str, str] | None = None
@@ -113,10 +117,11 @@ class Uploads:
         ``thread``: where the ``message`` event says it was posted, for when ``files.info``
         does not list the share yet.
         """
-        if self.files is None:
+        ctx = self.ctx
+        if ctx.files is None:
             return
         try:
-            shared = await self.files.info(file_id)
+            shared = await ctx.files.info(file_id)
         except UploadRefused as exc:
             log.warning("file %s: cannot look it up: %s", file_id, exc.detail)
             return
@@ -125,65 +130,61 @@ class Uploads:
         row = await self._case_of(shared, thread)
         if row is None:
             return  # not posted in a case thread: none of our business
-        which = RUNNING.get(CaseState.from_json(row.state).phase)
-        try:
-            async with self.engine.sessions.begin() as session:
-                await uploads.claim(
-                    session,
-                    file_id=shared.id,
-                    case_id=row.id,
-                    case_version=row.version,
-                    step=which.value if which else None,
-                    user_id=shared.user,
-                    name=shared.name,
-                    size=shared.size,
-                    owner=self.owner,
-                    now=self.engine.clock(),
-                )
-        except IntegrityError:
-            return  # the other event (or another replica) has it
-        await self.process(shared, row, row.version)
+        which = view_of(row).state.person_step()
+        async with ctx.db.write() as session:
+            claimed = await uploads.claim(
+                session,
+                file_id=shared.id,
+                case_id=row.id,
+                case_version=row.version,
+                step=which.value if which else None,
+                user_id=shared.user,
+                name=shared.name,
+                size=shared.size,
+                owner=self.owner,
+                now=ctx.clock(),
+            )
+        if claimed:  # else the other event (or another replica) has it
+            await self.process(shared, row, row.version)
 
     async def sweep(self) -> int:
         """Take over the claims whose process stopped (no renewal for a lease); count them."""
-        if self.files is None:
+        ctx = self.ctx
+        if ctx.files is None:
             return 0
-        now = self.engine.clock()
+        now = ctx.clock()
         before = now - self.lease
-        async with self.engine.sessions() as session:
+        async with ctx.db.read() as session:
             stale = list(await uploads.stale(session, before))
         taken = 0
         for upload in stale:
             if upload.file_id in self.working:
                 continue  # ours, still going (its renewal is just late)
-            async with self.engine.sessions.begin() as session:
+            async with ctx.db.write() as session:
                 if not await uploads.retake(session, upload.file_id, self.owner, before, now):
                     continue  # another process took it over first
             taken += 1
-            self.engine.tasks.spawn(
+            self.tasks.spawn(
                 self._resume_one(upload.file_id, upload.case_version), f"upload-{upload.file_id}"
             )
         return taken
 
     async def _resume_one(self, file_id: str, version: int) -> None:
-        from bot.engine.core import thread_of, view_of
-
-        assert self.files is not None
-        async with self.engine.sessions() as session:
+        ctx = self.ctx
+        assert ctx.files is not None
+        async with ctx.db.read() as session:
             upload = await uploads.get(session, file_id)
             row = await cases.get_case(session, upload.case_id) if upload else None
         if upload is None or row is None:
             return
         try:
-            shared = await self.files.info(file_id)
+            shared = await ctx.files.info(file_id)
         except UploadRefused as exc:
-            if exc.params.get("reason") not in GONE:
+            if exc.params.get("reason") != GONE:
                 return  # Slack trouble: the claim goes stale again and is retried later
-            view = view_of(row, CaseState.from_json(row.state), row.version)
-            name = self.engine.notifier.style.escape(upload.name)
-            await self._refuse(
-                view, thread_of(row), file_id, t(view.lang, "upload.gone", name=name)
-            )
+            view = view_of(row)
+            name = ctx.style.escape(upload.name)
+            await self._refuse(view, file_id, t(view.lang, "upload.gone", name=name))
             return
         await self.process(shared, row, version)
 
@@ -192,36 +193,36 @@ class Uploads:
 
         Every way out finishes the claim and says so in the thread, surprises included.
         """
-        from bot.engine.core import thread_of, view_of
-
-        view = view_of(row, CaseState.from_json(row.state), row.version)
-        thread = thread_of(row)
-        name = self.engine.notifier.style.escape(shared.name[:200])
+        view = view_of(row)
+        name = self.ctx.style.escape(shared.name[:200])
         try:
             async with self._holding(shared.id):
-                await self._process(shared, view, thread, name, version)
+                applied = await self._process(shared, view, name, version)
         except _LostClaim:
             log.warning(
                 "case %s: file %s was taken over by another process", view.case_id, shared.id
             )
         except _Refused as refused:
-            await self._refuse(view, thread, shared.id, refused.text)
+            await self._refuse(view, shared.id, refused.text)
         except Exception as exc:
             log.exception("case %s: file %s could not be processed", view.case_id, shared.id)
-            detail = error_message(view.lang, exc, self.engine.notifier.style)
+            detail = error_message(view.lang, exc, self.ctx.style)
             text = t(view.lang, "upload.failed", name=name, detail=detail)
-            await self._refuse(view, thread, shared.id, text, status="failed")
+            await self._refuse(view, shared.id, text, status="failed")
+        else:
+            self.dispatch.submit(applied.work)
 
     @contextlib.asynccontextmanager
     async def _holding(self, file_id: str) -> AsyncIterator[None]:
         """Renew the claim every third of the lease while the file is worked on."""
+        ctx = self.ctx
         self.working.add(file_id)
 
         async def renew() -> None:
             while True:
-                await asyncio.sleep(self.engine.config.upload_lease / 3)
-                async with self.engine.sessions.begin() as session:
-                    if not await uploads.renew(session, file_id, self.owner, self.engine.clock()):
+                await asyncio.sleep(ctx.config.upload_lease / 3)
+                async with ctx.db.write() as session:
+                    if not await uploads.renew(session, file_id, self.owner, ctx.clock()):
                         return  # taken over: finishing will fail, and say so
 
         heartbeat = asyncio.create_task(renew(), name=f"lease-{file_id}")
@@ -233,19 +234,37 @@ class Uploads:
                 await heartbeat
             self.working.discard(file_id)
 
+    async def _say(self, view: CaseView, text: str) -> None:
+        async with self.ctx.db.write() as session:
+            await self._queue_text(session, view, text)
+        self.ctx.wake.outbox.set()
+
+    async def _queue_text(self, session: AsyncSession, view: CaseView, text: str) -> None:
+        row = await cases.get_case(session, view.case_id)
+        if row is not None:
+            await queue(
+                session,
+                case_id=row.id,
+                channel=row.channel or "",
+                reply_url=None,
+                items=[post(Message(text))],
+                now=self.ctx.clock(),
+            )
+
     async def _process(
-        self, shared: SharedFile, view: CaseView, thread: Thread, name: str, version: int
-    ) -> None:
-        engine = self.engine
-        lang, style = view.lang, engine.notifier.style
+        self, shared: SharedFile, view: CaseView, name: str, version: int
+    ) -> Applied:
+        ctx = self.ctx
+        lang, style = view.lang, ctx.style
         user = shared.user or ""
-        which = RUNNING.get(view.state.phase)
+        which = view.state.person_step()
         if view.version != version:  # the case moved on while this file waited
             raise _Refused(t(lang, "upload.already_answered", name=name))
-        if which not in UPLOAD_STEPS or not guided_case(engine, view):
+        if which not in UPLOAD_STEPS:
             raise _Refused(t(lang, "upload.not_expected", name=name))
+        assert which is not None
         try:
-            engine.guide.check_may_answer(user)
+            check_may_answer(ctx.config, user)
         except NotOperator:
             raise _Refused(
                 t(lang, "upload.not_operator", name=name, user=style.mention(user))
@@ -256,18 +275,19 @@ class Uploads:
         if which == Step.DEBUG_LOGS and mimetype.startswith(("image/", "text/csv")):
             raise _Refused(t(lang, "upload.not_a_bundle", name=name))
         size = _size(lang, shared.size) if shared.size is not None else "?"
-        text = t(lang, "upload.received", name=name, size=size, user=style.mention(user))
-        await engine.executor.notify(engine.notifier.post(view, thread, Message(text)))
+        await self._say(
+            view, t(lang, "upload.received", name=name, size=size, user=style.mention(user))
+        )
         got = await self._download(shared, view, name, which)
-        async with engine.sessions.begin() as session:
-            if not await uploads.renew(session, shared.id, self.owner, engine.clock()):
+        async with ctx.db.write() as session:
+            if not await uploads.renew(session, shared.id, self.owner, ctx.clock()):
                 raise _LostClaim()
             await timeline.add_event(
                 session,
                 view.case_id,
-                "artifact",
+                EventKind.ARTIFACT,
                 {"file": shared.id, "name": shared.name, "size": got.size, "sha256": got.sha256},
-                engine.clock(),
+                ctx.clock(),
                 actor=user,
             )
         try:
@@ -279,32 +299,41 @@ class Uploads:
                 else error_message(lang, exc, style)
             )
             raise _Refused(t(lang, "upload.failed", name=name, detail=shown)) from None
+        lost = False
 
-        async def done(session: AsyncSession) -> None:
-            now, owner = engine.clock(), self.owner
-            size, digest = got.size, got.sha256
-            if not await uploads.finish(
-                session, shared.id, owner, "done", now, size=size, sha256=digest
-            ):
-                raise _LostClaim()  # rolls the answer back: the new owner gives it
-
-        try:
-            await engine.guide.answer(
-                view.case_id, view.version, which, outcome, user, "upload", also=done
+        async def done(session: AsyncSession) -> bool:
+            nonlocal lost
+            finished = await uploads.finish(
+                session,
+                shared.id,
+                self.owner,
+                "done",
+                ctx.clock(),
+                size=got.size,
+                sha256=got.sha256,
             )
-        except AlreadyDecided:
-            raise _Refused(t(lang, "upload.already_answered", name=name)) from None
+            lost = not finished  # rolls the answer back: the new owner gives it
+            return finished
+
+        note = outcome.note(actor=user, answer="upload", also=done)
+        applied = await apply(ctx, view.case_id, view.version, outcome.observation, note)
+        if lost:
+            raise _LostClaim()
+        if not isinstance(applied, Applied):
+            raise _Refused(t(lang, "upload.already_answered", name=name))
+        return applied
 
     async def _download(
         self, shared: SharedFile, view: CaseView, name: str, which: Step
     ) -> Downloaded:
-        assert self.files is not None
-        lang, style = view.lang, self.engine.notifier.style
-        folder = self.engine.executor.step_context(view).case_folder / "uploads"
+        ctx = self.ctx
+        assert ctx.files is not None
+        lang, style = view.lang, ctx.style
+        folder = step_context(ctx, view).case_folder / "uploads"
         # one path per claim: a process that lost its claim never writes over the new owner's
         dest = folder / f"{safe_name(shared.id)}-{self.owner[:8]}-{safe_name(shared.name)}"
         try:
-            got = await self.files.download(shared.id, dest, self.limit)
+            got = await ctx.files.download(shared.id, dest, self.limit)
         except UploadRefused as exc:
             if exc.params.get("reason") == "too_large":
                 size = int(exc.params.get("size") or self.limit + 1)
@@ -319,47 +348,45 @@ class Uploads:
     async def _read(
         self, view: CaseView, which: Step, shared: SharedFile, got: Downloaded
     ) -> StepOutcome:
-        engine = self.engine
-        ctx = engine.executor.step_context(view)
+        ctx = self.ctx
+        step = step_context(ctx, view)
         if which == Step.DETECTION_QUERY:
-            start, end = await engine.guide.period(view)
-            tz = engine.config.tz
+            start, end = await period(ctx, view)
             summary = await asyncio.to_thread(
-                functools.partial(parse_detection_export, got.path, start, end, tz=tz)
+                functools.partial(parse_detection_export, got.path, start, end, tz=ctx.config.tz)
             )
-            outcome = export_outcome(ctx, summary, shared.name, tz)
-            return await engine.checks.with_usual(view, outcome)
+            return await with_usual(ctx, view, export_outcome(step, summary, shared.name))
         if which == Step.PACKET_CAPTURE:
             try:
-                return await capture_outcome(ctx, shared.name, got.path)
+                return await capture_outcome(step, shared.name, got.path)
             except CaptureError as exc:  # a broken capture: say why, let them post another
-                # the detail quotes names from inside the archive: escaped as the executor does
-                name = engine.notifier.style.escape(shared.name[:200])
+                # the detail quotes names from inside the archive: escaped as for a capture
+                name = ctx.style.escape(shared.name[:200])
                 detail = capture_escape(exc.detail)
                 raise _Refused(t(view.lang, "upload.failed", name=name, detail=detail)) from None
-        return debug_outcome(ctx, safe_name(shared.name), got.size, got.sha256)
+        return debug_outcome(step, safe_name(shared.name), got.size, got.sha256)
 
     def _too_large(self, lang: str, name: str, size: int) -> str:
-        limit = f"{self.engine.config.max_upload_mb:g}"
+        limit = f"{self.ctx.config.max_upload_mb:g}"
         return t(lang, "upload.too_large", name=name, size=_size(lang, size), limit=limit)
 
     async def _refuse(
-        self, view: CaseView, thread: Thread, file_id: str, text: str, status: str = "refused"
+        self, view: CaseView, file_id: str, text: str, status: str = "refused"
     ) -> None:
-        """Close the claim, then say why (if the claim was still ours: else the owner says)."""
-        async with self.engine.sessions.begin() as session:
-            now = self.engine.clock()
+        """Close the claim and say why, together (if the claim was still ours: else the new
+        owner says)."""
+        async with self.ctx.db.write() as session:
+            now = self.ctx.clock()
             ours = await uploads.finish(session, file_id, self.owner, status, now, detail=text)
-        if ours:
-            await self.engine.executor.notify(
-                self.engine.notifier.post(view, thread, Message(text))
-            )
+            if ours:
+                await self._queue_text(session, view, text)
+        self.ctx.wake.outbox.set()
 
     async def _case_of(
         self, shared: SharedFile, hint: tuple[str, str] | None = None
     ) -> CaseRow | None:
         threads = shared.threads or ((hint,) if hint else ())
-        async with self.engine.sessions() as session:
+        async with self.ctx.db.read() as session:
             for channel, thread_ts in threads:
                 row = await cases.by_thread(session, channel, thread_ts)
                 if row is not None and row.open_key is not None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.i18n import t
-from bot.presenter import SLACK, Style
+from bot.presenter import Style
 from bot.probes.model import (
     CertInfo,
     ConsoleReport,
@@ -28,7 +28,7 @@ EXPIRY_WARNING_DAYS = 30
 OK, WARN, FAIL, INFO = "✅", "⚠️", "❌", "ℹ️"
 
 
-def render_report(lang: str, report: ProbeReport, style: Style = SLACK) -> list[str]:
+def render_report(lang: str, report: ProbeReport, style: Style) -> list[str]:
     lines = [t(lang, "probe.title")]
     if report.console is None:
         lines.append(t(lang, "probe.console.none"))
@@ -42,7 +42,7 @@ def render_report(lang: str, report: ProbeReport, style: Style = SLACK) -> list[
     return lines
 
 
-def render_console(lang: str, console: ConsoleReport, style: Style = SLACK) -> list[str]:
+def render_console(lang: str, console: ConsoleReport, style: Style) -> list[str]:
     icon = _icon(console.probes)
     target = _code(console.target, style)
     steps = _steps(lang, console.probes, style)
@@ -52,7 +52,7 @@ def render_console(lang: str, console: ConsoleReport, style: Style = SLACK) -> l
     return lines
 
 
-def render_server(lang: str, server: ServerReport, style: Style = SLACK) -> str:
+def render_server(lang: str, server: ServerReport, style: Style) -> str:
     icon = _icon(server.probes)
     steps = _steps(lang, server.probes, style)
     return t(lang, "probe.tmsp.line", icon=icon, target=_code(server.target, style), steps=steps)

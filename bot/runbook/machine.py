@@ -8,12 +8,14 @@ from bot.runbook.messages import (
     ApplianceProbed,
     Ask,
     CaptureAnalysed,
+    CheckNetwork,
     Close,
     ConnectionTested,
     DebugLogsCollected,
     Decided,
     DetectionsCounted,
     Effect,
+    Instruct,
     Observation,
     ProbeAppliance,
     RebootInterrupted,
@@ -21,6 +23,7 @@ from bot.runbook.messages import (
     RunStep,
     StartTimer,
     StepFailed,
+    ThreadFailed,
     TimerFired,
     TimerKind,
 )
@@ -62,9 +65,10 @@ class InvalidTransition(Exception):
         self.observation = observation
 
 
-def start() -> Decision:
-    state = CaseState(phase=Phase.CONNECTION_TEST).with_step(Step.CONNECTION_TEST, S.RUNNING)
-    return Decision(state, (RunStep(Step.CONNECTION_TEST),))
+def start(guided: bool = False) -> Decision:
+    """A new case: the bot's own network checks, then step 1 (by the bot, or by a person)."""
+    decision = _run(CaseState(phase=Phase.CONNECTION_TEST, guided=guided), Step.CONNECTION_TEST)
+    return Decision(decision.state, (CheckNetwork(), *decision.effects))
 
 
 def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decision:
@@ -72,6 +76,8 @@ def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decis
     phase = state.phase
     if phase.closed:
         raise InvalidTransition(phase, obs)
+    if isinstance(obs, ThreadFailed):
+        return _close(state, Outcome.ABANDONED, "thread_failed")
     if isinstance(obs, Decided):
         if obs.choice == Choice.ESCALATE and state.phase not in AWAITING:
             # a person may stop any case at any time (for example one stuck on a dead sensor)
@@ -107,16 +113,15 @@ def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decis
         case Phase.DEBUG_LOGS, DebugLogsCollected(filename=name, sha256=digest):
             nxt = state.with_step(Step.DEBUG_LOGS, S.OK, debug_bundle=name, debug_sha256=digest)
             return _ask_reboot(nxt, timing)
-        case Phase.REBOOTING, RebootSent(at=sent_at):
+        case ((Phase.REBOOTING | Phase.REBOOT_INSTRUCTED), RebootSent(at=sent_at)):
             nxt = replace(
                 state,
-                phase=Phase.WAIT_FOR_APPLIANCE,
+                phase=Phase.WAIT_FOR_DOWN,
                 wait_deadline=sent_at + timing.reboot_timeout,
                 reboot_interrupted=False,
                 reboot_sent_at=sent_at,
-                went_down=False,
             )
-            return Decision(nxt, (StartTimer(TimerKind.POLL_APPLIANCE, timing.poll_interval),))
+            return _poll(nxt, timing)
         case Phase.REBOOTING, StepFailed():
             # A reboot is never retried without a person: ask for approval again.
             nxt = state.with_step(Step.REBOOT, S.FAILED, failed_step=Step.REBOOT, failure=obs.code)
@@ -127,19 +132,25 @@ def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decis
         case Phase.AWAIT_REBOOT_APPROVAL, TimerFired(kind=TimerKind.APPROVAL_EXPIRY):
             nxt = state.with_step(Step.REBOOT, S.SKIPPED)
             return _close(nxt, Outcome.ESCALATED, "approval_expired")
-        case Phase.WAIT_FOR_APPLIANCE, TimerFired(kind=TimerKind.POLL_APPLIANCE):
-            return Decision(state, (ProbeAppliance(),))
-        case Phase.WAIT_FOR_APPLIANCE, ApplianceProbed(up=True, at=at) if (
-            state.went_down or at >= (state.reboot_sent_at or 0.0) + timing.reboot_grace
+        case (
+            (Phase.WAIT_FOR_DOWN | Phase.WAIT_FOR_BACK),
+            TimerFired(kind=TimerKind.POLL_APPLIANCE),
         ):
-            nxt = state.with_step(Step.REBOOT, S.OK, phase=Phase.VERIFY_CONNECTION)
-            return _run(nxt, Step.CONNECTION_TEST)
-        case Phase.WAIT_FOR_APPLIANCE, ApplianceProbed(up=up, at=at):
+            return Decision(state, (ProbeAppliance(),))
+        case Phase.WAIT_FOR_DOWN, ApplianceProbed(up=True, at=at) if (
+            at >= (state.reboot_sent_at or 0.0) + timing.reboot_grace
+        ):
+            # It still answers after the grace period: it may have rebooted faster than we
+            # polled. Step 1 tells whether it works now.
+            return _back(state)
+        case Phase.WAIT_FOR_BACK, ApplianceProbed(up=True):
+            return _back(state)
+        case ((Phase.WAIT_FOR_DOWN | Phase.WAIT_FOR_BACK), ApplianceProbed(up=up, at=at)):
             if state.wait_deadline is not None and at >= state.wait_deadline:
                 nxt = state.with_step(Step.REBOOT, S.FAILED)
                 return _close(nxt, Outcome.ESCALATED, "did_not_return")
-            nxt = state if up else replace(state, went_down=True)
-            return Decision(nxt, (StartTimer(TimerKind.POLL_APPLIANCE, timing.poll_interval),))
+            nxt = state if up else replace(state, phase=Phase.WAIT_FOR_BACK)
+            return _poll(nxt, timing)
         case Phase.VERIFY_CONNECTION, ConnectionTested(verified=ok, message=text):
             status = S.OK if ok else S.PROBLEM
             nxt = state.with_step(Step.CONNECTION_TEST, status, verified_after_reboot=ok)
@@ -175,7 +186,7 @@ def _decided(state: CaseState, obs: Decided, timing: Timing) -> Decision:
         case DecisionPoint.REBOOT, Choice.APPROVE_REBOOT:
             nxt = replace(
                 state,
-                phase=Phase.REBOOTING,
+                phase=Phase.REBOOT_INSTRUCTED if state.guided else Phase.REBOOTING,
                 reboot_attempts=state.reboot_attempts + 1,
                 failed_step=None,
                 failure=None,
@@ -215,7 +226,19 @@ def _step_failed(state: CaseState, obs: StepFailed) -> Decision:
 
 
 def _run(state: CaseState, which: Step) -> Decision:
+    """The step starts: the bot runs it, or a person is told how to do it on the console."""
+    if state.guided:
+        return Decision(state.with_step(which, S.ON_CONSOLE), (Instruct(which),))
     return Decision(state.with_step(which, S.RUNNING), (RunStep(which),))
+
+
+def _poll(state: CaseState, timing: Timing) -> Decision:
+    return Decision(state, (StartTimer(TimerKind.POLL_APPLIANCE, timing.poll_interval),))
+
+
+def _back(state: CaseState) -> Decision:
+    nxt = state.with_step(Step.REBOOT, S.OK, phase=Phase.VERIFY_CONNECTION)
+    return _run(nxt, Step.CONNECTION_TEST)
 
 
 def _ask(state: CaseState, point: DecisionPoint) -> Decision:
@@ -233,6 +256,13 @@ def _ask_reboot(state: CaseState, timing: Timing) -> Decision:
     return Decision(nxt, (Ask(DecisionPoint.REBOOT), expiry))
 
 
+_CLOSED = {
+    Outcome.RESOLVED: Phase.RESOLVED,
+    Outcome.ESCALATED: Phase.ESCALATED,
+    Outcome.ABANDONED: Phase.ABANDONED,
+}
+
+
 def _close(state: CaseState, outcome: Outcome, reason: str) -> Decision:
-    phase = Phase.RESOLVED if outcome == Outcome.RESOLVED else Phase.ESCALATED
+    phase = _CLOSED[outcome]
     return Decision(replace(state, phase=phase, outcome=outcome, reason=reason), (Close(outcome),))

@@ -48,6 +48,8 @@ class Decided:
 
 @dataclass(frozen=True)
 class RebootSent:
+    """The bot sent the reboot, or the person told to do it says it is done."""
+
     at: float  # epoch seconds
 
 
@@ -73,6 +75,13 @@ class ApplianceProbed:
     at: float  # epoch seconds
 
 
+@dataclass(frozen=True)
+class ThreadFailed:
+    """The case's root message could not be posted (the channel refuses the bot)."""
+
+    code: str
+
+
 Observation = (
     ConnectionTested
     | DetectionsCounted
@@ -84,6 +93,7 @@ Observation = (
     | RebootInterrupted
     | TimerFired
     | ApplianceProbed
+    | ThreadFailed
 )
 
 # --- effects: what the engine must do next ---------------------------------------------------
@@ -91,7 +101,21 @@ Observation = (
 
 @dataclass(frozen=True)
 class RunStep:
+    """The bot runs the step through the appliance's driver."""
+
     step: Step
+
+
+@dataclass(frozen=True)
+class Instruct:
+    """A person does the step: post the console instructions, then wait for their answer."""
+
+    step: Step
+
+
+@dataclass(frozen=True)
+class CheckNetwork:
+    """The bot's own probes of the console and the portal servers (once, as a case opens)."""
 
 
 @dataclass(frozen=True)
@@ -115,4 +139,4 @@ class Close:
     outcome: Outcome
 
 
-Effect = RunStep | Ask | StartTimer | ProbeAppliance | Close
+Effect = RunStep | Instruct | CheckNetwork | Ask | StartTimer | ProbeAppliance | Close

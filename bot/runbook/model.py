@@ -25,21 +25,27 @@ class Phase(StrEnum):
     AWAIT_DEBUG_DECISION = "await_debug_decision"
     DEBUG_LOGS = "debug_logs"
     AWAIT_REBOOT_APPROVAL = "await_reboot_approval"
-    REBOOTING = "rebooting"
-    WAIT_FOR_APPLIANCE = "wait_for_appliance"
+    # The reboot, in explicit phases: approved (the bot sends it, or a person is told to do it),
+    # sent (not yet seen down), seen down, back (then step 1 again).
+    REBOOTING = "rebooting"  # approved: the bot sends the reboot
+    REBOOT_INSTRUCTED = "reboot_instructed"  # approved: a person reboots it on the console
+    WAIT_FOR_DOWN = "wait_for_down"  # sent: waiting to see the sensor go down
+    WAIT_FOR_BACK = "wait_for_back"  # seen down: waiting for it to answer again
     VERIFY_CONNECTION = "verify_connection"
     AWAIT_RETRY = "await_retry"  # a step could not run (appliance unreachable, ...)
     RESOLVED = "resolved"
     ESCALATED = "escalated"
+    ABANDONED = "abandoned"  # the case's thread could not be posted: nothing to show it in
 
     @property
     def closed(self) -> bool:
-        return self in (Phase.RESOLVED, Phase.ESCALATED)
+        return self in (Phase.RESOLVED, Phase.ESCALATED, Phase.ABANDONED)
 
 
 class Outcome(StrEnum):
     RESOLVED = "resolved"
     ESCALATED = "escalated"
+    ABANDONED = "abandoned"
 
 
 class DecisionPoint(StrEnum):
@@ -100,11 +106,15 @@ RUNNING: dict[Phase, Step] = {
     Phase.VERIFY_CONNECTION: Step.CONNECTION_TEST,
 }
 
+# Waiting for the rebooted sensor, with the timer that polls it.
+REBOOT_WAITS = (Phase.WAIT_FOR_DOWN, Phase.WAIT_FOR_BACK)
+
 
 class StepStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
-    WAITING = "waiting"  # for a person
+    WAITING = "waiting"  # for a decision
+    ON_CONSOLE = "on_console"  # a person does the step on the sensor's console (guided)
     OK = "ok"
     PROBLEM = "problem"  # ran, and found something wrong
     SKIPPED = "skipped"
@@ -116,6 +126,7 @@ class CaseState:
     """Everything the runbook knows about one case; serialisable to JSON."""
 
     phase: Phase
+    guided: bool = False  # a person performs the steps on the console; else the bot's driver
     steps: dict[int, StepStatus] = field(
         default_factory=lambda: {s.value: StepStatus.PENDING for s in Step}
     )
@@ -134,11 +145,16 @@ class CaseState:
     reboot_attempts: int = 0
     reboot_interrupted: bool = False
     reboot_sent_at: float | None = None  # epoch seconds
-    went_down: bool = False  # seen not answering since the reboot was sent
     wait_deadline: float | None = None  # epoch seconds: give up waiting for the appliance
     rechecks: int = 0
     outcome: Outcome | None = None
     reason: str | None = None  # why the case closed (a message key)
+
+    def person_step(self) -> Step | None:
+        """The step a person is doing on the console right now (guided), if any."""
+        if self.phase == Phase.REBOOT_INSTRUCTED:
+            return Step.REBOOT
+        return RUNNING.get(self.phase) if self.guided else None
 
     def with_step(self, step: Step, status: StepStatus, **changes: Any) -> CaseState:
         steps = dict(self.steps)

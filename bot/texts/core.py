@@ -14,6 +14,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "status.problem": {"en": "problem found", "ja": "問題あり"},
     "status.skipped": {"en": "skipped", "ja": "スキップ"},
     "status.failed": {"en": "could not run", "ja": "実行できず"},
+    "status.on_console": {"en": "to do on the console", "ja": "コンソールで実施待ち"},
     # the case's root message
     "case.title": {
         "en": "DDI check — case #{case_id}: {appliance}",
@@ -23,6 +24,57 @@ TEXTS: dict[str, dict[str, str]] = {
     "case.open": {"en": "In progress", "ja": "対応中"},
     "case.resolved": {"en": "Resolved", "ja": "解決済み"},
     "case.escalated": {"en": "Escalated", "ja": "エスカレーション済み"},
+    "case.abandoned": {"en": "Not opened", "ja": "開始できず"},
+    "reason.thread_failed": {
+        "en": "the bot could not post in the channel",
+        "ja": "ボットがチャンネルに投稿できませんでした",
+    },
+    # what the case waits for, on its root message
+    "wait.running": {
+        "en": "Running step {step}: {name}",
+        "ja": "手順 {step}（{name}）を実行中",
+    },
+    "wait.decision": {
+        "en": "Waiting for an operator to answer the question in the thread",
+        "ja": "スレッドの質問へのオペレーターの回答を待っています",
+    },
+    "wait.approver": {
+        "en": "Waiting for an approver (expires {until})",
+        "ja": "承認者の判断を待っています（期限 {until}）",
+    },
+    "wait.recheck": {
+        "en": "Waiting for the re-check at {until}",
+        "ja": "{until} の再確認を待っています",
+    },
+    "wait.person.1": {
+        "en": "Waiting for {user} to run the connection test on the console",
+        "ja": "{user} がコンソールで接続テストを行うのを待っています",
+    },
+    "wait.person.2": {
+        "en": "Waiting for {user} to post the detection log export (or its count)",
+        "ja": "{user} が検出ログのエクスポート（または件数）を投稿するのを待っています",
+    },
+    "wait.person.3": {
+        "en": "Waiting for {user} to upload the capture",
+        "ja": "{user} がキャプチャをアップロードするのを待っています",
+    },
+    "wait.person.4": {
+        "en": "Waiting for {user} to upload the debug logs",
+        "ja": "{user} がデバッグログをアップロードするのを待っています",
+    },
+    "wait.person.5": {
+        "en": "Waiting for {user} to reboot the sensor on the console",
+        "ja": "{user} がコンソールでセンサーを再起動するのを待っています",
+    },
+    "wait.rebooting": {"en": "Sending the reboot", "ja": "再起動を送信中"},
+    "wait.down": {
+        "en": "Waiting for the sensor to restart (gives up at {until})",
+        "ja": "センサーの再起動を待っています（{until} まで）",
+    },
+    "wait.back": {
+        "en": "Waiting for the sensor to come back (gives up at {until})",
+        "ja": "センサーの復帰を待っています（{until} まで）",
+    },
     "reason.verified_after_reboot": {
         "en": "the connection test passes after the reboot",
         "ja": "再起動後の接続テストに成功しました",

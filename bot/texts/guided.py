@@ -118,6 +118,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "choice.count": {"en": "a count of detections", "ja": "検出件数の入力"},
     "choice.upload": {"en": "a file posted in the thread", "ja": "スレッドへのファイル投稿"},
     "choice.feed": {"en": "the syslog feed", "ja": "syslog フィード"},
+    "choice.rebooted": {"en": "Rebooted", "ja": "再起動済み"},
     "guide.maintenance.recorded": {
         "en": "Network maintenance around that time: *{answer}*{notes}",
         "ja": "その時間帯のネットワークメンテナンス: *{answer}*{notes}",

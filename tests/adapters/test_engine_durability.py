@@ -12,15 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.engine.core import utcnow
+from bot.engine import reboot
+from bot.engine.context import utcnow
 from bot.errors import AlreadyDecided
 from bot.inventory import Appliance, Inventory
-from bot.notifier import Thread
-from bot.presenter import TERMINAL, CaseView, Message, Prompt
+from bot.messenger import Attachment, Content, Ref
+from bot.presenter import TERMINAL, Prompt
 from bot.runbook import Choice, Timing
 from bot.runtime import Runtime, start_runtime
 from bot.settings import Settings
-from storage import cases, side_effects
+from storage import cases, outbox, side_effects
 
 APPROVER = "U-APPROVER"
 TIMING = Timing(recheck_delay=3600.0, poll_interval=0.1, reboot_timeout=15.0, reboot_grace=0.5)
@@ -28,28 +29,38 @@ TIMING = Timing(recheck_delay=3600.0, poll_interval=0.1, reboot_timeout=15.0, re
 
 @dataclass
 class RecordingNotifier:
-    """Our own Notifier interface, recording what a person would see."""
+    """A messenger (the outbox's port) recording what a person would see, and finding a
+    message it was given again, as Slack does."""
 
     style = TERMINAL
     messages: list[str] = field(default_factory=list)
     prompts: list[Prompt] = field(default_factory=list)
+    posted: dict[int, str] = field(default_factory=dict)  # outbox id -> ts
 
-    async def open_thread(self, view: CaseView, channel: str | None) -> Thread:
-        return Thread("C1", f"{view.case_id}.0")
+    async def post(self, channel: str, thread_ts: str | None, content: Content, ref: Ref) -> str:
+        ts = f"{len(self.posted) + 1}.0"
+        self.posted[ref.outbox_id] = ts
+        if thread_ts is None:
+            return ts  # the root message
+        if isinstance(content, Prompt):
+            self.prompts.append(content)
+        else:
+            self.messages.append(content.text)
+        return ts
 
-    async def update_header(self, view: CaseView, thread: Thread) -> None:
+    async def update(self, channel: str, ts: str, content: Content) -> None:
         pass
 
-    async def post(self, view: CaseView, thread: Thread, message: Message) -> None:
-        self.messages.append(message.text)
+    async def attach(self, channel: str, thread_ts: str, file: Attachment, ref: Ref) -> None:
+        self.messages.append(f"upload {file.filename}")
 
-    async def ask(self, view: CaseView, thread: Thread, prompt: Prompt) -> None:
-        self.prompts.append(prompt)
+    async def find(
+        self, channel: str, thread_ts: str | None, ref: Ref, since: datetime
+    ) -> str | None:
+        return self.posted.get(ref.outbox_id)
 
-    async def upload(
-        self, view: CaseView, thread: Thread, filename: str, content: bytes, title: str
-    ) -> None:
-        self.messages.append(f"upload {filename}")
+    async def reply(self, url: str, text: str) -> None:
+        self.messages.append(text)
 
 
 @dataclass
@@ -72,6 +83,7 @@ FLEET = Inventory(
 def settings(database_url: str) -> Settings:
     return replace(
         Settings(),
+        posts_per_second=100.0,  # one channel for every case: no pacing to wait for
         database_url=database_url,
         approvers=frozenset({APPROVER}),
         appliance_timeout=2.0,
@@ -267,25 +279,28 @@ async def _restart_after(
     settings: Settings, tmp_path: Path, tamper: str
 ) -> tuple[Runtime, RecordingNotifier, int]:
     """Run a quiet case to its first question, stop, then ``tamper`` with what was stored."""
-    from sqlalchemy import delete, text
+    from sqlalchemy import delete, text, update
 
-    from storage.models import EventRow, TimerRow
+    from storage.models import OutboxRow, TimerRow
 
     runtime, notifier = await _start(settings, tmp_path)
     await runtime.engine.open_case("nagoya", "U1", "C1")
     first = await _wait_prompt(notifier, "traffic")
     await runtime.stop()
     async with runtime.engine.sessions.begin() as session:
-        if tamper == "question never posted":
-            await session.execute(delete(EventRow).where(EventRow.kind == "prompt_posted"))
+        if tamper == "question never posted":  # the bot died after deciding, before posting
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.key.like("prompt:%"))
+                .values(status="pending", ts=None, uncertain=False)
+            )
         elif tamper == "waiting for the sensor without a timer":
-            state = {"phase": "wait_for_appliance", "went_down": True, "wait_deadline": 9e9,
-                     "reboot_attempts": 1}  # fmt: skip
+            state = {"phase": "wait_for_back", "wait_deadline": 9e9, "reboot_attempts": 1}
             row = await cases.get_case(session, first.case_id)
             assert row is not None
             await session.execute(
                 text("UPDATE cases SET phase = :p, state = :s WHERE id = :i"),
-                {"p": "wait_for_appliance", "s": json.dumps({**row.state, **state}),
+                {"p": "wait_for_back", "s": json.dumps({**row.state, **state}),
                  "i": first.case_id},
             )  # fmt: skip
             await session.execute(delete(TimerRow))
@@ -321,30 +336,37 @@ async def test_a_wait_without_its_timer_is_re_armed(settings: Settings, tmp_path
 async def test_closing_messages_lost_in_a_crash_are_posted_at_restart(
     settings: Settings, tmp_path: Path
 ) -> None:
-    from sqlalchemy import delete
+    from sqlalchemy import update
 
-    from storage.models import EventRow
+    from storage.models import OutboxRow
 
     runtime, notifier = await _start(settings, tmp_path)
     engine = runtime.engine
     await engine.open_case("nagoya", "U1", "C1")
     traffic = await _wait_prompt(notifier, "traffic")
+    async with engine.sessions() as session:
+        asked = len(await outbox.of_case(session, traffic.case_id))
     await engine.stop("nagoya", "U1")  # the operator escalates: report and closing message
-    await engine.tasks.drain()
+    await engine.quiesce()
     assert sum("Vendor report" in m for m in notifier.messages) == 1
     await runtime.stop()
     async with engine.sessions.begin() as session:  # as if the bot died before posting them
-        await session.execute(delete(EventRow).where(EventRow.kind == "closing_posted"))
+        rows = await outbox.of_case(session, traffic.case_id)
+        await session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_([r.id for r in rows[asked:]]))
+            .values(status="pending", ts=None, uncertain=False)
+        )
     restarted, notifier2 = await _start(settings, tmp_path)
     try:
-        await restarted.engine.tasks.drain()
+        await restarted.engine.quiesce()
         assert sum("Vendor report" in m for m in notifier2.messages) == 1
         assert any("escalated instead of judging traffic" in m for m in notifier2.messages)
     finally:
         await restarted.stop(drain=False)
     again, notifier3 = await _start(settings, tmp_path)  # announced once, not at every start
     try:
-        await again.engine.tasks.drain()
+        await again.engine.quiesce()
         assert not any("Vendor report" in m for m in notifier3.messages)
         assert traffic.case_id == 1
     finally:
@@ -367,11 +389,7 @@ async def test_a_reboot_is_not_sent_for_a_case_that_moved_on(
     stale = approved.after  # what this replica was about to reboot with...
     await engine.tasks.drain()
     # ...but the case has moved on since (rebooted, verified, closed)
-    driver = engine.drivers(engine.inventory.get("tokyo"))
-    try:
-        assert await engine.executor._reboot(stale, Thread("C1", "1.0"), driver) is None
-    finally:
-        await driver.aclose()
+    assert await reboot.send(engine.ctx, stale) is None
     assert await _reboots(runtime, "tokyo") == 1
 
 
@@ -386,19 +404,26 @@ class _BrokenPlugin:
         pass
 
 
+class _BrokenDrivers:
+    def get(self, appliance: Appliance) -> _BrokenPlugin:
+        return _BrokenPlugin()
+
+    def available(self, appliance: Appliance) -> None:
+        pass
+
+
 async def test_a_driver_bug_fails_the_step_instead_of_hanging_the_case(
     running: tuple[Runtime, RecordingNotifier],
 ) -> None:
     runtime, notifier = running
     engine = runtime.engine
-    real = engine.drivers
-    engine.drivers = lambda appliance: _BrokenPlugin()  # type: ignore[assignment,return-value]
+    real = engine.ctx.drivers
+    engine.ctx.drivers = _BrokenDrivers()  # type: ignore[assignment]
     try:
-        await engine.drivers(engine.inventory.get("tokyo")).aclose()
         await engine.open_case("tokyo", "U1", "C1")
         retry = await _wait_prompt(notifier, "retry")
     finally:
-        engine.drivers = real
+        engine.ctx.drivers = real
     assert "unexpected error inside ddi-bot" in retry.text
 
 
@@ -440,7 +465,7 @@ async def test_an_unanswered_approval_expires_and_a_late_click_reboots_nothing(
         assert row.state["reason"] == "approval_expired"
         with pytest.raises(AlreadyDecided):
             await engine.decide(approval.case_id, approval.version, Choice.APPROVE_REBOOT, APPROVER)
-        await engine.tasks.drain()
+        await engine.quiesce()
         assert await _reboots(runtime, "tokyo") == 0
         assert any("nobody approved the reboot in time" in m for m in notifier.messages)
     finally:

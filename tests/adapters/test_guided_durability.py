@@ -53,6 +53,7 @@ class Files:
 def settings(database_url: str) -> Settings:
     return replace(
         Settings(),
+        posts_per_second=100.0,  # one channel for every case: no pacing to wait for
         database_url=database_url,
         approvers=frozenset({APPROVER}),
         appliance_timeout=0.2,
@@ -111,6 +112,7 @@ async def test_a_waiting_guided_step_survives_a_restart_without_a_second_post(
         return bool(_guides(notifier, 1))
 
     await _until(posted, "step 1 instructions")
+    await runtime.engine.quiesce()  # delivered, and known to be
     await runtime.stop(drain=False)
 
     runtime, notifier = await _start(settings, tmp_path, files)
@@ -165,6 +167,7 @@ async def test_a_file_claimed_before_a_crash_is_processed_after_the_restart(
             return (await _phase(runtime, case_id))[0] == Phase.AWAIT_TRAFFIC_DECISION
 
         await _until(answered, "the export answered step 2 after the restart")
+        await runtime.engine.quiesce()
         async with runtime.engine.sessions() as session:
             row = await uploads.get(session, "F1")
         assert row is not None and row.status == "done"
@@ -206,8 +209,9 @@ async def test_waiting_for_the_person_to_reboot_survives_a_restart(
     _, version = await _phase(runtime, view.case_id)
     await engine.decide(view.case_id, version, Choice.APPROVE_REBOOT, APPROVER)
     await _until(lambda: _async(bool(_guides(notifier, 5))), "step 5 instructions")
+    await engine.quiesce()
     phase, version = await _phase(runtime, view.case_id)
-    assert phase == Phase.REBOOTING
+    assert phase == Phase.REBOOT_INSTRUCTED
     await runtime.stop(drain=False)
 
     runtime, notifier = await _start(settings, tmp_path, files)
@@ -215,11 +219,11 @@ async def test_waiting_for_the_person_to_reboot_survives_a_restart(
         await runtime.engine.tasks.drain()
         # the person was told; the bot neither re-posts nor treats the reboot as interrupted
         assert _guides(notifier, 5) == [] and notifier.prompts == []
-        assert await _phase(runtime, view.case_id) == (Phase.REBOOTING, version)
+        assert await _phase(runtime, view.case_id) == (Phase.REBOOT_INSTRUCTED, version)
         await runtime.engine.guide.rebooted(view.case_id, version, "U1")
         with pytest.raises(AlreadyDecided):  # a double click
             await runtime.engine.guide.rebooted(view.case_id, version, "U1")
-        assert (await _phase(runtime, view.case_id))[0] == Phase.WAIT_FOR_APPLIANCE
+        assert (await _phase(runtime, view.case_id))[0] == Phase.WAIT_FOR_DOWN
         async with runtime.engine.sessions() as session:
             effects = await side_effects.for_case(session, view.case_id, "reboot")
         assert [e.outcome for e in effects] == ["sent"]
@@ -238,6 +242,7 @@ async def test_a_file_that_fails_unexpectedly_is_reported_not_left_claimed(
         (tmp_path / "artifacts" / f"case-{case_id}").write_text("not a folder")
         files.post("F9", "export.csv", b"Detection Time,Severity\n", ("C1", f"{case_id}.0"))
         await runtime.engine.uploads.file_posted("F9")
+        await runtime.engine.quiesce()
         async with runtime.engine.sessions() as session:
             row = await uploads.get(session, "F9")
         assert row is not None and row.status == "failed"
@@ -270,10 +275,11 @@ async def test_a_slow_file_keeps_its_claim_while_it_is_worked_on(
         files.post("F1", "export.csv", b"Detection Time,Severity\n", ("C1", f"{case_id}.0"))
         work = asyncio.create_task(engine.uploads.file_posted("F1"))
         await asyncio.sleep(3.0)  # two and a half leases: renewed all along
-        replica = Uploads(engine, files)  # another process's sweeper
+        replica = Uploads(engine.ctx, engine.dispatch, engine.tasks)  # another process's sweeper
         assert await replica.sweep() == 0
         files.gate.set()
         await work
+        await engine.quiesce()
         assert (await _phase(runtime, case_id))[0] == Phase.AWAIT_TRAFFIC_DECISION
         assert files.downloads == 1
         assert sum("Received `export.csv`" in m for m in notifier.messages) == 1
@@ -297,6 +303,7 @@ async def test_a_process_that_lost_its_claim_neither_answers_nor_speaks(
             assert await uploads.retake(session, "F1", "other-process", later, engine.clock())
         files.gate.set()
         await work
+        await engine.quiesce()
         async with engine.sessions() as session:
             row = await uploads.get(session, "F1")
         assert row is not None and (row.status, row.owner) == ("claimed", "other-process")

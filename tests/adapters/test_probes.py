@@ -35,6 +35,7 @@ from bot.probes import (
     render_report,
 )
 from bot.probes.steps import system_resolver
+from handlers.style import SLACK
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -229,7 +230,7 @@ async def test_a_wrong_pin_is_a_mismatch(pki: Pki) -> None:
     assert report.certificate.pinned == sensor.cert.fingerprint(hashes.SHA256()).hex(":").upper()
     assert report.pin_mismatch and not report.ok
     assert all(p.ok for p in report.probes)  # reachable all the same
-    assert "🚨" in "\n".join(render_report("en", _only_console(report)))
+    assert "🚨" in "\n".join(render_report("en", _only_console(report), SLACK))
 
 
 async def test_unpinned_and_without_a_ca_file_is_not_pinned_and_not_verified(pki: Pki) -> None:
@@ -407,7 +408,7 @@ async def test_a_plain_port_reads_the_ssh_banner_instead_of_tls() -> None:
         )
     assert [p.kind for p in server.probes] == [ProbeKind.TCP, ProbeKind.BANNER]
     assert server.ok and server.probes[1].detail == "SSH-2.0-OpenSSH_9.6 <!channel>"
-    text = "\n".join(render_report("en", _only_tmsp(server)))
+    text = "\n".join(render_report("en", _only_tmsp(server), SLACK))
     assert "&lt;!channel&gt;" in text and "<!channel>" not in text
 
 
@@ -420,7 +421,7 @@ async def test_a_plain_port_without_a_banner_is_reachable_with_a_warning(
     banner = server.probes[-1]
     assert (banner.kind, banner.ok, banner.failure) == (ProbeKind.BANNER, False, Failure.TIMEOUT)
     assert server.ok
-    assert render_report("en", _only_tmsp(server))[-1].startswith("⚠️")
+    assert render_report("en", _only_tmsp(server), SLACK)[-1].startswith("⚠️")
 
 
 async def test_tmsp_tls_verifies_against_the_system_store_and_an_extra_ca(pki: Pki) -> None:
@@ -454,7 +455,7 @@ async def test_probe_all_runs_the_console_and_every_server(
     assert silent.probes[-1].failure == Failure.TIMEOUT
     assert not report.ok
     for lang in ("en", "ja"):
-        lines = render_report(lang, report)
+        lines = render_report(lang, report, SLACK)
         assert len(lines) == 11  # title, console + 5 certificate lines, TMSP title, 3 servers
 
 

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import cases, side_effects, timeline, timers
 from storage.db import current_revision, make_engine, make_sessions, upgrade
 from storage.models import ApplianceRow
+from storage.timeline import EventKind
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
@@ -33,7 +33,7 @@ def sessions(db: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_sessions(db)
 
 
-async def _case(sessions: async_sessionmaker[AsyncSession], appliance: str = "ddi-1") -> int:
+async def _open(sessions: async_sessionmaker[AsyncSession], appliance: str = "ddi-1") -> int | None:
     async with sessions.begin() as session:
         await cases.upsert_appliance(session, appliance, "simulated", None, NOW)
         row = await cases.create_case(
@@ -46,12 +46,18 @@ async def _case(sessions: async_sessionmaker[AsyncSession], appliance: str = "dd
             channel="C1",
             now=NOW,
         )
-        return row.id
+        return None if row is None else row.id
+
+
+async def _case(sessions: async_sessionmaker[AsyncSession], appliance: str = "ddi-1") -> int:
+    case_id = await _open(sessions, appliance)
+    assert case_id is not None
+    return case_id
 
 
 async def test_migrations_create_the_schema_and_are_idempotent(db: AsyncEngine) -> None:
     await upgrade(db)  # a second run at start must change nothing
-    assert await current_revision(db) == "0002"
+    assert await current_revision(db) == "0003"
     async with db.connect() as conn:
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     assert {"appliances", "cases", "step_runs", "decisions", "events", "timers"} <= tables
@@ -62,8 +68,7 @@ async def test_at_most_one_open_case_per_appliance(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     first = await _case(sessions)
-    with pytest.raises(IntegrityError):
-        await _case(sessions)
+    assert await _open(sessions) is None  # refused, and the transaction is still usable
     await _case(sessions, "ddi-2")  # other appliances are independent
     async with sessions.begin() as session:
         closed = await cases.advance_case(
@@ -97,20 +102,21 @@ async def test_state_changes_are_compare_and_swap(
 
 async def test_a_question_is_answered_once(sessions: async_sessionmaker[AsyncSession]) -> None:
     case_id = await _case(sessions)
-    async with sessions.begin() as session:
-        await cases.record_decision(
-            session, case_id=case_id, case_version=4, point="reboot", choice="approve_reboot",
-            user_id="U1", now=NOW,
-        )  # fmt: skip
-    with pytest.raises(IntegrityError):
+
+    async def decide(choice: str, user: str) -> bool:
         async with sessions.begin() as session:
-            await cases.record_decision(
-                session, case_id=case_id, case_version=4, point="reboot", choice="reject_reboot",
-                user_id="U2", now=NOW,
+            return await cases.record_decision(
+                session, case_id=case_id, case_version=4, point="reboot", choice=choice,
+                user_id=user, now=NOW,
             )  # fmt: skip
+
+    results = await asyncio.gather(decide("approve_reboot", "U1"), decide("reject_reboot", "U2"))
+    assert sorted(results) == [False, True]
+    assert await decide("reject_reboot", "U3") is False
     async with sessions() as session:
         row = await cases.decision_for(session, case_id, 4)
-    assert row is not None and (row.choice, row.user_id) == ("approve_reboot", "U1")
+    first = ("approve_reboot", "U1") if results[0] else ("reject_reboot", "U2")
+    assert row is not None and (row.choice, row.user_id) == first
     assert row.decided_at == NOW and row.decided_at.tzinfo is not None
 
 
@@ -141,9 +147,9 @@ async def test_a_side_effect_key_is_recorded_once(
     case_id = await _case(sessions)
     async with sessions.begin() as session:
         effect = await side_effects.record(session, case_id, "reboot", "reboot:1:1", NOW)
-    with pytest.raises(IntegrityError):
-        async with sessions.begin() as session:
-            await side_effects.record(session, case_id, "reboot", "reboot:1:1", NOW)
+    assert effect is not None
+    async with sessions.begin() as session:
+        assert await side_effects.record(session, case_id, "reboot", "reboot:1:1", NOW) is None
     async with sessions.begin() as session:
         pending = await side_effects.get(session, "reboot:1:1")
         assert pending is not None and pending.completed_at is None
@@ -159,9 +165,9 @@ async def test_the_timeline_keeps_order_and_json(
     case_id = await _case(sessions)
     async with sessions.begin() as session:
         run = await timeline.start_step_run(session, case_id, 1, NOW)
-        await timeline.add_event(session, case_id, "step_started", {"step": 1}, NOW)
+        await timeline.add_event(session, case_id, EventKind.STEP_STARTED, {"step": 1}, NOW)
         await timeline.finish_step_run(session, run, "problem", {"message": "ソケット"}, NOW)
-        await timeline.add_event(session, case_id, "decision", {"c": "x"}, NOW, actor="U1")
+        await timeline.add_event(session, case_id, EventKind.DECISION, {"c": "x"}, NOW, actor="U1")
     async with sessions() as session:
         kinds = [(e.kind, e.actor) for e in await timeline.events(session, case_id)]
         runs = list(await timeline.step_runs(session, case_id))
@@ -203,7 +209,7 @@ async def test_replicas_starting_together_migrate_and_sync_without_colliding(
         async with sessions[0]() as session:
             rows = (await session.execute(select(ApplianceRow))).scalars().all()
         assert sorted(r.name for r in rows) == ["ddi-1", "ddi-2", "ddi-3"]
-        assert await current_revision(engines[0]) == "0002"
+        assert await current_revision(engines[0]) == "0003"
     finally:
         for e in engines:
             await e.dispose()

@@ -50,6 +50,7 @@ def _leef(guid: str) -> bytes:
 async def running(tmp_path: Path) -> AsyncIterator[tuple[Runtime, RecordingNotifier]]:
     settings = replace(
         Settings(),
+        posts_per_second=100.0,  # one channel for every case: no pacing to wait for
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         syslog_udp=0,
         syslog_tcp=0,

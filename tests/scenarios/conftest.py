@@ -28,8 +28,8 @@ from bot.inventory import Appliance, Inventory
 from bot.runbook import Timing
 from bot.runtime import Runtime, start_runtime
 from bot.settings import Settings
-from handlers.app import build_app, make_client
-from handlers.notifier import SlackNotifier
+from handlers.app import build_app, make_client, outbox_client
+from handlers.messenger import SlackMessenger
 from handlers.server import create_web_app
 from handlers.slack_files import SlackFiles
 from storage.models import CaseRow
@@ -190,7 +190,7 @@ class Harness:
         while time.monotonic() < deadline:
             row = await self.case(appliance)
             if row.open_key is None:
-                await self.runtime.engine.tasks.drain()
+                await self.runtime.engine.quiesce()
                 return row
             await asyncio.sleep(0.05)
         raise AssertionError(f"case for {appliance} did not close")
@@ -233,11 +233,13 @@ async def harness(tmp_path: Path, self_signed: tuple[Path, Path]) -> AsyncIterat
         slack_api_url=f"{slack.url}/api/",
         appliance_timeout=0.5,
         capture_seconds=0.05,
+        posts_per_second=50.0,  # tests run many messages through one channel
     )
     client = make_client("xoxb-test-token", settings.slack_api_url)
+    messenger = SlackMessenger(outbox_client("xoxb-test-token", settings.slack_api_url, 1.0))
     runtime = await start_runtime(
         settings,
-        SlackNotifier(client),
+        messenger,
         inventory=fleet,
         timing=Timing(
             recheck_delay=3600.0, poll_interval=0.2, reboot_timeout=15.0, reboot_grace=1.0

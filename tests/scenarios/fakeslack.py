@@ -6,6 +6,7 @@ of ``v0:{timestamp}:{body}``.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -33,7 +34,11 @@ class Call:
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
-    fail: dict[str, list[str | int]] = field(default_factory=dict)  # method -> queued failures
+    # method -> queued failures: an error code (HTTP 200, ok false), 429 (Retry-After 1),
+    # 500 (a JSON error), 503 (an HTML page); the call is not carried out
+    fail: dict[str, list[str | int]] = field(default_factory=dict)
+    # method -> queued delays: the call IS carried out, but answered that many seconds late
+    slow: dict[str, list[float]] = field(default_factory=dict)
     url: str = ""
     envelopes: list[dict[str, Any]] = field(default_factory=list)  # to send over Socket Mode
     acks: list[dict[str, Any]] = field(default_factory=list)  # what the app answered
@@ -42,6 +47,8 @@ class FakeSlack:
     files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)  # id -> info
     downloads: list[str] = field(default_factory=list)  # file ids the app downloaded
     token: str = "xoxb-test-token"
+    failures: list[tuple[str, str | int]] = field(default_factory=list)  # what was injected
+    messages: list[dict[str, Any]] = field(default_factory=list)  # every message posted
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -126,13 +133,23 @@ class FakeSlack:
         queued = self.fail.get(method)
         if queued:
             failure = queued.pop(0)
+            self.failures.append((method, failure))
             if failure == 429:
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
                 )
+            if failure == 500:
+                return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+            if failure == 503:
+                return web.Response(
+                    text="<html>Service Unavailable</html>", status=503, content_type="text/html"
+                )
             return web.json_response({"ok": False, "error": failure})
         result = self._answer(method, args)
         self.calls.append(Call(method, args, result))
+        delays = self.slow.get(method)
+        if delays:  # kept, but the answer comes after the client gave up waiting
+            await asyncio.sleep(delays.pop(0))
         return web.json_response(result)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -158,7 +175,13 @@ class FakeSlack:
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "ddi"}
         if method == "chat.postMessage":
             ts = f"{1_800_000_000 + next(self._ts)}.000100"
-            return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts, **args}}
+            message = {"ts": ts, **args}
+            if isinstance(message.get("metadata"), str):
+                message["metadata"] = json.loads(message["metadata"])
+            self.messages.append(message)
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method in ("conversations.history", "conversations.replies"):
+            return {"ok": True, "messages": self._conversation(method, args), "has_more": False}
         if method == "chat.update":
             return {"ok": True, "channel": channel, "ts": args.get("ts")}
         if method == "chat.postEphemeral":
@@ -167,6 +190,27 @@ class FakeSlack:
             ts = str(args.get("message_ts", "")).replace(".", "")
             return {"ok": True, "permalink": f"https://example.slack.com/archives/{channel}/p{ts}"}
         return {"ok": True}
+
+    def _conversation(self, method: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """A channel's root messages, or a thread, newest first, as Slack lists them."""
+        channel, oldest = args.get("channel"), float(args.get("oldest") or 0)
+        root = args.get("ts")
+        found = []
+        for message in self.messages:
+            if message.get("channel") != channel or float(message["ts"]) < oldest:
+                continue
+            if method == "conversations.history" and message.get("thread_ts"):
+                continue
+            if method == "conversations.replies" and root not in (
+                message.get("thread_ts"),
+                message["ts"],
+            ):
+                continue
+            shown = {k: v for k, v in message.items() if k != "metadata"}
+            if str(args.get("include_all_metadata")).lower() in ("1", "true"):
+                shown["metadata"] = message.get("metadata")
+            found.append(shown)
+        return found[::-1]
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["file_id"]] = await request.read()

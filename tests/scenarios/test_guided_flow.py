@@ -238,7 +238,6 @@ async def test_instructions_slack_lost_are_posted_again_by_a_second_check(
     harness: Harness,
 ) -> None:
     h = harness
-    h.runtime.engine.guide.retry_pauses = (0.0, 0.0)
     h.slack.lose_questions = 3  # every attempt to post step 1's buttons fails
     await h.command(GUIDED)
     await h.wait_for(lambda: h.slack.lose_questions == 0)

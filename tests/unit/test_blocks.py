@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.errors import AlreadyDecided, UnknownAppliance
-from bot.presenter import SLACK, CaseView, Message, error_message, header, prompt
+from bot.presenter import CaseView, Message, error_message, header, prompt
 from bot.runbook import CaseState, DecisionPoint, Phase
 from handlers.actions import parse_decision
 from handlers.blocks import message_payload, prompt_payload
 from handlers.commands import parse_command_text
+from handlers.style import SLACK
 
 
 def _view(name: str = "ddi-tokyo-1", **changes: object) -> CaseView:
@@ -99,7 +100,7 @@ def test_a_refused_capture_says_why() -> None:
 
 
 def test_the_sensor_address_is_read_from_any_console_form() -> None:
-    from bot.engine.executor import ip_of
+    from bot.engine.driver_steps import ip_of
 
     assert ip_of("192.0.2.10:443") == ip_of("192.0.2.10") == "192.0.2.10"
     assert ip_of("https://192.0.2.10") == "192.0.2.10"

@@ -29,7 +29,8 @@ from bot.detections.decoding import HEAD_BYTES, choose_encoding
 from bot.detections.labels import MAX_LABELS, severity_label
 from bot.detections.timestamps import parse_timestamp
 from bot.errors import DdiBotError
-from bot.presenter import SLACK, error_message
+from bot.presenter import error_message
+from handlers.style import SLACK
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "detections"
 START = datetime(2026, 11, 24, tzinfo=UTC)
@@ -391,7 +392,7 @@ def _summary(**changes: object) -> DetectionSummary:
 
 
 def test_render_english() -> None:
-    text = render_summary("en", _summary())
+    text = render_summary("en", _summary(), style=SLACK)
     assert text.startswith(
         ":mag: *30 detections* from 2026-11-24 00:00 UTC to 2026-11-26 00:00 UTC."
     )
@@ -411,7 +412,7 @@ def test_render_english() -> None:
 
 
 def test_render_japanese_in_tokyo_time() -> None:
-    text = render_summary("ja", _summary(), tz=TOKYO)
+    text = render_summary("ja", _summary(), tz=TOKYO, style=SLACK)
     assert text.startswith(
         ":mag: 2026-11-24 09:00 UTC+09:00 から 2026-11-26 09:00 UTC+09:00 まで"
         "の検出は *30 件* です。"
@@ -427,11 +428,11 @@ def test_render_no_detections_and_unchecked_period() -> None:
     none = _summary(
         in_period=0, by_severity=(), by_type=(), type_overflow=0, outside_period=36, total_rows=40
     )
-    assert render_summary("en", none).startswith(":zero: *No detections* from")
-    assert "*By severity*" not in render_summary("en", none)
-    assert render_summary("ja", none).startswith(":zero: 2026-11-24 00:00 UTC から")
+    assert render_summary("en", none, style=SLACK).startswith(":zero: *No detections* from")
+    assert "*By severity*" not in render_summary("en", none, style=SLACK)
+    assert render_summary("ja", none, style=SLACK).startswith(":zero: 2026-11-24 00:00 UTC から")
     unchecked = _summary(period_checked=False, first_seen=None, last_seen=None, delimiter="\t")
-    text = render_summary("en", unchecked)
+    text = render_summary("en", unchecked, style=SLACK)
     assert text.startswith(":warning: *30 detections.* The export has no detection time column")
     assert "tab separated" in text
     assert "run from" not in text
@@ -440,9 +441,9 @@ def test_render_no_detections_and_unchecked_period() -> None:
 def test_render_of_a_real_export_in_both_languages() -> None:
     start, end = datetime(2026, 11, 24), datetime(2026, 11, 26)
     summary = parse_detection_export(DATA / "ddi_ja_cp932.csv", start, end, tz=TOKYO)
-    ja = render_summary("ja", summary, tz=TOKYO)
+    ja = render_summary("ja", summary, tz=TOKYO, style=SLACK)
     assert "• 中: 6" in ja and "• 不正な動作: 5" in ja
-    en = render_summary("en", summary, tz=TOKYO)
+    en = render_summary("en", summary, tz=TOKYO, style=SLACK)
     assert "• Medium: 6" in en and "• 不正な動作: 5" in en
 
 

@@ -34,6 +34,7 @@ from bot.detections import (
 )
 from bot.detections.columns import SYNONYMS
 from bot.detections.timestamps import EARLIEST, LATEST
+from handlers.style import SLACK
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "detections"
 TEXT_SAMPLES = {
@@ -246,7 +247,7 @@ def _check_summary(summary: DetectionSummary, rng: random.Random) -> None:
         assert summary.last_seen is not None
         assert EARLIEST <= summary.first_seen <= summary.last_seen <= LATEST
     for lang in ("en", "ja"):
-        text = render_summary(lang, summary, rng.choice(ZONES))
+        text = render_summary(lang, summary, rng.choice(ZONES), style=SLACK)
         assert isinstance(text, str) and text
 
 

@@ -10,12 +10,13 @@ import pytest
 from bot.engine.uploads import refusal_text
 from bot.errors import UploadRefused
 from bot.guidance import GuideAction, console_host, instructions
-from bot.presenter import SLACK, CaseView
+from bot.presenter import CaseView
 from bot.runbook import CaseState, Phase, Step
 from handlers.blocks import message_payload
 from handlers.guided import parse_guide
 from handlers.ids import case_ref
 from handlers.modals import connection_modal, count_modal, count_value
+from handlers.style import SLACK
 
 PERIOD = (datetime(2026, 11, 24, 0, 0, tzinfo=UTC), datetime(2026, 11, 25, 0, 0, tzinfo=UTC))
 

@@ -29,6 +29,10 @@ METHOD_SCOPES = {
     "files_upload_v2": "files:write",
     "views_open": None,
     "files_info": "files:read",
+    # the outbox looks for a message whose answer was lost (groups:history for private
+    # channels comes with the message.groups event below)
+    "conversations_history": "channels:history",
+    "conversations_replies": "channels:history",
 }
 
 

@@ -31,6 +31,7 @@ from bot.probes import (
 )
 from bot.probes.cert import certificate_info, certificate_names, names_match
 from bot.texts.probes import TEXTS as PROBE_TEXTS
+from handlers.style import SLACK
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 FP = ":".join(["5F", "0A"] + ["AB"] * 30)
@@ -260,7 +261,7 @@ def test_a_healthy_report_in_english() -> None:
             ProbeResult.passed(ProbeKind.TLS, "log.tmsp.example.net:443", 80.6, "TLSv1.2"),
         ),
     )
-    assert render_report("en", _report(None, log)) == [
+    assert render_report("en", _report(None, log), SLACK) == [
         "*Network checks from the bot*",
         "✅ Console `192.0.2.10:443` — TCP 2 ms · TLS <1 ms (TLSv1.3)",
         "Certificate `CN=ddi-osaka-1`, issued by `CN=Example CA`",
@@ -275,10 +276,10 @@ def test_a_healthy_report_in_english() -> None:
 
 
 def test_a_mismatching_pin_comes_first_and_loud() -> None:
-    lines = render_report("en", _report(_cert(pin=PinStatus.MISMATCH)))
+    lines = render_report("en", _report(_cert(pin=PinStatus.MISMATCH)), SLACK)
     assert lines[2].startswith("🚨 *The certificate does NOT match")
     assert f"Pinned `{FP}`" in lines[2]
-    ja = render_report("ja", _report(_cert(pin=PinStatus.MISMATCH)))
+    ja = render_report("ja", _report(_cert(pin=PinStatus.MISMATCH)), SLACK)
     assert ja[2].startswith("🚨 *証明書が") and FP in ja[2]
 
 
@@ -297,7 +298,7 @@ def test_outside_text_is_escaped_flattened_and_cut(lang: str) -> None:
             ProbeResult.passed(ProbeKind.BANNER, "[2001:db8::1]:22", 3, "SSH-2.0-<@U123>"),
         ),
     )
-    text = "\n".join(render_report(lang, _report(cert, banner)))
+    text = "\n".join(render_report(lang, _report(cert, banner), SLACK))
     for raw in ("<!channel>", "<https:", "<@U123>", "`code`", "x" * 201):
         assert raw not in text
     assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in text
@@ -341,14 +342,14 @@ def test_failures_show_the_exact_reason_in_english_and_japanese() -> None:
         None,
     )
     report = ProbeReport(console, (refused, unresolved))
-    assert render_report("en", report)[1:] == [
+    assert render_report("en", report, SLACK)[1:] == [
         "❌ Console `192.0.2.10:443` — TCP 2 ms · TLS: timed out (`no answer within 3 s`)",
         "TMSP servers:",
         "❌ `status.tmsp.example.net:443` — DNS 3 ms (198.51.100.8) · TCP: connection refused "
         "(`Connection refused`)",
         "❌ `nowhere.example:443` — DNS: name not resolved (`Name or service not known`)",
     ]
-    assert render_report("ja", report)[1:] == [
+    assert render_report("ja", report, SLACK)[1:] == [
         "❌ 管理コンソール `192.0.2.10:443` — TCP 2 ms · TLS: タイムアウト"
         "（`no answer within 3 s`）",
         "TMSP サーバー:",
@@ -396,13 +397,13 @@ def test_failures_show_the_exact_reason_in_english_and_japanese() -> None:
     ],
 )
 def test_certificate_lines(changes: dict[str, object], en: str) -> None:
-    lines = render_report("en", _report(_cert(**changes)))
+    lines = render_report("en", _report(_cert(**changes)), SLACK)
     assert any(line.startswith(en) for line in lines), lines
-    assert len(render_report("ja", _report(_cert(**changes)))) == len(lines)
+    assert len(render_report("ja", _report(_cert(**changes)), SLACK)) == len(lines)
 
 
 def test_no_console_and_no_servers_are_said_so() -> None:
-    assert render_report("ja", ProbeReport(None, ())) == [
+    assert render_report("ja", ProbeReport(None, ()), SLACK) == [
         "*ボットからのネットワークチェック*",
         "ℹ️ インベントリに管理コンソールのアドレスがないため、確認していません。",
         "ℹ️ インベントリにこのセンサーの TMSP サーバーがないため、確認していません。",

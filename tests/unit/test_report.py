@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.presenter import SLACK, CaseView
+from bot.presenter import CaseView
 from bot.report import facts_from, vendor_report
 from bot.runbook import CaseState, Phase
+from handlers.style import SLACK
 
 
 def _view(lang: str = "en") -> CaseView:

@@ -22,11 +22,13 @@ from bot.runbook.messages import (
     ApplianceProbed,
     Ask,
     CaptureAnalysed,
+    CheckNetwork,
     Close,
     ConnectionTested,
     DebugLogsCollected,
     Decided,
     DetectionsCounted,
+    Instruct,
     Observation,
     ProbeAppliance,
     RebootInterrupted,
@@ -34,6 +36,7 @@ from bot.runbook.messages import (
     RunStep,
     StartTimer,
     StepFailed,
+    ThreadFailed,
     TimerFired,
     TimerKind,
 )
@@ -200,11 +203,39 @@ TABLE: list[tuple[str, CaseState, Observation, Phase, tuple[object, ...]]] = [
         (Close(Outcome.ESCALATED),),
     ),
     (
-        "reboot sent -> wait",
+        "reboot sent -> wait to see it down",
         at(Phase.REBOOTING),
         RebootSent(1000.0),
-        Phase.WAIT_FOR_APPLIANCE,
+        Phase.WAIT_FOR_DOWN,
         (StartTimer(TimerKind.POLL_APPLIANCE, 5.0),),
+    ),
+    (
+        "guided: approval -> a person is told to reboot it",
+        at(Phase.AWAIT_REBOOT_APPROVAL, guided=True),
+        d(Choice.APPROVE_REBOOT),
+        Phase.REBOOT_INSTRUCTED,
+        (Instruct(Step.REBOOT),),
+    ),
+    (
+        "guided: the person rebooted it -> wait to see it down",
+        at(Phase.REBOOT_INSTRUCTED, guided=True),
+        RebootSent(1000.0),
+        Phase.WAIT_FOR_DOWN,
+        (StartTimer(TimerKind.POLL_APPLIANCE, 5.0),),
+    ),
+    (
+        "guided: step 1 result -> a person does step 2",
+        at(Phase.CONNECTION_TEST, guided=True),
+        ConnectionTested(True, "Verified Connection"),
+        Phase.DETECTION_QUERY,
+        (Instruct(Step.DETECTION_QUERY),),
+    ),
+    (
+        "the thread cannot be posted -> abandoned",
+        at(Phase.CONNECTION_TEST),
+        ThreadFailed("not_in_channel"),
+        Phase.ABANDONED,
+        (Close(Outcome.ABANDONED),),
     ),
     (
         "reboot request failed -> ask again",
@@ -222,31 +253,45 @@ TABLE: list[tuple[str, CaseState, Observation, Phase, tuple[object, ...]]] = [
     ),
     (
         "poll due -> probe",
-        at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=60.0),
+        at(Phase.WAIT_FOR_DOWN, wait_deadline=60.0),
         TimerFired(TimerKind.POLL_APPLIANCE),
-        Phase.WAIT_FOR_APPLIANCE,
+        Phase.WAIT_FOR_DOWN,
         (ProbeAppliance(),),
     ),
     (
-        "still down -> poll later",
-        at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=60.0),
+        "seen down -> wait for it to come back",
+        at(Phase.WAIT_FOR_DOWN, wait_deadline=60.0),
         ApplianceProbed(False, 30.0),
-        Phase.WAIT_FOR_APPLIANCE,
+        Phase.WAIT_FOR_BACK,
+        (StartTimer(TimerKind.POLL_APPLIANCE, 5.0),),
+    ),
+    (
+        "still down -> poll later",
+        at(Phase.WAIT_FOR_BACK, wait_deadline=60.0),
+        ApplianceProbed(False, 30.0),
+        Phase.WAIT_FOR_BACK,
         (StartTimer(TimerKind.POLL_APPLIANCE, 5.0),),
     ),
     (
         "down past deadline -> escalated",
-        at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=60.0),
+        at(Phase.WAIT_FOR_BACK, wait_deadline=60.0),
         ApplianceProbed(False, 61.0),
         Phase.ESCALATED,
         (Close(Outcome.ESCALATED),),
     ),
     (
         "back after being seen down -> verify step1",
-        at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=60.0, went_down=True),
+        at(Phase.WAIT_FOR_BACK, wait_deadline=60.0),
         ApplianceProbed(True, 20.0),
         Phase.VERIFY_CONNECTION,
         (RunStep(Step.CONNECTION_TEST),),
+    ),
+    (
+        "guided: back -> a person runs the connection test again",
+        at(Phase.WAIT_FOR_BACK, wait_deadline=60.0, guided=True),
+        ApplianceProbed(True, 20.0),
+        Phase.VERIFY_CONNECTION,
+        (Instruct(Step.CONNECTION_TEST),),
     ),
     (
         "verified after reboot -> resolved",
@@ -292,14 +337,14 @@ TABLE: list[tuple[str, CaseState, Observation, Phase, tuple[object, ...]]] = [
     ),
     (
         "still answering right after the reboot -> not back yet",
-        at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=300.0, reboot_sent_at=0.0),
+        at(Phase.WAIT_FOR_DOWN, wait_deadline=300.0, reboot_sent_at=0.0),
         ApplianceProbed(True, 5.0),
-        Phase.WAIT_FOR_APPLIANCE,
+        Phase.WAIT_FOR_DOWN,
         (StartTimer(TimerKind.POLL_APPLIANCE, 5.0),),
     ),
     (
         "never seen down, but answering after the grace -> verify",
-        at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=300.0, reboot_sent_at=0.0),
+        at(Phase.WAIT_FOR_DOWN, wait_deadline=300.0, reboot_sent_at=0.0),
         ApplianceProbed(True, 121.0),
         Phase.VERIFY_CONNECTION,
         (RunStep(Step.CONNECTION_TEST),),
@@ -327,7 +372,7 @@ TABLE: list[tuple[str, CaseState, Observation, Phase, tuple[object, ...]]] = [
     ),
     (
         "operator stops the wait for a rebooted sensor",
-        at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=60.0),
+        at(Phase.WAIT_FOR_BACK, wait_deadline=60.0),
         d(Choice.ESCALATE),
         Phase.ESCALATED,
         (Close(Outcome.ESCALATED),),
@@ -346,11 +391,27 @@ def test_transition(
     assert decision.effects == effects
 
 
-def test_start_runs_step1() -> None:
+def test_start_checks_the_network_then_runs_step1() -> None:
     decision = start()
     assert decision.state.phase == Phase.CONNECTION_TEST
-    assert decision.effects == (RunStep(Step.CONNECTION_TEST),)
+    assert decision.effects == (CheckNetwork(), RunStep(Step.CONNECTION_TEST))
     assert decision.state.steps[1] == StepStatus.RUNNING
+
+
+def test_a_guided_case_starts_with_instructions_for_a_person() -> None:
+    decision = start(guided=True)
+    assert decision.state.guided is True
+    assert decision.effects == (CheckNetwork(), Instruct(Step.CONNECTION_TEST))
+    assert decision.state.steps[1] == StepStatus.ON_CONSOLE
+    assert decision.state.person_step() == Step.CONNECTION_TEST
+    assert start().state.person_step() is None
+
+
+def test_a_reboot_a_person_was_told_to_do_waits_for_that_person() -> None:
+    state = at(Phase.REBOOT_INSTRUCTED, guided=True)
+    assert state.person_step() == Step.REBOOT
+    with pytest.raises(InvalidTransition):  # only the bot's own sending can be interrupted
+        step(state, RebootInterrupted())
 
 
 def test_step1_result_is_recorded_exactly() -> None:
@@ -368,9 +429,9 @@ def test_retry_after_reboot_goes_back_to_verification() -> None:
 
 
 def test_a_probe_that_finds_it_down_is_remembered() -> None:
-    state = at(Phase.WAIT_FOR_APPLIANCE, wait_deadline=300.0, reboot_sent_at=0.0)
+    state = at(Phase.WAIT_FOR_DOWN, wait_deadline=300.0, reboot_sent_at=0.0)
     down = step(state, ApplianceProbed(False, 2.0), T).state
-    assert down.went_down is True
+    assert down.phase == Phase.WAIT_FOR_BACK
     assert step(down, ApplianceProbed(True, 4.0), T).state.phase == Phase.VERIFY_CONNECTION
 
 
@@ -406,6 +467,8 @@ def test_interrupted_reboot_is_flagged_for_the_approver() -> None:
         (at(Phase.AWAIT_REBOOT_APPROVAL), RebootSent(1.0)),
         (at(Phase.RECHECK_WAIT), TimerFired(TimerKind.POLL_APPLIANCE)),
         (at(Phase.AWAIT_FIX), StepFailed(Step.PACKET_CAPTURE, "timeout")),
+        (at(Phase.REBOOT_INSTRUCTED, guided=True), RebootInterrupted()),
+        (at(Phase.ABANDONED), ThreadFailed("not_in_channel")),
     ],
 )
 def test_unexpected_observations_are_rejected(state: CaseState, obs: Observation) -> None:

@@ -1,0 +1,97 @@
+"""The plain dependencies every part of the engine works with, at the bottom of its imports:
+the database, the clock, the inventory, the drivers, how messages are styled, the settings.
+
+Nothing here does work; everything above takes a ``Context`` and does its part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Protocol
+
+from bot.drivers.base import Driver
+from bot.errors import UnknownAppliance
+from bot.files import FileSource
+from bot.inventory import Appliance, Inventory
+from bot.presenter import Style
+from bot.runbook import Timing
+from storage.db import Database
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    lang: str = "en"
+    approvers: frozenset[str] = frozenset()
+    operators: frozenset[str] | None = None
+    timing: Timing = field(default_factory=Timing)
+    capture_seconds: float = 5.0
+    artifacts: Path = Path("ddi-bot-data")
+    max_upload_mb: float = 512.0
+    probe_timeout: float = 5.0  # seconds for each of the bot's own network probes
+    upload_lease: float = 60.0  # seconds a claimed file may go unrenewed before it is retaken
+    tz: tzinfo = UTC  # the consoles' time zone: periods are shown and exports read in it
+    step_concurrency: int = 32  # steps (driver calls, probes) running at once; more queue
+    analysis_concurrency: int = max(1, os.cpu_count() or 1)  # capture analyses at once
+    posts_per_second: float = 1.0  # per Slack channel, shared by every case posting in it
+    burst: int = 3  # posts a quiet channel may take at once
+    stuck_after: float = 600.0  # seconds a message may keep failing before it is reported
+
+
+class Drivers(Protocol):
+    """Drivers, built once per appliance and shared (never closed by their users)."""
+
+    def get(self, appliance: Appliance) -> Driver: ...
+
+    def available(self, appliance: Appliance) -> None:
+        """Raise ``ConfigError`` if the appliance's driver is not installed (cheap)."""
+        ...
+
+
+class Limits:
+    """Back-pressure: work beyond these bounds waits its turn instead of failing."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.steps = asyncio.Semaphore(config.step_concurrency)
+        self.analyses = asyncio.Semaphore(config.analysis_concurrency)
+
+
+class Wake:
+    """Set when something was written that a loop should look at now, not at its next poll."""
+
+    def __init__(self) -> None:
+        self.outbox = asyncio.Event()
+        self.timers = asyncio.Event()
+
+
+@dataclass
+class Context:
+    db: Database
+    inventory: Inventory
+    drivers: Drivers
+    style: Style
+    config: EngineConfig
+    clock: Callable[[], datetime] = utcnow
+    files: FileSource | None = None
+    limits: Limits = field(init=False)
+    wake: Wake = field(default_factory=Wake)
+    # when this process's syslog receiver started listening; None while it does not listen
+    syslog_listening: Callable[[], datetime | None] = lambda: None
+
+    def __post_init__(self) -> None:
+        self.limits = Limits(self.config)
+
+    def appliance(self, name: str) -> Appliance | None:
+        """The appliance as the inventory has it now (it may have left since the case opened)."""
+        try:
+            return self.inventory.get(name)
+        except UnknownAppliance:
+            return None

@@ -1,0 +1,237 @@
+"""Delivers the outbox: in order per stream (a case's thread), paced per channel, retried on
+rate limits, server errors and timeouts with backoff and jitter, resumed after a restart.
+
+A message that may have been posted after all (a timeout, a 5xx) is looked for before it is
+posted again, so a slow Slack neither duplicates a message nor abandons a case. A message that
+keeps failing is reported once (log and metric) and kept trying, never silently dropped; one
+that can never be delivered (the channel refuses the bot) fails, and a case whose root message
+fails is closed as abandoned, telling the person who asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot import metrics
+from bot.engine.context import Context
+from bot.engine.outgoing import Kind
+from bot.engine.pacing import Bucket
+from bot.engine.unit import Refusal, apply
+from bot.errors import DeliveryError
+from bot.messenger import Attachment, Messenger, Ref, from_body
+from bot.runbook.messages import ThreadFailed
+from storage import cases, outbox, timeline
+from storage.models import OutboxRow
+from storage.timeline import EventKind
+
+log = logging.getLogger(__name__)
+BACKOFF_FIRST = 1.0  # seconds before the first retry (then doubling, with jitter)
+BACKOFF_MAX = 120.0
+
+
+def backoff(attempts: int, jitter: Callable[[], float] = random.random) -> float:
+    """Seconds to wait after ``attempts`` failures: 1, 2, 4 … up to 2 minutes, times 0.5–1
+    (the jitter spreads out the retries of many messages that failed together)."""
+    base: float = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, attempts - 1))
+    return base * (0.5 + 0.5 * jitter())
+
+
+class Delivery:
+    def __init__(self, ctx: Context, messenger: Messenger, max_sleep: float = 5.0) -> None:
+        self.ctx = ctx
+        self.messenger = messenger
+        self.max_sleep = max_sleep
+        self.buckets: dict[str, Bucket] = {}
+        self.workers: dict[str, asyncio.Task[None]] = {}
+        self.poked: set[str] = set()
+
+    def bucket(self, channel: str) -> Bucket:
+        if channel not in self.buckets:
+            self.buckets[channel] = Bucket(self.ctx.config.posts_per_second, self.ctx.config.burst)
+        return self.buckets[channel]
+
+    async def run(self) -> None:
+        """Forever: start a worker for every channel with something to deliver."""
+        ctx = self.ctx
+        try:
+            while True:
+                ctx.wake.outbox.clear()
+                nxt: datetime | None = None
+                try:
+                    async with ctx.db.read() as session:
+                        channels = await outbox.channels_due(session, ctx.clock())
+                        nxt = await outbox.next_due(session)
+                        metrics.DEPTH.set(await outbox.depth(session))
+                    for channel in channels:
+                        self._ensure_worker(channel)
+                except Exception:
+                    log.exception("outbox: database error; retrying")
+                delay = self.max_sleep
+                if nxt is not None:
+                    delay = min(delay, max(0.05, (nxt - ctx.clock()).total_seconds()))
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await ctx.wake.outbox.wait()
+        finally:
+            for task in self.workers.values():
+                task.cancel()
+            await asyncio.gather(*self.workers.values(), return_exceptions=True)
+
+    def _ensure_worker(self, channel: str) -> None:
+        task = self.workers.get(channel)
+        if task is not None and not task.done():
+            self.poked.add(channel)  # it may have looked just before the new row: again
+            return
+        self.workers[channel] = asyncio.create_task(self._channel(channel), name=f"out-{channel}")
+
+    async def _channel(self, channel: str) -> None:
+        """Deliver the channel's rows one by one, paced, until none is due."""
+        ctx = self.ctx
+        while True:
+            try:
+                async with ctx.db.read() as session:
+                    row = await outbox.head(session, channel, ctx.clock())
+                if row is None:
+                    if channel in self.poked:
+                        self.poked.discard(channel)
+                        continue
+                    return
+                if row.kind == Kind.HEADER and await self._superseded(row):
+                    continue
+                if row.kind != Kind.REPLY:
+                    await self.bucket(channel).take()
+                await self.deliver(row)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox: delivery in %s failed; retrying", channel)
+                await asyncio.sleep(1.0)
+
+    async def _superseded(self, row: OutboxRow) -> bool:
+        """A newer root update waits behind this one: only the latest is worth a call."""
+        async with self.ctx.db.write() as session:
+            if not await outbox.newer_pending(session, row):
+                return False
+            await outbox.mark_superseded(session, row.id, self.ctx.clock())
+        metrics.DELIVERIES.labels(row.kind, "superseded").inc()
+        return True
+
+    async def deliver(self, row: OutboxRow) -> None:
+        """One attempt at one row, and what it leaves: sent, to retry, or failed."""
+        ref = Ref(row.id, row.case_id)
+        if row.kind in (Kind.ROOT, Kind.POST) and not row.uncertain:
+            async with self.ctx.db.write() as session:
+                await outbox.mark_attempting(session, row.id)
+        try:
+            found, ts = await self._send(row, ref)
+        except DeliveryError as exc:
+            await self._failed(row, exc)
+            return
+        except Exception as exc:  # a surprise in the messenger: maybe posted, retry with care
+            log.exception("outbox: row %s (%s) failed unexpectedly", row.id, row.kind)
+            await self._failed(row, DeliveryError(type(exc).__name__, retry=True, uncertain=True))
+            return
+        now = self.ctx.clock()
+        async with self.ctx.db.write() as session:
+            await outbox.mark_sent(session, row.id, ts, now)
+            if row.kind == Kind.ROOT and row.case_id is not None and ts is not None:
+                await cases.set_thread(session, row.case_id, row.channel, ts)
+                data = {"channel": row.channel, "ts": ts}
+                await timeline.add_event(session, row.case_id, EventKind.THREAD_POSTED, data, now)
+        metrics.DELIVERIES.labels(row.kind, "found" if found else "sent").inc()
+        self.ctx.wake.outbox.set()  # the next row of its stream may go now
+
+    async def _send(self, row: OutboxRow, ref: Ref) -> tuple[bool, str | None]:
+        """(found after all, ts): the call this row stands for."""
+        messenger, body = self.messenger, row.body
+        if row.kind == Kind.REPLY:
+            await messenger.reply(str(body["url"]), str(body["text"]))
+            return False, None
+        thread_ts = await self._thread_of(row)
+        if row.kind != Kind.ROOT and thread_ts is None:
+            raise DeliveryError("no_thread", retry=False)
+        if row.uncertain and row.kind in (Kind.ROOT, Kind.POST):
+            since = row.created_at - timedelta(minutes=1)
+            ts = await messenger.find(row.channel, thread_ts, ref, since)
+            if ts is not None:
+                return True, ts
+        match Kind(row.kind):
+            case Kind.ROOT:
+                return False, await messenger.post(row.channel, None, from_body(body), ref)
+            case Kind.POST:
+                return False, await messenger.post(row.channel, thread_ts, from_body(body), ref)
+            case Kind.HEADER:
+                assert thread_ts is not None
+                await messenger.update(row.channel, thread_ts, from_body(body))
+            case Kind.UPDATE:
+                await messenger.update(row.channel, str(row.target_ts), from_body(body))
+            case Kind.ATTACH:
+                assert thread_ts is not None
+                file = Attachment(str(body["filename"]), row.blob or b"", str(body["title"]))
+                await messenger.attach(row.channel, thread_ts, file, ref)
+        return False, None
+
+    async def _thread_of(self, row: OutboxRow) -> str | None:
+        if row.case_id is None:
+            return None
+        async with self.ctx.db.read() as session:
+            case = await cases.get_case(session, row.case_id)
+        return case.thread_ts if case is not None else None
+
+    async def _failed(self, row: OutboxRow, exc: DeliveryError) -> None:
+        ctx = self.ctx
+        now = ctx.clock()
+        if not exc.retry:
+            log.error(
+                "outbox: %s for case %s refused by Slack: %s", row.kind, row.case_id, exc.code
+            )
+            metrics.DELIVERIES.labels(row.kind, "failed").inc()
+            async with ctx.db.write() as session:
+                await outbox.mark_failed(session, row.id, exc.code, now)
+                if row.case_id is not None:
+                    data = {"outbox_id": row.id, "kind": row.kind, "error": exc.code}
+                    await timeline.add_event(
+                        session, row.case_id, EventKind.DELIVERY_FAILED, data, now
+                    )
+                if row.kind == Kind.ROOT:
+                    await outbox.fail_stream(session, row.stream, "no_thread", now)
+            if row.kind == Kind.ROOT and row.case_id is not None:
+                await self._abandon(row.case_id, exc.code)
+            return
+        metrics.DELIVERIES.labels(row.kind, "retry").inc()
+        wait = backoff(row.attempts + 1)
+        if exc.after is not None:
+            self.bucket(row.channel).pause(exc.after)
+            wait = max(wait, exc.after)
+        stuck = now - row.created_at > timedelta(seconds=ctx.config.stuck_after)
+        if stuck and not row.reported:
+            metrics.STUCK.inc()
+            log.error(
+                "outbox: a %s for case %s has failed for %s (last: %s); still trying",
+                row.kind, row.case_id, now - row.created_at, exc.code,
+            )  # fmt: skip
+        async with ctx.db.write() as session:
+            await outbox.mark_retry(
+                session,
+                row,
+                next_at=now + timedelta(seconds=wait),
+                error=exc.code,
+                uncertain=exc.uncertain,
+                reported=stuck,
+            )
+
+    async def _abandon(self, case_id: int, code: str) -> None:
+        """The case's thread will never exist: close it, and tell the person who asked."""
+        for _ in range(10):  # the case may be moving on concurrently: try its new version
+            async with self.ctx.db.read() as session:
+                case = await cases.get_case(session, case_id)
+            if case is None or case.open_key is None:
+                return
+            result = await apply(self.ctx, case_id, case.version, ThreadFailed(code))
+            if getattr(result, "reason", None) != Refusal.STALE:
+                return

@@ -1,0 +1,95 @@
+"""A step the bot runs itself, through the appliance's driver: started on the timeline, run
+within the step limit, its result (or why it could not run) handed back for ``apply``."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.capture.texts import escape as capture_escape
+from bot.engine.checks import feed, with_usual
+from bot.engine.context import Context
+from bot.engine.steps import StepContext, StepOutcome, run_step
+from bot.errors import DdiBotError
+from bot.presenter import CaseView, step_failed
+from bot.probes import endpoint_or_none
+from bot.runbook import Step
+from bot.runbook.messages import StepFailed
+from storage import cases, timeline
+from storage.timeline import EventKind
+
+log = logging.getLogger(__name__)
+
+
+def ip_of(console: str | None) -> str | None:
+    """The sensor's address when the inventory gives its console as an IP literal."""
+    endpoint = endpoint_or_none(console)
+    return endpoint.host if endpoint is not None and endpoint.is_ip else None
+
+
+def step_context(ctx: Context, view: CaseView) -> StepContext:
+    appliance = ctx.appliance(view.appliance)
+    return StepContext(
+        view=view,
+        style=ctx.style,
+        now=ctx.clock(),
+        capture_seconds=ctx.config.capture_seconds,
+        artifacts=ctx.config.artifacts,
+        sensor_ip=ip_of(appliance.console) if appliance else None,
+        tz=ctx.config.tz,
+        analyses=ctx.limits.analyses,
+    )
+
+
+async def started(ctx: Context, view: CaseView, which: Step) -> bool:
+    """Record that the step starts, if the case still waits for it at this version."""
+    now = ctx.clock()
+    async with ctx.db.write() as session:
+        row = await cases.get_case(session, view.case_id)
+        if row is None or row.version != view.version:
+            return False
+        await timeline.start_step_run(session, view.case_id, which.value, now)
+        data = {"step": which.value, "version": view.version}
+        await timeline.add_event(session, view.case_id, EventKind.STEP_STARTED, data, now)
+    return True
+
+
+async def run_driver_step(ctx: Context, view: CaseView, which: Step) -> StepOutcome | None:
+    """Steps 1-4 by the driver (step 2 from the syslog feed when it can answer); None if the
+    case moved on before the step started. Never raises: surprises become ``StepFailed``."""
+    fed = await feed(ctx, view) if which == Step.DETECTION_QUERY else None
+    if not await started(ctx, view, which):
+        return None
+    if fed is not None:
+        return fed
+    async with ctx.limits.steps:
+        outcome = await _attempt(ctx, view, which)
+    if isinstance(outcome.observation, StepFailed):
+        # a refused capture says why (zip bomb, not a capture, ...): the operator can act
+        code = outcome.observation.code
+        detail = outcome.record.get("detail") if code == "capture" else None
+        shown = capture_escape(str(detail)) if detail else None
+        return StepOutcome(
+            outcome.observation,
+            step_failed(view.lang, which, code, shown),
+            outcome.record,
+            outcome.outcome,
+        )
+    if which == Step.DETECTION_QUERY:
+        return await with_usual(ctx, view, outcome)
+    return outcome
+
+
+async def _attempt(ctx: Context, view: CaseView, which: Step) -> StepOutcome:
+    appliance = ctx.appliance(view.appliance)
+    try:
+        if appliance is None:
+            raise DdiBotError(f"appliance {view.appliance!r} is no longer in the inventory")
+        driver = ctx.drivers.get(appliance)
+    except DdiBotError as exc:  # the inventory or driver changed since the case opened
+        log.error("case %s: no driver: %s", view.case_id, exc.detail)
+        return StepOutcome(StepFailed(which, "config"), None, {"error": "config"}, "failed")
+    try:
+        return await run_step(which, driver, step_context(ctx, view))
+    except Exception:
+        log.exception("case %s: step %s failed unexpectedly", view.case_id, which.value)
+        return StepOutcome(StepFailed(which, "internal"), None, {"error": "internal"}, "failed")

@@ -1,0 +1,334 @@
+"""The engine as ``handlers/``, the demo and the runtime see it: one object, one call per
+thing a person or Slack does. Everything goes through ``unit.apply`` (or ``unit.admit``);
+what follows is handed to the dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.drivers.base import Driver
+from bot.engine import answers, recovery
+from bot.engine.access import check_may_answer, check_may_decide, may_run
+from bot.engine.context import Context, Drivers, EngineConfig, utcnow
+from bot.engine.delivery import Delivery
+from bot.engine.dispatch import LocalDispatch
+from bot.engine.instruct import guide_key
+from bot.engine.narration import prompt_key
+from bot.engine.note import Note
+from bot.engine.outbox import queue
+from bot.engine.outgoing import post
+from bot.engine.scheduler import run_timers
+from bot.engine.tasks import TaskTracker
+from bot.engine.unit import Applied, Refusal, Rejected, Work, admit, apply, view_of
+from bot.engine.uploads import Uploads
+from bot.errors import AlreadyDecided, CaseAlreadyOpen, CaseNotFound, SlackPostFailed
+from bot.files import FileSource
+from bot.inventory import Inventory
+from bot.messenger import Messenger
+from bot.presenter import CaseView, prompt
+from bot.runbook import Choice, DecisionPoint
+from bot.runbook.messages import Decided, Instruct
+from bot.runbook.model import AWAITING
+from storage import cases, outbox
+from storage.db import Database
+
+__all__ = ["Decision", "Engine", "EngineConfig", "Thread"]
+
+
+@dataclass(frozen=True)
+class Thread:
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision taken: the case as the person saw it, and as it is now."""
+
+    before: CaseView
+    after: CaseView
+    point: DecisionPoint | None  # None: an operator stopped a case that asked nothing
+
+
+def refused(rejected: Rejected, case_id: int) -> Exception:
+    """The error a person gets for an answer or decision that did not count."""
+    if rejected.reason == Refusal.NOT_FOUND:
+        return CaseNotFound(str(case_id))
+    if rejected.reason == Refusal.DECIDED:
+        return AlreadyDecided("decided", stale=False, choice=rejected.choice, user=rejected.user)
+    return AlreadyDecided("stale", stale=True)
+
+
+class Guide:
+    """A person's answers to guided steps, for the handlers."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def check_may_answer(self, user: str) -> None:
+        check_may_answer(self.engine.config, user)
+
+    async def waiting_step(self, case_id: int, version: int) -> CaseView:
+        found = await answers.waiting(self.engine.ctx, case_id, version)
+        if isinstance(found, Rejected):
+            raise refused(found, case_id)
+        return found[0]
+
+    async def connection(self, case_id: int, version: int, shown: str, user: str) -> None:
+        self.check_may_answer(user)
+        found = await answers.connection(self.engine.ctx, case_id, version, shown, user)
+        self.engine.run(found, case_id)
+
+    async def count(self, case_id: int, version: int, counted: int, user: str) -> None:
+        self.check_may_answer(user)
+        found = await answers.count(self.engine.ctx, case_id, version, counted, user)
+        self.engine.run(found, case_id)
+
+    async def rebooted(self, case_id: int, version: int, user: str) -> None:
+        self.check_may_answer(user)
+        found = await answers.rebooted(self.engine.ctx, case_id, version, user)
+        self.engine.run(found, case_id)
+
+    async def maintenance(self, case_id: int, answer: str, notes: str, user: str) -> None:
+        self.check_may_answer(user)
+        if not await answers.maintenance(self.engine.ctx, case_id, answer, notes, user):
+            raise CaseNotFound(str(case_id))
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        inventory: Inventory,
+        drivers: Drivers,
+        messenger: Messenger,
+        config: EngineConfig,
+        clock: Callable[[], datetime] = utcnow,
+        files: FileSource | None = None,
+    ) -> None:
+        self.ctx = Context(
+            db=db,
+            inventory=inventory,
+            drivers=drivers,
+            style=messenger.style,
+            config=config,
+            clock=clock,
+            files=files,
+        )
+        self.messenger = messenger
+        self.tasks = TaskTracker()
+        self.dispatch = LocalDispatch(self.ctx, self.tasks)
+        self.uploads = Uploads(self.ctx, self.dispatch, self.tasks)
+        self.guide = Guide(self)
+        self.delivery = Delivery(self.ctx, messenger)
+
+    # --- the plain dependencies, for callers and tests ----------------------------------------
+
+    @property
+    def config(self) -> EngineConfig:
+        return self.ctx.config
+
+    @config.setter
+    def config(self, value: EngineConfig) -> None:
+        self.ctx.config = value
+
+    @property
+    def db(self) -> Database:
+        return self.ctx.db
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self.ctx.db.sessions
+
+    @property
+    def syslog_listening(self) -> Callable[[], datetime | None]:
+        """When this process's syslog receiver started listening (None: it does not)."""
+        return self.ctx.syslog_listening
+
+    @syslog_listening.setter
+    def syslog_listening(self, value: Callable[[], datetime | None]) -> None:
+        self.ctx.syslog_listening = value
+
+    @property
+    def inventory(self) -> Inventory:
+        return self.ctx.inventory
+
+    def clock(self) -> datetime:
+        return self.ctx.clock()
+
+    def driver(self, name: str) -> Driver:
+        return self.ctx.drivers.get(self.inventory.get(name))
+
+    def may_run(self, user: str) -> bool:
+        return may_run(self.config, user)
+
+    def check_may_decide(self, user: str, choice: Choice) -> None:
+        check_may_decide(self.config, user, choice)
+
+    def run(self, result: Applied | Rejected, case_id: int) -> Applied:
+        """Hand the work of an applied change out, or raise what the person must be told."""
+        if isinstance(result, Rejected):
+            raise refused(result, case_id)
+        self.dispatch.submit(result.work)
+        return result
+
+    # --- background loops ---------------------------------------------------------------------
+
+    async def sync_inventory(self) -> None:
+        async with self.db.write() as session:
+            for appliance in self.inventory.appliances:
+                await cases.upsert_appliance(
+                    session, appliance.name, appliance.driver, appliance.site, self.clock()
+                )
+
+    async def resume(self) -> int:
+        """After a restart: pick up every open case, and files whose processing stopped."""
+        count, work = await recovery.resume(self.ctx)
+        by_case: dict[int, list[Work]] = {}
+        for item in work:
+            by_case.setdefault(item.view.case_id, []).append(item)
+        for batch in by_case.values():
+            self.dispatch.submit(batch)
+        await self.uploads.sweep()
+        return count
+
+    async def quiesce(self, limit: float = 30.0) -> None:
+        """Until no work runs and the outbox is empty, or ``limit`` seconds (for the demo and
+        tests: what a person would see once the bot has nothing left to do)."""
+        async with asyncio.timeout(limit):
+            while True:
+                await self.tasks.drain()
+                async with self.db.read() as session:
+                    if await outbox.depth(session) == 0 and not self.tasks.busy:
+                        return
+                await asyncio.sleep(0.02)
+
+    async def run_timers(self, max_sleep: float = 5.0) -> None:
+        await run_timers(self.ctx, self.dispatch, self.tasks, self.uploads.sweep, max_sleep)
+
+    # --- opening and stopping -----------------------------------------------------------------
+
+    async def admit(
+        self,
+        appliance_name: str,
+        user: str,
+        channel: str | None,
+        lang: str | None = None,
+        reply_url: str | None = None,
+    ) -> CaseView:
+        """Record a new case (durably: before Slack is answered) and start it."""
+        appliance = self.inventory.get(appliance_name)
+        self.ctx.drivers.available(appliance)  # a driver that is not installed: say so now
+        where = channel or appliance.channel
+        if not where:
+            raise SlackPostFailed("no channel")
+        result = await admit(
+            self.ctx,
+            appliance=appliance.name,
+            guided=appliance.driver == "guided",
+            user=user,
+            channel=where,
+            lang=lang or self.config.lang,
+            reply_url=reply_url,
+        )
+        if isinstance(result, Rejected):
+            raise await self._already_open(appliance.name)
+        self.dispatch.submit(result.work)
+        return result.after
+
+    open_case = admit
+
+    async def open_case_of(self, appliance: str) -> tuple[CaseView, Thread | None] | None:
+        async with self.db.read() as session:
+            row = await cases.open_case_for(session, appliance)
+        if row is None:
+            return None
+        thread = Thread(row.channel or "", row.thread_ts) if row.thread_ts else None
+        return view_of(row), thread
+
+    async def _already_open(self, appliance: str) -> CaseAlreadyOpen:
+        found = await self.open_case_of(appliance)
+        if found is None:  # closed in between: let the person simply try again
+            return CaseAlreadyOpen(appliance, appliance=appliance, case_id="?", thread=None)
+        view, thread = found
+        return CaseAlreadyOpen(
+            appliance, appliance=appliance, case_id=view.case_id, thread=thread, view=view
+        )
+
+    async def ask_again(self, view: CaseView) -> bool:
+        """Post again what the case waits for, in case it went missing: its question, or a
+        guided step's console instructions that never went out. True if something goes out."""
+        now = self.clock()
+        if view.state.phase in AWAITING:
+            question = prompt(view, AWAITING[view.state.phase], self.ctx.style)
+            async with self.db.write() as session:
+                row = await cases.get_case(session, view.case_id)
+                if row is None or row.version != view.version:
+                    return False
+                queued = await outbox.by_key(session, prompt_key(view))
+                if queued is not None and queued.status == outbox.PENDING:
+                    await outbox.kick(session, queued.id, now)
+                else:
+                    key = None if queued is not None else prompt_key(view)
+                    await queue(
+                        session,
+                        case_id=row.id,
+                        channel=row.channel or "",
+                        reply_url=None,
+                        items=[post(question, key=key)],
+                        now=now,
+                    )
+            self.ctx.wake.outbox.set()
+            return True
+        which = view.state.person_step()
+        if which is None:
+            return False
+        async with self.db.write() as session:
+            queued = await outbox.by_key(session, guide_key(view))
+            if queued is not None and queued.status == outbox.PENDING:
+                await outbox.kick(session, queued.id, now)
+        if queued is None:
+            self.dispatch.submit([Work(view, Instruct(which))])
+        self.ctx.wake.outbox.set()
+        return queued is None or queued.status == outbox.PENDING
+
+    async def stop(self, appliance_name: str, user: str) -> Decision:
+        """An operator escalates an appliance's open case, whatever it is doing."""
+        appliance = self.inventory.get(appliance_name)
+        for _ in range(5):  # the case may move on between reading and deciding: try again
+            found = await self.open_case_of(appliance.name)
+            if found is None:
+                raise CaseNotFound(appliance.name)
+            view, _thread = found
+            try:
+                return await self.decide(view.case_id, view.version, Choice.ESCALATE, user)
+            except AlreadyDecided as exc:
+                if not exc.params.get("stale") and exc.params.get("choice") == "escalate":
+                    raise
+        raise AlreadyDecided("stale", stale=True)
+
+    # --- decisions ----------------------------------------------------------------------------
+
+    async def decide(
+        self,
+        case_id: int,
+        version: int,
+        choice: Choice,
+        user: str,
+        clicked: str | None = None,
+    ) -> Decision:
+        """A person answered the question asked at ``version`` (its message: ``clicked``).
+        Exactly once, enforced by the database."""
+        self.check_may_decide(user, choice)
+        note = Note(actor=user, clicked=clicked)
+        result = await apply(self.ctx, case_id, version, Decided(choice, user), note)
+        if isinstance(result, Rejected) and result.reason == Refusal.INVALID:
+            result = Rejected(Refusal.STALE)
+        applied = self.run(result, case_id)
+        return Decision(before=applied.before, after=applied.after, point=applied.point)

@@ -1,0 +1,101 @@
+"""What people are shown when a case changes: pure, from the views before and after, the
+observation, the effects and the note. ``apply`` queues the result in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.engine.note import Note
+from bot.engine.outgoing import Kind, Outgoing, post
+from bot.i18n import t
+from bot.presenter import (
+    TIME_FORMAT,
+    CaseView,
+    Message,
+    Style,
+    closed,
+    decided,
+    header,
+    prompt,
+)
+from bot.report import ReportFacts, vendor_report
+from bot.runbook import Outcome
+from bot.runbook.messages import (
+    Ask,
+    Close,
+    Decided,
+    Effect,
+    Observation,
+    RebootSent,
+    StartTimer,
+    ThreadFailed,
+    TimerKind,
+)
+from bot.runbook.model import AWAITING
+
+
+def prompt_key(view: CaseView) -> str:
+    """The question asked at a case version is queued once."""
+    return f"prompt:{view.case_id}:{view.version}"
+
+
+def opening(view: CaseView, style: Style) -> list[Outgoing]:
+    """A new case: its root message, where its thread starts."""
+    return [Outgoing(Kind.ROOT, header(view, style))]
+
+
+def narrate(
+    before: CaseView,
+    after: CaseView,
+    obs: Observation,
+    effects: tuple[Effect, ...],
+    note: Note,
+    *,
+    now: datetime,
+    style: Style,
+    facts: ReportFacts | None = None,
+    reboots: int = 0,
+) -> list[Outgoing]:
+    out: list[Outgoing] = []
+    lang = after.lang
+    if note.message is not None:
+        out.append(post(_signed(note, lang, style)))
+    out.extend(Outgoing(Kind.ATTACH, attachment=a) for a in note.attachments)
+    if isinstance(obs, RebootSent) and note.actor:
+        out.append(post(Message(t(lang, "guide.rebooted.by", user=style.mention(note.actor)))))
+    point = AWAITING.get(before.state.phase)
+    if isinstance(obs, Decided) and note.clicked and point is not None:
+        shown = decided(before, point, obs.choice, obs.user, now, style)
+        out.append(Outgoing(Kind.UPDATE, shown, target_ts=note.clicked))
+    until: datetime | None = None
+    tail: list[Outgoing] = []
+    for effect in effects:
+        match effect:
+            case StartTimer(kind=TimerKind.RECHECK, delay=delay):
+                until = now + timedelta(seconds=delay)
+                text = t(lang, "result.recheck.scheduled", when=until.strftime(TIME_FORMAT))
+                tail.append(post(Message(text)))
+            case StartTimer(kind=TimerKind.APPROVAL_EXPIRY, delay=delay):
+                until = now + timedelta(seconds=delay)
+            case Ask(point=asked):
+                tail.append(post(prompt(after, asked, style), key=prompt_key(after)))
+            case Close(outcome=Outcome.ABANDONED):
+                code = obs.code if isinstance(obs, ThreadFailed) else "?"
+                text = t(lang, "error.slack_post_failed", detail=style.escape(code))
+                return [Outgoing(Kind.REPLY, text=text)]
+            case Close(outcome=outcome):
+                if outcome == Outcome.ESCALATED:
+                    tail.append(post(vendor_report(after, style, reboots, facts)))
+                tail.append(post(closed(after)))
+    out.append(Outgoing(Kind.HEADER, header(after, style, until)))
+    return out + tail
+
+
+def _signed(note: Note, lang: str, style: Style) -> Message:
+    """A person's answer to a guided step says who gave it."""
+    message = note.message
+    assert message is not None
+    if note.answer is None or note.actor is None or note.answer == "rebooted":
+        return message
+    by = t(lang, "guide.answered_by", user=style.mention(note.actor))
+    return Message(f"{message.text}\n{by}", message.buttons)

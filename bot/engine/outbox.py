@@ -1,0 +1,62 @@
+"""Queue what a transition shows people, in that transition's own transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine.outgoing import Kind, Outgoing
+from bot.messenger import to_body
+from storage import outbox
+
+log = logging.getLogger(__name__)
+REPLY_CHANNEL = "@reply"  # replies go to a command's reply address, not to a channel
+
+
+def stream_of(case_id: int) -> str:
+    return f"case-{case_id}"
+
+
+async def queue(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    channel: str,
+    reply_url: str | None,
+    items: Iterable[Outgoing],
+    now: datetime,
+) -> int:
+    """Write the rows; how many were queued (a once-only row queued before is not again)."""
+    queued = 0
+    for item in items:
+        stream, where, blob = stream_of(case_id), channel, None
+        if item.kind == Kind.REPLY:
+            if not reply_url:
+                log.warning("case %s: nobody to reply to: %s", case_id, item.text)
+                continue
+            stream, where = f"reply-{case_id}", REPLY_CHANNEL
+            body: dict[str, object] = {"url": reply_url, "text": item.text}
+        elif item.kind == Kind.ATTACH:
+            assert item.attachment is not None
+            body = {"filename": item.attachment.filename, "title": item.attachment.title}
+            blob = item.attachment.content
+        else:
+            assert item.content is not None
+            body = to_body(item.content)
+        row = await outbox.add(
+            session,
+            stream=stream,
+            channel=where,
+            kind=item.kind.value,
+            body=body,
+            blob=blob,
+            key=item.key,
+            target_ts=item.target_ts,
+            case_id=case_id,
+            now=now,
+        )
+        queued += row is not None
+    return queued

@@ -1,0 +1,316 @@
+"""The one way a case changes: ``apply`` (and ``admit`` for a new case).
+
+One unit of work, in one transaction: load the case, the pure ``runbook.step``, a
+compare-and-swap on the case version, the decision or answer (once per question, enforced by
+the database), timeline events, timers, and every message the change shows people (outbox
+rows). Whatever must run afterwards (a step, instructions, a probe) comes back as ``work``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine.context import Context
+from bot.engine.narration import narrate, opening
+from bot.engine.note import Note
+from bot.engine.outbox import queue
+from bot.presenter import CaseView
+from bot.report import ReportFacts, facts_from
+from bot.runbook import CaseState, DecisionPoint, InvalidTransition, Phase, Step
+from bot.runbook import start as start_runbook
+from bot.runbook import step as runbook_step
+from bot.runbook.machine import Decision as Transition
+from bot.runbook.messages import (
+    CheckNetwork,
+    Close,
+    Decided,
+    Effect,
+    Instruct,
+    Observation,
+    ProbeAppliance,
+    RunStep,
+    StartTimer,
+)
+from bot.runbook.model import AWAITING, RUNNING
+from storage import cases, side_effects, timeline, timers
+from storage.models import CaseRow
+from storage.timeline import EventKind
+
+WorkEffect = RunStep | Instruct | CheckNetwork | ProbeAppliance
+
+
+@dataclass(frozen=True)
+class Work:
+    """An effect to carry out after the commit, for the case as ``view`` shows it."""
+
+    view: CaseView
+    effect: WorkEffect
+
+
+@dataclass(frozen=True)
+class Applied:
+    before: CaseView
+    after: CaseView
+    work: tuple[Work, ...]
+    point: DecisionPoint | None = None  # the question that was answered, if one was
+
+
+class Refusal(StrEnum):
+    NOT_FOUND = "not_found"
+    STALE = "stale"  # the case moved on since the observation was made
+    INVALID = "invalid"  # the runbook does not expect this observation now
+    DECIDED = "decided"  # someone answered this question first
+    ALREADY_OPEN = "already_open"  # admit: the appliance has an open case
+    ROLLED_BACK = "rolled_back"  # the note's own writes refused the unit
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: Refusal
+    choice: str | None = None  # DECIDED: what was decided, and by whom
+    user: str | None = None
+
+
+class _Abort(Exception):
+    def __init__(self, reason: Refusal) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+def view_of(row: CaseRow, state: CaseState | None = None, version: int | None = None) -> CaseView:
+    return CaseView(
+        row.id,
+        row.appliance,
+        row.requested_by,
+        row.lang,
+        state if state is not None else CaseState.from_json(row.state),
+        row.version if version is None else version,
+    )
+
+
+def step_of(state: CaseState) -> Step | None:
+    """The step a case is running or waiting on (the reboot while it is sent or done)."""
+    if state.phase in (Phase.REBOOTING, Phase.REBOOT_INSTRUCTED):
+        return Step.REBOOT
+    return RUNNING.get(state.phase)
+
+
+def _work(view: CaseView, effects: tuple[Effect, ...]) -> tuple[Work, ...]:
+    return tuple(
+        Work(view, e)
+        for e in effects
+        if isinstance(e, RunStep | Instruct | CheckNetwork | ProbeAppliance)
+    )
+
+
+async def admit(
+    ctx: Context,
+    *,
+    appliance: str,
+    guided: bool,
+    user: str,
+    channel: str,
+    lang: str,
+    reply_url: str | None = None,
+) -> Applied | Rejected:
+    """Record a new case and its root message; ``ALREADY_OPEN`` if the appliance has one."""
+    begun = start_runbook(guided)
+    now = ctx.clock()
+    async with ctx.db.write() as session:
+        row = await cases.create_case(
+            session,
+            appliance=appliance,
+            requested_by=user,
+            lang=lang,
+            phase=begun.state.phase.value,
+            state=begun.state.to_json(),
+            channel=channel,
+            now=now,
+            reply_url=reply_url,
+        )
+        if row is None:
+            return Rejected(Refusal.ALREADY_OPEN)
+        await timeline.add_event(session, row.id, EventKind.CASE_OPENED, {}, now, actor=user)
+        view = view_of(row, begun.state, 1)
+        await queue(
+            session,
+            case_id=row.id,
+            channel=channel,
+            reply_url=reply_url,
+            items=opening(view, ctx.style),
+            now=now,
+        )
+    ctx.wake.outbox.set()
+    return Applied(view, view, _work(view, begun.effects))
+
+
+async def apply(
+    ctx: Context, case_id: int, version: int, obs: Observation, note: Note | None = None
+) -> Applied | Rejected:
+    """Apply ``obs``, made while the case was at ``version``, as one unit of work."""
+    note = note or Note()
+    try:
+        applied = await _apply(ctx, case_id, version, obs, note)
+    except _Abort as abort:
+        answering = isinstance(obs, Decided) or note.answer is not None
+        if not answering or abort.reason not in (Refusal.DECIDED, Refusal.STALE):
+            return Rejected(abort.reason)
+        async with ctx.db.read() as session:  # who answered this question first, if anyone
+            found = await cases.decision_for(session, case_id, version)
+        if found is None:
+            return Rejected(Refusal.STALE)
+        return Rejected(Refusal.DECIDED, found.choice, found.user_id)
+    ctx.wake.outbox.set()
+    if any(isinstance(w, StartTimer) for w in applied[1]):
+        ctx.wake.timers.set()
+    return applied[0]
+
+
+async def _apply(
+    ctx: Context, case_id: int, version: int, obs: Observation, note: Note
+) -> tuple[Applied, tuple[Effect, ...]]:
+    now = ctx.clock()
+    async with ctx.db.write() as session:
+        if note.timer_id is not None and not await timers.claim(session, note.timer_id, now):
+            raise _Abort(Refusal.STALE)  # fired before, by this process or another
+        row = await cases.get_case(session, case_id)
+        if row is None:
+            raise _Abort(Refusal.NOT_FOUND)
+        if row.version != version:
+            raise _Abort(Refusal.STALE)
+        state = CaseState.from_json(row.state)
+        try:
+            transition = runbook_step(state, obs, ctx.config.timing)
+        except InvalidTransition:
+            raise _Abort(Refusal.INVALID) from None
+        point = AWAITING.get(state.phase)
+        await _record_answer(session, row, state, obs, note, point, now)
+        new = transition.state
+        if not await cases.advance_case(
+            session,
+            case_id,
+            expected_version=version,
+            phase=new.phase.value,
+            state=new.to_json(),
+            closed=new.phase.closed,
+            outcome=new.outcome.value if new.outcome else None,
+            now=now,
+        ):
+            raise _Abort(Refusal.STALE)  # another process advanced it first
+        before, after = view_of(row, state, version), view_of(row, new, version + 1)
+        await _record(session, case_id, version + 1, state, transition, obs, note, now)
+        facts, reboots = await _closing_facts(session, case_id, transition)
+        items = narrate(
+            before,
+            after,
+            obs,
+            transition.effects,
+            note,
+            now=now,
+            style=ctx.style,
+            facts=facts,
+            reboots=reboots,
+        )
+        await queue(
+            session,
+            case_id=case_id,
+            channel=row.channel or "",
+            reply_url=row.reply_url,
+            items=items,
+            now=now,
+        )
+        if note.also is not None and not await note.also(session):
+            raise _Abort(Refusal.ROLLED_BACK)
+    applied = Applied(before, after, _work(after, transition.effects), point)
+    return applied, transition.effects
+
+
+async def _record_answer(
+    session: AsyncSession,
+    row: CaseRow,
+    state: CaseState,
+    obs: Observation,
+    note: Note,
+    point: DecisionPoint | None,
+    now: datetime,
+) -> None:
+    """A decision or a person's answer: the first one for this case version wins."""
+    if isinstance(obs, Decided):
+        label, choice, user = point.value if point else "stop", obs.choice.value, obs.user
+    elif note.answer is not None:
+        which = step_of(state)
+        label = f"step_{which.value if which else 0}"
+        choice, user = note.answer, note.actor or "?"
+    else:
+        return
+    recorded = await cases.record_decision(
+        session,
+        case_id=row.id,
+        case_version=row.version,
+        point=label,
+        choice=choice,
+        user_id=user,
+        now=now,
+    )
+    if not recorded:
+        raise _Abort(Refusal.DECIDED)
+
+
+async def _record(
+    session: AsyncSession,
+    case_id: int,
+    version: int,
+    old: CaseState,
+    transition: Transition,
+    obs: Observation,
+    note: Note,
+    now: datetime,
+) -> None:
+    new = transition.state
+    if isinstance(obs, Decided):
+        point = AWAITING.get(old.phase)
+        data: dict[str, object] = {
+            "point": point.value if point else None,
+            "choice": obs.choice.value,
+        }
+        await timeline.add_event(session, case_id, EventKind.DECISION, data, now, actor=obs.user)
+    if note.record is not None:
+        which = step_of(old)
+        outcome = note.outcome or "ok"
+        record = dict(note.record)
+        if note.answer is not None:
+            record["by"] = note.answer
+        if which is not None:
+            await timeline.finish_open_step_run(session, case_id, which.value, outcome, record, now)
+        data = {"step": which.value if which else None, "outcome": outcome, **record}
+        await timeline.add_event(
+            session, case_id, EventKind.STEP_RESULT, data, now, actor=note.actor
+        )
+    if old.phase != new.phase:
+        data = {"from": old.phase.value, "to": new.phase.value}
+        await timeline.add_event(session, case_id, EventKind.PHASE, data, now)
+    for effect in transition.effects:
+        if isinstance(effect, StartTimer):
+            due = now + timedelta(seconds=effect.delay)
+            await timers.add_timer(session, case_id, effect.kind.value, version, due)
+            data = {"kind": effect.kind.value, "due": due.isoformat()}
+            await timeline.add_event(session, case_id, EventKind.TIMER_SET, data, now)
+        elif isinstance(effect, Close):
+            data = {"outcome": effect.outcome.value, "reason": new.reason}
+            await timeline.add_event(session, case_id, EventKind.CASE_CLOSED, data, now)
+
+
+async def _closing_facts(
+    session: AsyncSession, case_id: int, transition: Transition
+) -> tuple[ReportFacts | None, int]:
+    """What the vendor report needs from the timeline, when the case closes."""
+    if not any(isinstance(e, Close) for e in transition.effects):
+        return None, 0
+    events = await timeline.events(session, case_id)
+    sent = await side_effects.for_case(session, case_id, "reboot")
+    facts = facts_from([(event.kind, event.data) for event in events])
+    return facts, sum(1 for effect in sent if effect.outcome == "sent")

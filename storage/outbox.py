@@ -1,0 +1,211 @@
+"""The outbox: messages written by the transaction that decided them, delivered afterwards.
+
+Rows of one stream (a case's thread) are delivered in id order: a row waits while an earlier
+row of its stream is still pending. Functions take a session and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.dialect import insert_once
+from storage.models import OutboxRow
+
+PENDING, SENT, SUPERSEDED, FAILED = "pending", "sent", "superseded", "failed"
+
+
+async def add(
+    session: AsyncSession,
+    *,
+    stream: str,
+    channel: str,
+    kind: str,
+    body: dict[str, Any],
+    now: datetime,
+    case_id: int | None = None,
+    blob: bytes | None = None,
+    key: str | None = None,
+    target_ts: str | None = None,
+) -> int | None:
+    """Queue a message; None if ``key`` was queued before (a once-only message)."""
+    values = {
+        "case_id": case_id,
+        "stream": stream,
+        "channel": channel,
+        "kind": kind,
+        "body": body,
+        "blob": blob,
+        "key": key,
+        "target_ts": target_ts,
+        "status": PENDING,
+        "attempts": 0,
+        "next_at": now,
+        "uncertain": False,
+        "created_at": now,
+        "reported": False,
+    }
+    found = await insert_once(session, OutboxRow, values, [OutboxRow.key], OutboxRow.id)
+    return None if found is None else int(found)
+
+
+async def get(session: AsyncSession, row_id: int) -> OutboxRow | None:
+    return await session.get(OutboxRow, row_id, populate_existing=True)
+
+
+async def by_key(session: AsyncSession, key: str) -> OutboxRow | None:
+    result = await session.execute(select(OutboxRow).where(OutboxRow.key == key))
+    return result.scalar_one_or_none()
+
+
+def _first_of_stream() -> Any:
+    earlier = aliased(OutboxRow)
+    return ~(
+        select(earlier.id)
+        .where(
+            earlier.stream == OutboxRow.stream,
+            earlier.status == PENDING,
+            earlier.id < OutboxRow.id,
+        )
+        .exists()
+    )
+
+
+async def head(session: AsyncSession, channel: str, now: datetime) -> OutboxRow | None:
+    """The oldest due row of ``channel`` that no earlier pending row of its stream holds up."""
+    result = await session.execute(
+        select(OutboxRow)
+        .where(
+            OutboxRow.status == PENDING,
+            OutboxRow.channel == channel,
+            OutboxRow.next_at <= now,
+            _first_of_stream(),
+        )
+        .order_by(OutboxRow.id)
+        .limit(1)
+    )
+    return result.scalars().first()
+
+
+async def channels_due(session: AsyncSession, now: datetime) -> list[str]:
+    """Channels with a row that can be delivered now."""
+    result = await session.execute(
+        select(OutboxRow.channel)
+        .where(OutboxRow.status == PENDING, OutboxRow.next_at <= now, _first_of_stream())
+        .distinct()
+    )
+    return [str(channel) for channel in result.scalars()]
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the next row can be delivered (rows held up by their stream do not count)."""
+    result = await session.execute(
+        select(func.min(OutboxRow.next_at)).where(OutboxRow.status == PENDING, _first_of_stream())
+    )
+    return result.scalar_one_or_none()
+
+
+async def depth(session: AsyncSession) -> int:
+    result = await session.execute(
+        select(func.count()).select_from(OutboxRow).where(OutboxRow.status == PENDING)
+    )
+    return int(result.scalar_one())
+
+
+async def pending_in(session: AsyncSession, stream: str) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(OutboxRow)
+        .where(OutboxRow.stream == stream, OutboxRow.status == PENDING)
+    )
+    return int(result.scalar_one())
+
+
+async def newer_pending(session: AsyncSession, row: OutboxRow) -> bool:
+    """Whether a later row of the same kind waits in the same stream (it replaces this one)."""
+    result = await session.execute(
+        select(OutboxRow.id)
+        .where(
+            OutboxRow.stream == row.stream,
+            OutboxRow.kind == row.kind,
+            OutboxRow.status == PENDING,
+            OutboxRow.id > row.id,
+        )
+        .limit(1)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def _set(session: AsyncSession, row_id: int, **values: Any) -> None:
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_attempting(session: AsyncSession, row_id: int) -> None:
+    """About to be sent: if this process dies before it hears back, the message may be in
+    Slack, and is looked for before it is posted again."""
+    await _set(session, row_id, uncertain=True)
+
+
+async def mark_sent(session: AsyncSession, row_id: int, ts: str | None, now: datetime) -> None:
+    await _set(session, row_id, status=SENT, ts=ts, sent_at=now, uncertain=False)
+
+
+async def mark_superseded(session: AsyncSession, row_id: int, now: datetime) -> None:
+    await _set(session, row_id, status=SUPERSEDED, sent_at=now)
+
+
+async def mark_failed(session: AsyncSession, row_id: int, error: str, now: datetime) -> None:
+    await _set(session, row_id, status=FAILED, error=error, sent_at=now)
+
+
+async def mark_retry(
+    session: AsyncSession,
+    row: OutboxRow,
+    *,
+    next_at: datetime,
+    error: str,
+    uncertain: bool,
+    reported: bool,
+) -> None:
+    await _set(
+        session,
+        row.id,
+        attempts=row.attempts + 1,
+        next_at=next_at,
+        error=error,
+        uncertain=uncertain or row.uncertain,  # as it was before the attempt: maybe posted
+        reported=reported or row.reported,
+    )
+
+
+async def kick(session: AsyncSession, row_id: int, now: datetime) -> None:
+    """Deliver a waiting row now rather than after its backoff."""
+    await _set(session, row_id, next_at=now)
+
+
+async def fail_stream(session: AsyncSession, stream: str, error: str, now: datetime) -> int:
+    """Every pending row of ``stream`` fails (its thread will never exist); how many."""
+    result = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.stream == stream, OutboxRow.status == PENDING)
+        .values(status=FAILED, error=error, sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+async def of_case(session: AsyncSession, case_id: int) -> Sequence[OutboxRow]:
+    result = await session.execute(
+        select(OutboxRow).where(OutboxRow.case_id == case_id).order_by(OutboxRow.id)
+    )
+    return result.scalars().all()
