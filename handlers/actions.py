@@ -12,6 +12,7 @@ from bot.engine import Engine
 from bot.errors import DdiBotError
 from bot.presenter import error_message
 from bot.runbook import Choice
+from handlers.ack import after
 from handlers.ids import DECIDE_PATTERN, DECIDE_PREFIX, case_ref
 from handlers.style import SLACK
 
@@ -36,8 +37,8 @@ def register(app: AsyncApp, engine: Engine) -> None:
     async def on_decision(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        await ack()
-        engine.tasks.spawn(_decide(engine, body, action, client), "decision")
+        # the decision is recorded before Slack hears back (a crash just after cannot lose it)
+        await after(engine.tasks.spawn(_decide(engine, body, action, client), "decision"), ack)
 
 
 async def _decide(

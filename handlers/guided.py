@@ -15,6 +15,7 @@ from bot.guidance import VERIFIED_TEXT, GuideAction
 from bot.i18n import t
 from bot.presenter import error_message
 from handlers import modals
+from handlers.ack import after
 from handlers.ids import GUIDE_PATTERN, GUIDE_PREFIX, View, case_ref
 from handlers.style import SLACK
 
@@ -39,15 +40,16 @@ def register(app: AsyncApp, engine: Engine) -> None:
     async def on_guide(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        await ack()
         user = str(body.get("user", {}).get("id", ""))
         where = _where(body)
         parsed = parse_guide(action)
         if parsed is None:
+            await ack()
             log.warning("ignoring malformed guide payload from %s", user)
             return
         which, case_id, version = parsed
         if which in (GuideAction.OTHER, GuideAction.COUNT):
+            await ack()
             # trigger_id lives 3 s: open the modal now, not in a background task
             await _reply_on_error(
                 engine,
@@ -61,7 +63,8 @@ def register(app: AsyncApp, engine: Engine) -> None:
             work = engine.guide.connection(case_id, version, VERIFIED_TEXT, user)
         else:
             work = engine.guide.rebooted(case_id, version, user)
-        engine.tasks.spawn(_reply_on_error(engine, client, user, where, work), "guide-answer")
+        answer = _reply_on_error(engine, client, user, where, work)
+        await after(engine.tasks.spawn(answer, "guide-answer"), ack)  # recorded, then answered
 
     @app.view(View.CONNECTION_MESSAGE.value)
     async def on_connection(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -75,8 +78,8 @@ def register(app: AsyncApp, engine: Engine) -> None:
             errors = {modals.MESSAGE_BLOCK: t(lang, "modal.connection.empty")}
             await ack(response_action="errors", errors=errors)
             return
-        await ack()
         if found is None or maintenance is None:
+            await ack()
             log.warning("ignoring malformed connection modal from %s", user)
             return
         case_id, version = found
@@ -87,7 +90,8 @@ def register(app: AsyncApp, engine: Engine) -> None:
             await engine.guide.maintenance(case_id, maintenance, notes, user)
             await engine.guide.connection(case_id, version, shown, user)
 
-        engine.tasks.spawn(_reply_on_error(engine, client, user, None, work()), "guide-modal")
+        answer = _reply_on_error(engine, client, user, None, work())
+        await after(engine.tasks.spawn(answer, "guide-modal"), ack)
 
     @app.view(View.DETECTION_COUNT.value)
     async def on_count(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -100,13 +104,14 @@ def register(app: AsyncApp, engine: Engine) -> None:
             errors = {modals.COUNT_BLOCK: t(lang, "modal.count.invalid")}
             await ack(response_action="errors", errors=errors)
             return
-        await ack()
         if found is None:
+            await ack()
             log.warning("ignoring malformed count modal from %s", user)
             return
         case_id, version = found
         work = engine.guide.count(case_id, version, count, user)
-        engine.tasks.spawn(_reply_on_error(engine, client, user, None, work), "guide-count")
+        answer = _reply_on_error(engine, client, user, None, work)
+        await after(engine.tasks.spawn(answer, "guide-count"), ack)
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str | None] | None:

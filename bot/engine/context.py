@@ -44,6 +44,8 @@ class EngineConfig:
     posts_per_second: float = 1.0  # per Slack channel, shared by every case posting in it
     burst: int = 3  # posts a quiet channel may take at once
     stuck_after: float = 600.0  # seconds a message may keep failing before it is reported
+    retry_first: float = 1.0  # seconds before a failed message is tried again (then doubling)
+    retry_max: float = 120.0  # the longest wait between two tries
 
 
 class Drivers(Protocol):

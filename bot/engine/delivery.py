@@ -30,14 +30,17 @@ from storage.models import OutboxRow
 from storage.timeline import EventKind
 
 log = logging.getLogger(__name__)
-BACKOFF_FIRST = 1.0  # seconds before the first retry (then doubling, with jitter)
-BACKOFF_MAX = 120.0
 
 
-def backoff(attempts: int, jitter: Callable[[], float] = random.random) -> float:
-    """Seconds to wait after ``attempts`` failures: 1, 2, 4 … up to 2 minutes, times 0.5–1
-    (the jitter spreads out the retries of many messages that failed together)."""
-    base: float = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, attempts - 1))
+def backoff(
+    attempts: int,
+    first: float = 1.0,
+    cap: float = 120.0,
+    jitter: Callable[[], float] = random.random,
+) -> float:
+    """Seconds to wait after ``attempts`` failures: first, twice that, … up to ``cap``, times
+    0.5–1 (the jitter spreads out the retries of many messages that failed together)."""
+    base: float = min(cap, first * 2 ** max(0, attempts - 1))
     return base * (0.5 + 0.5 * jitter())
 
 
@@ -204,7 +207,7 @@ class Delivery:
                 await self._abandon(row.case_id, exc.code)
             return
         metrics.DELIVERIES.labels(row.kind, "retry").inc()
-        wait = backoff(row.attempts + 1)
+        wait = backoff(row.attempts + 1, ctx.config.retry_first, ctx.config.retry_max)
         if exc.after is not None:
             self.bucket(row.channel).pause(exc.after)
             wait = max(wait, exc.after)

@@ -5,15 +5,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.outgoing import Kind, Outgoing
 from bot.messenger import to_body
+from bot.redact import redact
 from storage import outbox
 
 log = logging.getLogger(__name__)
 REPLY_CHANNEL = "@reply"  # replies go to a command's reply address, not to a channel
+
+
+def redacted(value: Any) -> Any:
+    """Every text of a message, with credentials inside URLs masked (an error detail can
+    quote a setting's URL): nothing secret reaches Slack."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redacted(item) for item in value]
+    return value
 
 
 def stream_of(case_id: int) -> str:
@@ -38,14 +52,14 @@ async def queue(
                 log.warning("case %s: nobody to reply to: %s", case_id, item.text)
                 continue
             stream, where = f"reply-{case_id}", REPLY_CHANNEL
-            body: dict[str, object] = {"url": reply_url, "text": item.text}
+            body: dict[str, object] = {"url": reply_url, "text": redacted(item.text)}
         elif item.kind == Kind.ATTACH:
             assert item.attachment is not None
-            body = {"filename": item.attachment.filename, "title": item.attachment.title}
+            body = redacted({"filename": item.attachment.filename, "title": item.attachment.title})
             blob = item.attachment.content
         else:
             assert item.content is not None
-            body = to_body(item.content)
+            body = redacted(to_body(item.content))
         row = await outbox.add(
             session,
             stream=stream,

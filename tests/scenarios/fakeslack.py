@@ -24,6 +24,7 @@ class Call:
     method: str
     args: dict[str, Any]
     result: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when Slack received it
 
     @property
     def ts(self) -> str:

@@ -1,0 +1,115 @@
+"""The outbox's rules without I/O: pacing per channel, backoff, and what Slack's answers mean."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.engine.delivery import backoff
+from bot.engine.pacing import Bucket
+from handlers.messenger import classify
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_channel_takes_a_short_burst_then_one_message_a_second() -> None:
+    clock = Clock()
+    bucket = Bucket(rate=1.0, burst=3, clock=clock)
+    waits = []
+    for _ in range(5):
+        wait = bucket.wait_for()
+        waits.append(round(wait, 3))
+        clock.now += wait
+        bucket.tokens -= 1.0  # what take() does once the wait is over
+    assert waits == [0.0, 0.0, 0.0, 1.0, 1.0]
+    clock.now += 10.0  # a quiet channel refills, but never beyond the burst
+    assert bucket.wait_for() == 0.0 and bucket.tokens == 3.0
+
+
+def test_a_rate_limit_pauses_the_channel() -> None:
+    clock = Clock()
+    bucket = Bucket(rate=1.0, burst=3, clock=clock)
+    bucket.pause(30.0)
+    assert bucket.wait_for() == 30.0
+    clock.now += 30.0
+    assert bucket.wait_for() == 0.0
+
+
+async def test_take_waits_for_the_next_token() -> None:
+    bucket = Bucket(rate=200.0, burst=1)
+    await bucket.take()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await bucket.take()
+    assert loop.time() - started >= 0.004  # about 1/200 s: it waited rather than spun
+
+
+def test_backoff_doubles_with_jitter_up_to_a_cap() -> None:
+    assert [backoff(n, jitter=lambda: 1.0) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
+    assert backoff(1, jitter=lambda: 0.0) == 0.5  # never all at once after a shared outage
+    assert backoff(30, 1.0, 120.0, jitter=lambda: 1.0) == 120.0
+
+
+def _api_error(status: int, body: dict[str, object], headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    response = AsyncSlackResponse(
+        client=None,  # type: ignore[arg-type]
+        http_verb="POST",
+        api_url="https://slack.com/api/chat.postMessage",
+        req_args={},
+        data=body,
+        headers=headers or {},
+        status_code=status,
+    )
+    return SlackApiError("failed", response)
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "retry", "uncertain", "after"),
+    [
+        (_api_error(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"}),
+         "ratelimited", True, False, 7.0),
+        (_api_error(200, {"ok": False, "error": "not_in_channel"}), "not_in_channel", False,
+         False, None),
+        (_api_error(200, {"ok": False, "error": "internal_error"}), "internal_error", True,
+         True, None),
+        (_api_error(503, {"ok": False, "error": "service_unavailable"}), "service_unavailable",
+         True, True, None),
+        (_api_error(200, {"ok": False, "error": "invalid_auth"}), "invalid_auth", True, False,
+         None),
+        (TimeoutError(), "timeout", True, True, None),
+        (aiohttp.ServerDisconnectedError(), "ServerDisconnectedError", True, True, None),
+    ],
+)  # fmt: skip
+def test_slack_answers_are_classified(
+    error: BaseException, code: str, retry: bool, uncertain: bool, after: float | None
+) -> None:
+    found = classify(error)
+    assert (found.code, found.retry, found.uncertain, found.after) == (
+        code, retry, uncertain, after,
+    )  # fmt: skip
+
+
+def test_a_non_json_5xx_is_uncertain() -> None:
+    """slack_sdk raises SlackApiError with the raw aiohttp response for an HTML 503."""
+
+    class Raw:
+        status = 503
+        headers: dict[str, str] = {}  # noqa: RUF012
+
+    found = classify(SlackApiError("Received a response in a non-JSON format", Raw()))
+    assert (found.code, found.retry, found.uncertain) == ("http_503", True, True)
+
+
+def test_a_bug_is_not_mistaken_for_slack_trouble() -> None:
+    with pytest.raises(KeyError):
+        classify(KeyError("bug"))
