@@ -52,6 +52,7 @@ class Delivery:
         self.buckets: dict[str, Bucket] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.poked: set[str] = set()
+        self.stopping = False
 
     def bucket(self, channel: str) -> Bucket:
         if channel not in self.buckets:
@@ -85,7 +86,17 @@ class Delivery:
                 task.cancel()
             await asyncio.gather(*self.workers.values(), return_exceptions=True)
 
+    async def finish(self, grace: float) -> None:
+        """Stop taking rows; let the ones being delivered finish (up to ``grace`` seconds), so
+        that a message Slack took is known to be sent."""
+        self.stopping = True
+        running = [task for task in self.workers.values() if not task.done()]
+        if running:
+            await asyncio.wait(running, timeout=grace)
+
     def _ensure_worker(self, channel: str) -> None:
+        if self.stopping:
+            return
         task = self.workers.get(channel)
         if task is not None and not task.done():
             self.poked.add(channel)  # it may have looked just before the new row: again
@@ -95,7 +106,7 @@ class Delivery:
     async def _channel(self, channel: str) -> None:
         """Deliver the channel's rows one by one, paced, until none is due."""
         ctx = self.ctx
-        while True:
+        while not self.stopping:
             try:
                 async with ctx.db.read() as session:
                     row = await outbox.head(session, channel, ctx.clock())
