@@ -80,7 +80,12 @@ class TerminalMessenger:
         )
 
     async def find(
-        self, channel: str, thread_ts: str | None, ref: Ref, since: datetime
+        self,
+        channel: str,
+        thread_ts: str | None,
+        ref: Ref,
+        since: datetime,
+        filename: str | None = None,
     ) -> str | None:
         return None  # nothing printed is ever lost
 

@@ -47,10 +47,16 @@ class Messenger(Protocol):
         ...
 
     async def find(
-        self, channel: str, thread_ts: str | None, ref: Ref, since: datetime
+        self,
+        channel: str,
+        thread_ts: str | None,
+        ref: Ref,
+        since: datetime,
+        filename: str | None = None,
     ) -> str | None:
-        """The ts of the message posted for ``ref``, if it was posted after all (after a
-        timeout, say); None if it was not."""
+        """The ts of the message posted for ``ref`` since ``since`` (with ``filename``: the
+        file attached to the thread), if it was posted after all (after a timeout, say);
+        None if it was not."""
         ...
 
     async def reply(self, url: str, text: str) -> None:

@@ -88,6 +88,7 @@ def config_from(settings: Settings, timing: Timing, artifacts: Path) -> EngineCo
         tz=ZoneInfo(settings.timezone),
         step_concurrency=settings.step_concurrency,
         posts_per_second=settings.posts_per_second,
+        delivery_lease=4 * settings.slack_timeout + 10.0,
     )
 
 

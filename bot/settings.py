@@ -64,6 +64,15 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, got {raw!r}")
+    return int(raw)
+
+
 def _port(env: Mapping[str, str], name: str) -> int | None:
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -116,5 +125,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         timezone=_timezone(env),
         posts_per_second=_number(env, "DDI_BOT_SLACK_POSTS_PER_SECOND", 1.0),
         slack_timeout=_number(env, "DDI_BOT_SLACK_TIMEOUT", 10.0),
-        step_concurrency=int(_number(env, "DDI_BOT_STEP_CONCURRENCY", 32)),
+        step_concurrency=_count(env, "DDI_BOT_STEP_CONCURRENCY", 32),
     )

@@ -8,8 +8,9 @@ would retry a post blindly, and a post that was kept would appear twice)."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -26,7 +27,7 @@ from handlers.style import SLACK
 
 log = logging.getLogger(__name__)
 EVENT_TYPE = "ddi_bot_case"  # our messages' metadata event type
-# Slack's answers that no retry can change: the message fails (a root message: the case)
+# Slack's answers that no retry can change (any other refusal is treated alike)
 FINAL = frozenset(
     {
         "not_in_channel",
@@ -52,8 +53,6 @@ FINAL = frozenset(
         "invalid_thread_ts",
     }
 )
-# Slack says it may have done it anyway (documented for internal_error and fatal_error)
-MAYBE_DONE = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
 def payload(content: Content) -> dict[str, Any]:
@@ -66,25 +65,58 @@ def metadata(ref: Ref) -> Metadata:
     return Metadata(event_type=EVENT_TYPE, event_payload=payload)
 
 
+# Answers after which a retry can help: Slack's own trouble (it may have done it anyway), and
+# what an operator can fix while the messages wait (a token, a scope, a workspace setting).
+MAYBE_DONE = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+FIXABLE = frozenset(
+    {
+        "not_authed",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "team_access_not_granted",
+        "ekm_access_denied",
+        "org_login_required",
+    }
+)
+
+
+def _retry_after(headers: Any) -> float:
+    """Retry-After in seconds, whether Slack gives seconds or an HTTP date; 1 if unreadable."""
+    raw = str(headers.get("Retry-After") or headers.get("retry-after") or "1").strip()
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return 1.0
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 def classify(exc: BaseException) -> DeliveryError:
-    """What a failed Web API call means for the outbox."""
+    """What a failed Web API call means for the outbox: rate limits, Slack's own trouble,
+    timeouts and what an operator can fix are retried; any other refusal fails the message
+    (a root message: the case), so one bad message never holds up its thread for ever."""
     if isinstance(exc, SlackApiError):
         response = exc.response
         status = int(getattr(response, "status_code", None) or getattr(response, "status", 0) or 0)
-        code = ""
-        if hasattr(response, "get"):
-            code = str(response.get("error") or "")
+        data = getattr(response, "data", None)
+        code = str(data.get("error") or "") if isinstance(data, dict) else ""
         headers = getattr(response, "headers", None) or {}
         if status == 429 or code == "ratelimited":
-            after = float(headers.get("Retry-After", headers.get("retry-after", 1)) or 1)
-            return DeliveryError("ratelimited", retry=True, after=after)
-        if code in FINAL:
-            return DeliveryError(code, retry=False)
+            return DeliveryError("ratelimited", retry=True, after=_retry_after(headers))
         if status >= 500 or code in MAYBE_DONE:
             return DeliveryError(code or f"http_{status}", retry=True, uncertain=True)
-        # anything else (an expired token, a missing scope): an operator can fix it; keep
-        # the message until then
-        return DeliveryError(code or f"http_{status}", retry=True)
+        if code in FIXABLE:
+            return DeliveryError(code, retry=True)
+        if code in FINAL or code or status == 200:
+            return DeliveryError(code or "refused", retry=False)
+        return DeliveryError(f"http_{status}", retry=True, uncertain=True)
     if isinstance(exc, TimeoutError | asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         return DeliveryError("timeout", retry=True, uncertain=True)
     if isinstance(exc, aiohttp.ClientConnectorError):
@@ -129,9 +161,15 @@ class SlackMessenger:
             raise classify(exc) from None
 
     async def find(
-        self, channel: str, thread_ts: str | None, ref: Ref, since: datetime
+        self,
+        channel: str,
+        thread_ts: str | None,
+        ref: Ref,
+        since: datetime,
+        filename: str | None = None,
     ) -> str | None:
-        """Our message for ``ref`` among the channel's (or thread's) messages since ``since``."""
+        """Our message for ``ref`` among the channel's (or thread's) messages since ``since``;
+        with ``filename``, the thread's message that shares a file of that name."""
         oldest = f"{since.timestamp():.6f}"
         try:
             if thread_ts:
@@ -146,6 +184,10 @@ class SlackMessenger:
         except Exception as exc:
             raise classify(exc) from None
         for message in response.get("messages") or []:
+            if filename is not None:
+                if any(f.get("name") == filename for f in message.get("files") or []):
+                    return str(message["ts"])
+                continue
             meta = message.get("metadata") or {}
             found = (meta.get("event_payload") or {}).get("outbox_id")
             if meta.get("event_type") == EVENT_TYPE and found == ref.outbox_id:

@@ -153,6 +153,18 @@ async def decision_for(
     return result.scalar_one_or_none()
 
 
+async def lock(session: AsyncSession, case_id: int) -> CaseRow | None:
+    """The case, its row locked until commit: whatever this transaction queues for the case
+    commits in order with the case's own changes (outbox ids are taken at insert)."""
+    await session.execute(
+        update(CaseRow)
+        .where(CaseRow.id == case_id)
+        .values(version=CaseRow.version)
+        .execution_options(synchronize_session=False)
+    )
+    return await get_case(session, case_id)
+
+
 async def hold(session: AsyncSession, case_id: int, version: int, phase: str) -> bool:
     """True if the case is still at ``version`` in ``phase``; locks its row until commit.
 

@@ -188,3 +188,6 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     reported: Mapped[bool] = mapped_column(Boolean, default=False)  # stuck, and said so once
+    # the process sending it now, and until when: no other process sends it meanwhile
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -76,14 +76,21 @@ def _first_of_stream() -> Any:
     )
 
 
+def _free(now: datetime) -> Any:
+    """Not being sent by a process right now (or that process's lease ran out)."""
+    return or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
+
+
 async def head(session: AsyncSession, channel: str, now: datetime) -> OutboxRow | None:
-    """The oldest due row of ``channel`` that no earlier pending row of its stream holds up."""
+    """The oldest due row of ``channel`` that no earlier pending row of its stream holds up,
+    and that no process is sending."""
     result = await session.execute(
         select(OutboxRow)
         .where(
             OutboxRow.status == PENDING,
             OutboxRow.channel == channel,
             OutboxRow.next_at <= now,
+            _free(now),
             _first_of_stream(),
         )
         .order_by(OutboxRow.id)
@@ -96,7 +103,12 @@ async def channels_due(session: AsyncSession, now: datetime) -> list[str]:
     """Channels with a row that can be delivered now."""
     result = await session.execute(
         select(OutboxRow.channel)
-        .where(OutboxRow.status == PENDING, OutboxRow.next_at <= now, _first_of_stream())
+        .where(
+            OutboxRow.status == PENDING,
+            OutboxRow.next_at <= now,
+            _free(now),
+            _first_of_stream(),
+        )
         .distinct()
     )
     return [str(channel) for channel in result.scalars()]
@@ -150,14 +162,32 @@ async def _set(session: AsyncSession, row_id: int, **values: Any) -> None:
     )
 
 
-async def mark_attempting(session: AsyncSession, row_id: int) -> None:
-    """About to be sent: if this process dies before it hears back, the message may be in
-    Slack, and is looked for before it is posted again."""
-    await _set(session, row_id, uncertain=True)
+async def claim(
+    session: AsyncSession,
+    row: OutboxRow,
+    *,
+    owner: str,
+    now: datetime,
+    until: datetime,
+    may_post: bool,
+) -> bool:
+    """Take the row for sending until ``until``; False if another process has it. With
+    ``may_post``, it counts as possibly posted from now on: if this process dies before it
+    hears back, the message is looked for before it is posted again."""
+    values: dict[str, Any] = {"owner": owner, "lease_until": until}
+    if may_post:
+        values["uncertain"] = True
+    result = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row.id, OutboxRow.status == PENDING, _free(now))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0)) == 1
 
 
 async def mark_sent(session: AsyncSession, row_id: int, ts: str | None, now: datetime) -> None:
-    await _set(session, row_id, status=SENT, ts=ts, sent_at=now, uncertain=False)
+    await _set(session, row_id, status=SENT, ts=ts, sent_at=now, uncertain=False, lease_until=None)
 
 
 async def mark_superseded(session: AsyncSession, row_id: int, now: datetime) -> None:
@@ -165,7 +195,7 @@ async def mark_superseded(session: AsyncSession, row_id: int, now: datetime) -> 
 
 
 async def mark_failed(session: AsyncSession, row_id: int, error: str, now: datetime) -> None:
-    await _set(session, row_id, status=FAILED, error=error, sent_at=now)
+    await _set(session, row_id, status=FAILED, error=error, sent_at=now, lease_until=None)
 
 
 async def mark_retry(
@@ -185,6 +215,7 @@ async def mark_retry(
         error=error,
         uncertain=uncertain or row.uncertain,  # as it was before the attempt: maybe posted
         reported=reported or row.reported,
+        lease_until=None,
     )
 
 
@@ -202,6 +233,16 @@ async def fail_stream(session: AsyncSession, stream: str, error: str, now: datet
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0))
+
+
+async def root_of(session: AsyncSession, case_id: int) -> OutboxRow | None:
+    result = await session.execute(
+        select(OutboxRow)
+        .where(OutboxRow.case_id == case_id, OutboxRow.kind == "root")
+        .order_by(OutboxRow.id)
+        .limit(1)
+    )
+    return result.scalars().first()
 
 
 async def of_case(session: AsyncSession, case_id: int) -> Sequence[OutboxRow]:

@@ -58,14 +58,6 @@ async def start_step_run(session: AsyncSession, case_id: int, step: int, now: da
     return row.id
 
 
-async def finish_step_run(
-    session: AsyncSession, run_id: int, outcome: str, result: dict[str, Any], now: datetime
-) -> None:
-    row = await session.get(StepRunRow, run_id)
-    if row is not None:
-        row.outcome, row.result, row.finished_at = outcome, result, now
-
-
 async def step_runs(session: AsyncSession, case_id: int) -> Sequence[StepRunRow]:
     result = await session.execute(
         select(StepRunRow).where(StepRunRow.case_id == case_id).order_by(StepRunRow.id)

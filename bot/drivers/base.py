@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,18 @@ class DebugBundle:
     content: bytes
 
 
-class Driver(Protocol):
-    """One appliance's console, reached however the driver reaches it."""
+class Watch(Protocol):
+    """What the bot can tell by itself of any appliance: whether its console answers (after a
+    reboot). Every driver is one; a guided sensor's driver is only that."""
+
+    async def is_up(self) -> bool: ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class Driver(Watch, Protocol):
+    """One appliance's console, reached however the driver reaches it: the five steps."""
 
     async def test_connection(self) -> ConnectionTestResult: ...
 
@@ -49,10 +59,6 @@ class Driver(Protocol):
     async def export_debug_logs(self) -> DebugBundle: ...
 
     async def reboot(self) -> None: ...
-
-    async def is_up(self) -> bool: ...
-
-    async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True)

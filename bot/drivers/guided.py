@@ -1,22 +1,13 @@
 """The guided driver: a person does each step on the sensor's console (DESIGN.md §3).
 
-The engine posts the console instructions and takes the answers (``bot.engine.guide``); this
-driver only does what the bot can do by itself: tell whether the console answers again after
-a reboot. Its other steps are never called.
+The runbook asks a person for every step of a guided case (``Instruct`` effects; the answers
+come through ``bot.engine.answers`` and ``bot.engine.uploads``); this driver only does what
+the bot can do by itself: tell whether the console answers again after a reboot.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from bot.drivers.base import (
-    CaptureExport,
-    ConnectionTestResult,
-    DebugBundle,
-    DetectionCount,
-    DriverContext,
-)
-from bot.errors import ConfigError
+from bot.drivers.base import DriverContext
 from bot.inventory import Appliance
 from bot.probes import console_answers
 
@@ -36,21 +27,3 @@ class GuidedDriver:
 
     async def aclose(self) -> None:
         return None
-
-    def _by_a_person(self) -> ConfigError:
-        return ConfigError(f"appliance {self.appliance.name!r}: guided steps are done by a person")
-
-    async def test_connection(self) -> ConnectionTestResult:
-        raise self._by_a_person()
-
-    async def query_detections(self, start: datetime, end: datetime) -> DetectionCount:
-        raise self._by_a_person()
-
-    async def capture(self, seconds: float) -> CaptureExport:
-        raise self._by_a_person()
-
-    async def export_debug_logs(self) -> DebugBundle:
-        raise self._by_a_person()
-
-    async def reboot(self) -> None:
-        raise self._by_a_person()

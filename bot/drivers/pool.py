@@ -19,22 +19,22 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.drivers.base import Driver, DriverContext
+from bot.drivers.base import DriverContext, Watch
 from bot.drivers.registry import check_driver, make_driver
 from bot.inventory import Appliance
 
 log = logging.getLogger(__name__)
 
-DriverFactory = Callable[[Appliance, DriverContext], Driver]
+DriverFactory = Callable[[Appliance, DriverContext], Watch]
 
 
 @dataclass(frozen=True)
 class _Entry:
     appliance: Appliance  # the inventory entry the driver was built from
-    driver: Driver
+    driver: Watch
 
 
-def _is_closed(driver: Driver) -> bool:
+def _is_closed(driver: Watch) -> bool:
     return getattr(driver, "closed", False) is True
 
 
@@ -60,7 +60,7 @@ class DriverPool:
         self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
 
-    def get(self, appliance: Appliance) -> Driver:
+    def get(self, appliance: Appliance) -> Watch:
         """The driver for ``appliance``: the pooled one while its inventory entry is unchanged
         (compared as a whole), otherwise a new one, and the old one is closed. Raises what the
         factory raises (``ConfigError``); a driver it replaces is closed even then.

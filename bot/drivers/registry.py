@@ -11,7 +11,7 @@ from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import cast
 
-from bot.drivers.base import Driver, DriverContext
+from bot.drivers.base import DriverContext, Watch
 from bot.drivers.guided import GuidedDriver
 from bot.drivers.simulated import SimulatedDriver
 from bot.errors import ConfigError
@@ -72,7 +72,7 @@ def check_driver(appliance: Appliance) -> None:
         _plugin_factory(appliance)
 
 
-def make_driver(appliance: Appliance, context: DriverContext) -> Driver:
+def make_driver(appliance: Appliance, context: DriverContext) -> Watch:
     """The driver named by ``appliance.driver``; ``ConfigError`` if it is not available.
 
     The caller owns the driver and must ``aclose`` it; ``bot.drivers.pool.DriverPool`` keeps
@@ -82,7 +82,7 @@ def make_driver(appliance: Appliance, context: DriverContext) -> Driver:
         return SimulatedDriver(appliance, context)
     if name == "guided":
         return GuidedDriver(appliance, context)
-    return cast(Driver, _plugin_factory(appliance)(appliance, context))
+    return cast(Watch, _plugin_factory(appliance)(appliance, context))
 
 
 def available_drivers() -> list[str]:

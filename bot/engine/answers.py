@@ -106,7 +106,7 @@ async def maintenance(ctx: Context, case_id: int, answer: str, notes: str, user:
     kept even if someone else answered the step first. False if the case does not exist."""
     now = ctx.clock()
     async with ctx.db.write() as session:
-        row = await cases.get_case(session, case_id)
+        row = await cases.lock(session, case_id)
         if row is None:
             return False
         data = {"answer": answer, "notes": notes[:MAX_SHOWN]}

@@ -71,7 +71,7 @@ async def network(ctx: Context, view: CaseView) -> None:
     text = "\n".join(render_report(view.lang, report, ctx.style))
     now = ctx.clock()
     async with ctx.db.write() as session:
-        row = await cases.get_case(session, view.case_id)
+        row = await cases.lock(session, view.case_id)
         if row is None or row.open_key is None:
             return
         if not await timeline.has_event(session, view.case_id, EventKind.PROBES):

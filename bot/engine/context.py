@@ -14,7 +14,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Protocol
 
-from bot.drivers.base import Driver
+from bot.drivers.base import Watch
 from bot.errors import UnknownAppliance
 from bot.files import FileSource
 from bot.inventory import Appliance, Inventory
@@ -46,12 +46,17 @@ class EngineConfig:
     stuck_after: float = 600.0  # seconds a message may keep failing before it is reported
     retry_first: float = 1.0  # seconds before a failed message is tried again (then doubling)
     retry_max: float = 120.0  # the longest wait between two tries
+    # seconds a process holds a message it is sending (several Slack timeouts): past that,
+    # another process may take it over
+    delivery_lease: float = 60.0
 
 
 class Drivers(Protocol):
     """Drivers, built once per appliance and shared (never closed by their users)."""
 
-    def get(self, appliance: Appliance) -> Driver: ...
+    def get(self, appliance: Appliance) -> Watch:
+        """Its driver: a ``Driver`` (the five steps) or, for a guided sensor, a ``Watch``."""
+        ...
 
     def available(self, appliance: Appliance) -> None:
         """Raise ``ConfigError`` if the appliance's driver is not installed (cheap)."""

@@ -13,14 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-from collections.abc import Callable
+import uuid
 from datetime import datetime, timedelta
 
 from bot import metrics
 from bot.engine.context import Context
 from bot.engine.outgoing import Kind
-from bot.engine.pacing import Bucket
+from bot.engine.pacing import Bucket, backoff
 from bot.engine.unit import Refusal, apply
 from bot.errors import DeliveryError
 from bot.messenger import Attachment, Messenger, Ref, from_body
@@ -32,18 +31,6 @@ from storage.timeline import EventKind
 log = logging.getLogger(__name__)
 
 
-def backoff(
-    attempts: int,
-    first: float = 1.0,
-    cap: float = 120.0,
-    jitter: Callable[[], float] = random.random,
-) -> float:
-    """Seconds to wait after ``attempts`` failures: first, twice that, … up to ``cap``, times
-    0.5–1 (the jitter spreads out the retries of many messages that failed together)."""
-    base: float = min(cap, first * 2 ** max(0, attempts - 1))
-    return base * (0.5 + 0.5 * jitter())
-
-
 class Delivery:
     def __init__(self, ctx: Context, messenger: Messenger, max_sleep: float = 5.0) -> None:
         self.ctx = ctx
@@ -53,6 +40,7 @@ class Delivery:
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.poked: set[str] = set()
         self.stopping = False
+        self.owner = uuid.uuid4().hex  # this process, as the sender of the rows it claims
 
     def bucket(self, channel: str) -> Bucket:
         if channel not in self.buckets:
@@ -66,17 +54,21 @@ class Delivery:
             while True:
                 ctx.wake.outbox.clear()
                 nxt: datetime | None = None
+                channels: list[str] = []
+                started = False
                 try:
                     async with ctx.db.read() as session:
                         channels = await outbox.channels_due(session, ctx.clock())
                         nxt = await outbox.next_due(session)
                         metrics.DEPTH.set(await outbox.depth(session))
                     for channel in channels:
-                        self._ensure_worker(channel)
+                        started |= self._ensure_worker(channel)
                 except Exception:
                     log.exception("outbox: database error; retrying")
                 delay = self.max_sleep
-                if nxt is not None:
+                if nxt is not None and (started or not channels):
+                    # what is due now has a worker on it (which wakes this loop when it is
+                    # done): only a row due later sets the time to look again
                     delay = min(delay, max(0.05, (nxt - ctx.clock()).total_seconds()))
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(delay):
@@ -94,14 +86,18 @@ class Delivery:
         if running:
             await asyncio.wait(running, timeout=grace)
 
-    def _ensure_worker(self, channel: str) -> None:
+    def _ensure_worker(self, channel: str) -> bool:
+        """A worker for the channel; True if one had to be started."""
         if self.stopping:
-            return
+            return False
         task = self.workers.get(channel)
         if task is not None and not task.done():
             self.poked.add(channel)  # it may have looked just before the new row: again
-            return
-        self.workers[channel] = asyncio.create_task(self._channel(channel), name=f"out-{channel}")
+            return False
+        task = asyncio.create_task(self._channel(channel), name=f"out-{channel}")
+        task.add_done_callback(lambda _task: self.ctx.wake.outbox.set())
+        self.workers[channel] = task
+        return True
 
     async def _channel(self, channel: str) -> None:
         """Deliver the channel's rows one by one, paced, until none is due."""
@@ -138,9 +134,14 @@ class Delivery:
     async def deliver(self, row: OutboxRow) -> None:
         """One attempt at one row, and what it leaves: sent, to retry, or failed."""
         ref = Ref(row.id, row.case_id)
-        if row.kind in (Kind.ROOT, Kind.POST) and not row.uncertain:
-            async with self.ctx.db.write() as session:
-                await outbox.mark_attempting(session, row.id)
+        now = self.ctx.clock()
+        lease = now + timedelta(seconds=self.ctx.config.delivery_lease)
+        async with self.ctx.db.write() as session:
+            posting = row.kind in (Kind.ROOT, Kind.POST, Kind.ATTACH)
+            if not await outbox.claim(
+                session, row, owner=self.owner, now=now, until=lease, may_post=posting
+            ):
+                return  # another process is sending it
         try:
             found, ts = await self._send(row, ref)
         except DeliveryError as exc:
@@ -169,9 +170,8 @@ class Delivery:
         thread_ts = await self._thread_of(row)
         if row.kind != Kind.ROOT and thread_ts is None:
             raise DeliveryError("no_thread", retry=False)
-        if row.uncertain and row.kind in (Kind.ROOT, Kind.POST):
-            since = row.created_at - timedelta(minutes=1)
-            ts = await messenger.find(row.channel, thread_ts, ref, since)
+        if row.uncertain and row.kind in (Kind.ROOT, Kind.POST, Kind.ATTACH):
+            ts = await self._look_for(row, thread_ts, ref)
             if ts is not None:
                 return True, ts
         match Kind(row.kind):
@@ -189,6 +189,22 @@ class Delivery:
                 file = Attachment(str(body["filename"]), row.blob or b"", str(body["title"]))
                 await messenger.attach(row.channel, thread_ts, file, ref)
         return False, None
+
+    async def _look_for(self, row: OutboxRow, thread_ts: str | None, ref: Ref) -> str | None:
+        """The message a previous attempt may have posted after all. If Slack will not let the
+        bot look (no history scope in that conversation), it is posted again: a duplicate is
+        better than a message nobody sees."""
+        since = row.created_at - timedelta(minutes=1)
+        name = str(row.body["filename"]) if row.kind == Kind.ATTACH else None
+        try:
+            return await self.messenger.find(row.channel, thread_ts, ref, since, name)
+        except DeliveryError as exc:
+            if exc.retry:
+                raise
+            log.warning(
+                "outbox: cannot look for %s %s (%s); posting it again", row.kind, row.id, exc.code
+            )
+            return None
 
     async def _thread_of(self, row: OutboxRow) -> str | None:
         if row.case_id is None:

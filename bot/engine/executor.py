@@ -7,21 +7,26 @@ runners' and the narration's.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
 from collections.abc import Iterable
 from typing import assert_never
+
+from sqlalchemy.exc import DBAPIError
 
 from bot.engine import checks, reboot
 from bot.engine.context import Context
 from bot.engine.driver_steps import run_driver_step
 from bot.engine.instruct import instruct
 from bot.engine.note import Note
+from bot.engine.pacing import backoff
 from bot.engine.unit import Applied, Work, apply
 from bot.runbook import Step
 from bot.runbook.messages import CheckNetwork, Instruct, Observation, ProbeAppliance, RunStep
 
 log = logging.getLogger(__name__)
+RETRIES = 5  # tries of one effect that keeps failing on the database or the network
 
 
 async def perform(ctx: Context, work: Work) -> tuple[Observation, Note] | None:
@@ -47,21 +52,35 @@ async def perform(ctx: Context, work: Work) -> tuple[Observation, Note] | None:
 
 
 async def drive(ctx: Context, work: Iterable[Work]) -> None:
-    """Until nothing is left to do now: perform, apply, continue with what follows."""
-    pending = deque(work)
+    """Until nothing is left to do now: perform, apply, continue with what follows.
+
+    An effect that fails on something passing (the database restarting, a pool that ran dry)
+    is done again after a pause: every effect may run twice (steps 1-4 only read, the reboot
+    and the instructions are once-only by their keys, a stale result is dropped)."""
+    pending = deque((item, 0) for item in work)
     while pending:
-        item = pending.popleft()
+        item, failures = pending.popleft()
         try:
             observed = await perform(ctx, item)
             if observed is None:
                 continue
             applied = await apply(ctx, item.view.case_id, item.view.version, *observed)
+        except (DBAPIError, OSError, TimeoutError) as exc:
+            name = type(item.effect).__name__
+            if failures + 1 >= RETRIES:
+                log.exception("case %s: %s failed %d times; left to a restart",
+                              item.view.case_id, name, RETRIES)  # fmt: skip
+                continue
+            log.warning("case %s: %s failed (%s); again shortly", item.view.case_id, name, exc)
+            await asyncio.sleep(backoff(failures + 1, first=0.5, cap=10.0))
+            pending.appendleft((item, failures + 1))
+            continue
         except Exception:
-            # the case keeps its state; a restart, or /ddi-check on it, picks it up again
+            # a bug: the case keeps its state; a restart, or /ddi-check on it, picks it up
             log.exception("case %s: %s failed", item.view.case_id, type(item.effect).__name__)
             continue
         if isinstance(applied, Applied):
-            pending.extend(applied.work)
+            pending.extend((follow, 0) for follow in applied.work)
         else:
             log.info(
                 "case %s: %s result dropped (%s)",

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.drivers.base import Driver
+from bot.drivers.base import Watch
 from bot.engine import answers, recovery
 from bot.engine.access import check_may_answer, check_may_decide, may_run
 from bot.engine.context import Context, Drivers, EngineConfig, utcnow
@@ -162,7 +162,7 @@ class Engine:
     def clock(self) -> datetime:
         return self.ctx.clock()
 
-    def driver(self, name: str) -> Driver:
+    def driver(self, name: str) -> Watch:
         return self.ctx.drivers.get(self.inventory.get(name))
 
     def may_run(self, user: str) -> bool:
@@ -268,7 +268,7 @@ class Engine:
         if view.state.phase in AWAITING:
             question = prompt(view, AWAITING[view.state.phase], self.ctx.style)
             async with self.db.write() as session:
-                row = await cases.get_case(session, view.case_id)
+                row = await cases.lock(session, view.case_id)
                 if row is None or row.version != view.version:
                     return False
                 queued = await outbox.by_key(session, prompt_key(view))

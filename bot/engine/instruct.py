@@ -43,7 +43,7 @@ async def instruct(ctx: Context, view: CaseView, which: Step) -> StepOutcome | N
         tz=ctx.config.tz,
     )
     async with ctx.db.write() as session:
-        row = await cases.get_case(session, view.case_id)
+        row = await cases.lock(session, view.case_id)
         if row is None or row.version != view.version:
             return None  # moved on: these instructions are no longer wanted
         queued = await queue(

@@ -1,9 +1,10 @@
-"""A token bucket per channel: Slack takes about one message per second per channel, with
-short bursts; a rate limit answer (Retry-After) pauses the channel."""
+"""Pacing: a token bucket per channel (Slack takes about one message per second per channel,
+with short bursts; a rate limit answer pauses the channel), and the backoff between tries."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Callable
 
@@ -42,3 +43,15 @@ class Bucket:
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self.clock() + seconds)
+
+
+def backoff(
+    attempts: int,
+    first: float = 1.0,
+    cap: float = 120.0,
+    jitter: Callable[[], float] = random.random,
+) -> float:
+    """Seconds to wait after ``attempts`` failures: first, twice that, … up to ``cap``, times
+    0.5–1 (the jitter spreads out the retries of many messages that failed together)."""
+    base: float = min(cap, first * 2 ** max(0, attempts - 1))
+    return base * (0.5 + 0.5 * jitter())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.drivers.base import Driver
 from bot.engine.context import Context
 from bot.engine.steps import StepOutcome
 from bot.errors import DriverError
@@ -26,6 +27,9 @@ from storage.timeline import EventKind
 log = logging.getLogger(__name__)
 INSTRUCTED = "instructed"  # a person was told to reboot it (guided)
 SENT = "sent"
+# a reboot request that failed this way may have reached the sensor anyway (an answer that
+# never came): it is neither "sent" nor "failed", and the approver is asked to look first
+MAYBE_SENT = frozenset({"timeout"})
 
 
 def reboot_key(view: CaseView) -> str:
@@ -47,16 +51,22 @@ async def send(ctx: Context, view: CaseView) -> StepOutcome | None:
             await timeline.add_event(
                 session, view.case_id, EventKind.REBOOT_RECORDED, data, ctx.clock()
             )
-    if effect_id is None:
+    if effect_id is None:  # whoever recorded it reports its outcome; never a second one
         log.error("case %s: reboot %s already recorded; not sending again", view.case_id, key)
-        return StepOutcome(StepFailed(Step.REBOOT, "duplicate"), None, {"key": key}, "failed")
+        return None
     appliance = ctx.appliance(view.appliance)
     try:
         if appliance is None:
             raise DriverError(f"appliance {view.appliance!r} left the inventory")
+        driver = ctx.drivers.get(appliance)
+        if not isinstance(driver, Driver):
+            raise DriverError(f"appliance {view.appliance!r}: its driver cannot reboot it")
         async with ctx.limits.steps:
-            await ctx.drivers.get(appliance).reboot()
+            await driver.reboot()
     except DriverError as exc:
+        if exc.code in MAYBE_SENT:  # it may have reached the sensor: a person must look
+            log.warning("case %s: reboot %s outcome unknown: %s", view.case_id, key, exc.code)
+            return StepOutcome(RebootInterrupted(), None, {"key": key, "error": exc.code}, "failed")
         async with ctx.db.write() as session:
             await side_effects.complete(session, effect_id, f"failed: {exc.code}", ctx.clock())
         return StepOutcome(StepFailed(Step.REBOOT, exc.code), None, {"error": exc.code}, "failed")

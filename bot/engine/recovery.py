@@ -13,7 +13,7 @@ from bot.engine.outgoing import post
 from bot.engine.unit import Applied, Work, apply, step_of, view_of
 from bot.presenter import CaseView, prompt
 from bot.runbook import CaseState, Phase
-from bot.runbook.messages import CheckNetwork, Instruct, RunStep, TimerKind
+from bot.runbook.messages import CheckNetwork, Instruct, RunStep, ThreadFailed, TimerKind
 from bot.runbook.model import AWAITING, RUNNING
 from storage import cases, outbox, timers
 
@@ -42,6 +42,10 @@ async def resume(ctx: Context) -> tuple[int, list[Work]]:
 
 async def _resume_one(ctx: Context, view: CaseView) -> list[Work]:
     state = view.state
+    refused = await _thread_refused(ctx, view)
+    if refused is not None:
+        await apply(ctx, view.case_id, view.version, ThreadFailed(refused))
+        return []
     if state.phase == Phase.REBOOTING:
         obs = await reboot.after_crash(ctx, view)
         applied = await apply(ctx, view.case_id, view.version, obs)
@@ -65,7 +69,7 @@ async def _ensure_question(ctx: Context, view: CaseView, state: CaseState) -> No
     async with ctx.db.write() as session:
         if await outbox.by_key(session, prompt_key(view)) is not None:
             return
-        row = await cases.get_case(session, view.case_id)
+        row = await cases.lock(session, view.case_id)
         if row is None or row.version != view.version:
             return
         question = prompt(view, AWAITING[state.phase], ctx.style)
@@ -81,7 +85,20 @@ async def _ensure_question(ctx: Context, view: CaseView, state: CaseState) -> No
 
 
 async def _ensure_timer(ctx: Context, view: CaseView, kind: TimerKind) -> None:
+    """The wait's own timer, for this case version (an older timer, say the expiry of the
+    approval that led here, does not count: it will be spent, not fired)."""
     async with ctx.db.write() as session:
-        if not await timers.pending(session, view.case_id):
+        pending = await timers.pending(session, view.case_id)
+        if not any(t.kind == kind.value and t.case_version == view.version for t in pending):
             await timers.add_timer(session, view.case_id, kind.value, view.version, ctx.clock())
     ctx.wake.timers.set()
+
+
+async def _thread_refused(ctx: Context, view: CaseView) -> str | None:
+    """Why the case's root message failed for good, if it did (the case is then abandoned;
+    a crash may have come between the failure and the abandonment)."""
+    async with ctx.db.read() as session:
+        root = await outbox.root_of(session, view.case_id)
+    if root is not None and root.status == outbox.FAILED:
+        return root.error or "refused"
+    return None

@@ -18,6 +18,7 @@ from bot.runbook.messages import TimerFired, TimerKind
 from storage import timers
 
 log = logging.getLogger(__name__)
+MIN_SLEEP = 0.05  # seconds between two looks at the timers table, at the least
 
 
 def _landed(in_flight: set[int], timer_id: int, _task: object) -> None:
@@ -85,7 +86,9 @@ async def run_timers(
             nxt = None
         delay = max_sleep
         if nxt is not None:
-            delay = min(max_sleep, max(0.0, (nxt - ctx.clock()).total_seconds()))
+            # a due timer whose transition is in flight keeps "next due" in the past: look
+            # again soon, but do not spin on it
+            delay = min(max_sleep, max(MIN_SLEEP, (nxt - ctx.clock()).total_seconds()))
         ctx.wake.timers.clear()
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
         # that arrives as the event is set, and then the loop would never stop

@@ -240,7 +240,7 @@ class Uploads:
         self.ctx.wake.outbox.set()
 
     async def _queue_text(self, session: AsyncSession, view: CaseView, text: str) -> None:
-        row = await cases.get_case(session, view.case_id)
+        row = await cases.lock(session, view.case_id)
         if row is not None:
             await queue(
                 session,

@@ -169,6 +169,7 @@ class CaseState:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CaseState:
         values = dict(data)
+        values.pop("went_down", None)  # before the reboot's wait became two phases
         values["phase"] = Phase(values["phase"])
         values["steps"] = {int(k): StepStatus(v) for k, v in values["steps"].items()}
         if values.get("failed_step") is not None:

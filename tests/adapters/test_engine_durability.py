@@ -21,7 +21,7 @@ from bot.presenter import TERMINAL, Prompt
 from bot.runbook import Choice, Timing
 from bot.runtime import Runtime, start_runtime
 from bot.settings import Settings
-from storage import cases, outbox, side_effects
+from storage import cases, outbox, side_effects, timers
 
 APPROVER = "U-APPROVER"
 TIMING = Timing(recheck_delay=3600.0, poll_interval=0.1, reboot_timeout=15.0, reboot_grace=0.5)
@@ -55,7 +55,12 @@ class RecordingNotifier:
         self.messages.append(f"upload {file.filename}")
 
     async def find(
-        self, channel: str, thread_ts: str | None, ref: Ref, since: datetime
+        self,
+        channel: str,
+        thread_ts: str | None,
+        ref: Ref,
+        since: datetime,
+        filename: str | None = None,
     ) -> str | None:
         return self.posted.get(ref.outbox_id)
 
@@ -283,6 +288,9 @@ async def _restart_after(
 
     from storage.models import OutboxRow, TimerRow
 
+    def engine_clock() -> datetime:
+        return datetime.now(UTC)
+
     runtime, notifier = await _start(settings, tmp_path)
     await runtime.engine.open_case("nagoya", "U1", "C1")
     first = await _wait_prompt(notifier, "traffic")
@@ -294,7 +302,7 @@ async def _restart_after(
                 .where(OutboxRow.key.like("prompt:%"))
                 .values(status="pending", ts=None, uncertain=False)
             )
-        elif tamper == "waiting for the sensor without a timer":
+        elif tamper.startswith("waiting for the sensor"):
             state = {"phase": "wait_for_back", "wait_deadline": 9e9, "reboot_attempts": 1}
             row = await cases.get_case(session, first.case_id)
             assert row is not None
@@ -304,6 +312,10 @@ async def _restart_after(
                  "i": first.case_id},
             )  # fmt: skip
             await session.execute(delete(TimerRow))
+            if tamper.endswith("but an older timer"):  # the approval's expiry, still pending
+                old = first.version - 1
+                await timers.add_timer(session, first.case_id, "approval_expiry", old,
+                                       engine_clock() + timedelta(hours=4))  # fmt: skip
     restarted, notifier2 = await _start(settings, tmp_path)
     return restarted, notifier2, first.version
 
@@ -319,10 +331,14 @@ async def test_a_question_lost_in_a_crash_is_asked_again(
         await restarted.stop(drain=False)
 
 
-async def test_a_wait_without_its_timer_is_re_armed(settings: Settings, tmp_path: Path) -> None:
-    restarted, notifier, _ = await _restart_after(
-        settings, tmp_path, "waiting for the sensor without a timer"
-    )
+@pytest.mark.parametrize(
+    "tamper",
+    ["waiting for the sensor without a timer", "waiting for the sensor but an older timer"],
+)
+async def test_a_wait_without_its_timer_is_re_armed(
+    settings: Settings, tmp_path: Path, tamper: str
+) -> None:
+    restarted, notifier, _ = await _restart_after(settings, tmp_path, tamper)
     try:
         for _ in range(200):
             if any("After the reboot" in m for m in notifier.messages):
@@ -399,6 +415,21 @@ class _BrokenPlugin:
 
     async def test_connection(self) -> None:
         raise ConnectionResetError("plugin bug")
+
+    async def query_detections(self, start: datetime, end: datetime) -> None:
+        raise NotImplementedError
+
+    async def capture(self, seconds: float) -> None:
+        raise NotImplementedError
+
+    async def export_debug_logs(self) -> None:
+        raise NotImplementedError
+
+    async def reboot(self) -> None:
+        raise NotImplementedError
+
+    async def is_up(self) -> bool:
+        return True
 
     async def aclose(self) -> None:
         pass

@@ -164,9 +164,11 @@ async def test_the_timeline_keeps_order_and_json(
 ) -> None:
     case_id = await _case(sessions)
     async with sessions.begin() as session:
-        run = await timeline.start_step_run(session, case_id, 1, NOW)
+        await timeline.start_step_run(session, case_id, 1, NOW)
         await timeline.add_event(session, case_id, EventKind.STEP_STARTED, {"step": 1}, NOW)
-        await timeline.finish_step_run(session, run, "problem", {"message": "ソケット"}, NOW)
+        await timeline.finish_open_step_run(
+            session, case_id, 1, "problem", {"message": "ソケット"}, NOW
+        )
         await timeline.add_event(session, case_id, EventKind.DECISION, {"c": "x"}, NOW, actor="U1")
     async with sessions() as session:
         kinds = [(e.kind, e.actor) for e in await timeline.events(session, case_id)]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.drivers.base import ConnectionTestResult, DetectionCount
+from bot.drivers.base import CaptureExport, ConnectionTestResult, DebugBundle, DetectionCount
 from bot.engine.context import Context, EngineConfig
 from bot.engine.executor import drive
 from bot.engine.note import Note
@@ -50,6 +50,21 @@ class QuietSensor:
     async def query_detections(self, start: datetime, end: datetime) -> DetectionCount:
         self.calls.append("query_detections")
         return DetectionCount(0, start, end)
+
+    async def capture(self, seconds: float) -> CaptureExport:
+        raise NotImplementedError  # never reached by these cases
+
+    async def export_debug_logs(self) -> DebugBundle:
+        raise NotImplementedError
+
+    async def reboot(self) -> None:
+        raise NotImplementedError
+
+    async def is_up(self) -> bool:
+        return True
+
+    async def aclose(self) -> None:
+        pass
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 from conftest import SECRET, Harness
 from fakeslack import command_body, sign
@@ -103,6 +104,8 @@ async def test_an_appliance_whose_driver_is_unavailable_opens_no_case(harness: H
 
 async def test_a_second_check_asks_a_lost_question_again(harness: Harness) -> None:
     h = harness
+    engine = h.runtime.engine
+    engine.config = replace(engine.config, retry_first=600.0)  # no retry of its own here
     h.slack.lose_questions = 1  # Slack fails the question: the case waits with no buttons...
     await h.command("ddi-tokyo-1")
     await h.wait_for(lambda: h.slack.lose_questions == 0)

@@ -9,8 +9,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.engine.delivery import backoff
-from bot.engine.pacing import Bucket
+from bot.engine.pacing import Bucket, backoff
 from handlers.messenger import classify
 
 
@@ -60,13 +59,13 @@ def test_backoff_doubles_with_jitter_up_to_a_cap() -> None:
     assert backoff(30, 1.0, 120.0, jitter=lambda: 1.0) == 120.0
 
 
-def _api_error(status: int, body: dict[str, object], headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def _api_error(status: int, body: object, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     response = AsyncSlackResponse(
         client=None,  # type: ignore[arg-type]
         http_verb="POST",
         api_url="https://slack.com/api/chat.postMessage",
         req_args={},
-        data=body,
+        data=body,  # type: ignore[arg-type]
         headers=headers or {},
         status_code=status,
     )
@@ -86,6 +85,12 @@ def _api_error(status: int, body: dict[str, object], headers: dict[str, str] | N
          True, True, None),
         (_api_error(200, {"ok": False, "error": "invalid_auth"}), "invalid_auth", True, False,
          None),
+        (_api_error(200, {"ok": False, "error": "msg_blocks_too_long"}), "msg_blocks_too_long",
+         False, False, None),  # a refusal no retry changes: the message fails, not its thread
+        (_api_error(503, "upstream connect error"), "http_503", True, True, None),  # text/plain
+        (_api_error(429, {"ok": False, "error": "ratelimited"},
+                    {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), "ratelimited", True,
+         False, 0.0),  # an HTTP date (in the past here): no crash, no wait
         (TimeoutError(), "timeout", True, True, None),
         (aiohttp.ServerDisconnectedError(), "ServerDisconnectedError", True, True, None),
     ],

@@ -27,8 +27,12 @@ def test_environment_overrides() -> None:
             "SLACK_API_URL": "http://127.0.0.1:9/api",
             "DDI_BOT_RECHECK_HOURS": "0.5",
             "DDI_BOT_DATA_DIR": "/var/lib/ddi-bot",
+            "DDI_BOT_SLACK_POSTS_PER_SECOND": "0.5",
+            "DDI_BOT_SLACK_TIMEOUT": "3",
+            "DDI_BOT_STEP_CONCURRENCY": "8",
         }
     )
+    assert (s.posts_per_second, s.slack_timeout, s.step_concurrency) == (0.5, 3.0, 8)
     assert s.data_dir == Path("/var/lib/ddi-bot")
     assert s.inventory_path == Path("/etc/ddi-bot/inventory.yml")
     assert s.lang == "ja" and s.approvers == {"U1", "U2"} and s.operators == {"U3"}
@@ -55,6 +59,8 @@ def test_secrets_never_show_in_repr() -> None:
         ({"DDI_BOT_LANG": "fr"}, "DDI_BOT_LANG"),
         ({"DDI_BOT_RECHECK_HOURS": "soon"}, "must be a number"),
         ({"DDI_BOT_CAPTURE_SECONDS": "-1"}, "greater than 0"),
+        ({"DDI_BOT_STEP_CONCURRENCY": "0.5"}, "DDI_BOT_STEP_CONCURRENCY must be a whole number"),
+        ({"DDI_BOT_SLACK_POSTS_PER_SECOND": "0"}, "DDI_BOT_SLACK_POSTS_PER_SECOND"),
     ],
 )
 def test_bad_values_are_named(env: dict[str, str], message: str) -> None:
