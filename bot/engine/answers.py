@@ -11,8 +11,7 @@ from bot.engine.context import Context
 from bot.engine.driver_steps import step_context
 from bot.engine.instruct import period
 from bot.engine.note import Note
-from bot.engine.outbox import queue
-from bot.engine.outgoing import post
+from bot.engine.outbox import say
 from bot.engine.reboot import INSTRUCTED, SENT, reboot_key
 from bot.engine.steps import connection_outcome, detections_outcome
 from bot.engine.unit import Applied, Refusal, Rejected, apply, view_of
@@ -40,16 +39,22 @@ async def waiting(ctx: Context, case_id: int, version: int) -> tuple[CaseView, S
     return view, which
 
 
+async def waiting_for(ctx: Context, case_id: int, version: int, which: Step) -> CaseView | Rejected:
+    """The case, if a person is doing step ``which`` for it at ``version``."""
+    found = await waiting(ctx, case_id, version)
+    if isinstance(found, Rejected):
+        return found
+    view, step = found
+    return view if step == which else Rejected(Refusal.STALE)
+
+
 async def connection(
     ctx: Context, case_id: int, version: int, shown: str, user: str
 ) -> Applied | Rejected:
     """Step 1 answered: what the console's Test Connection showed."""
-    found = await waiting(ctx, case_id, version)
-    if isinstance(found, Rejected):
-        return found
-    view, which = found
-    if which != Step.CONNECTION_TEST:
-        return Rejected(Refusal.STALE)
+    view = await waiting_for(ctx, case_id, version, Step.CONNECTION_TEST)
+    if isinstance(view, Rejected):
+        return view
     shown = shown.strip()[:MAX_SHOWN]
     # pasted from the console, perhaps with a full stop or another case: still the success
     verified = shown.rstrip(".").casefold() == VERIFIED_TEXT.casefold()
@@ -63,12 +68,9 @@ async def count(
     ctx: Context, case_id: int, version: int, counted: int, user: str
 ) -> Applied | Rejected:
     """Step 2 answered with the number of detections the console's query found."""
-    found = await waiting(ctx, case_id, version)
-    if isinstance(found, Rejected):
-        return found
-    view, which = found
-    if which != Step.DETECTION_QUERY:
-        return Rejected(Refusal.STALE)
+    view = await waiting_for(ctx, case_id, version, Step.DETECTION_QUERY)
+    if isinstance(view, Rejected):
+        return view
     start, end = await period(ctx, view)
     outcome = detections_outcome(step_context(ctx, view), DetectionCount(counted, start, end))
     outcome = await with_usual(ctx, view, outcome)
@@ -78,12 +80,9 @@ async def count(
 
 async def rebooted(ctx: Context, case_id: int, version: int, user: str) -> Applied | Rejected:
     """The person rebooted the sensor as told: the reboot counts as sent from now."""
-    found = await waiting(ctx, case_id, version)
-    if isinstance(found, Rejected):
-        return found
-    view, which = found
-    if which != Step.REBOOT:
-        return Rejected(Refusal.STALE)
+    view = await waiting_for(ctx, case_id, version, Step.REBOOT)
+    if isinstance(view, Rejected):
+        return view
     key = reboot_key(view)
 
     async def mark_sent(session: AsyncSession) -> bool:
@@ -119,13 +118,6 @@ async def maintenance(ctx: Context, case_id: int, answer: str, notes: str, user:
             answer=t(lang, f"modal.maintenance.{answer}"),
             notes=shown,
         )
-        await queue(
-            session,
-            case_id=row.id,
-            channel=row.channel or "",
-            reply_url=None,
-            items=[post(Message(text))],
-            now=now,
-        )
+        await say(session, row, Message(text), now)
     ctx.wake.outbox.set()
     return True

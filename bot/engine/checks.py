@@ -8,8 +8,7 @@ from typing import Any
 
 from bot.engine.context import Context
 from bot.engine.feed import feed_summary, feed_text, usual_per_day
-from bot.engine.outbox import queue
-from bot.engine.outgoing import post
+from bot.engine.outbox import say
 from bot.engine.steps import DETECTION_WINDOW, StepOutcome
 from bot.presenter import CaseView, Message
 from bot.probes import PLAIN_PORTS, ProbeReport, parse_endpoint, probe_all, render_report
@@ -77,14 +76,7 @@ async def network(ctx: Context, view: CaseView) -> None:
         if not await timeline.has_event(session, view.case_id, EventKind.PROBES):
             data = {"version": view.version, **report_record(report)}
             await timeline.add_event(session, view.case_id, EventKind.PROBES, data, now)
-            await queue(
-                session,
-                case_id=row.id,
-                channel=row.channel or "",
-                reply_url=None,
-                items=[post(Message(text), key=f"probes:{row.id}")],
-                now=now,
-            )
+            await say(session, row, Message(text), now, key=f"probes:{row.id}")
     ctx.wake.outbox.set()
 
 

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Protocol
 
-from bot.drivers.base import Watch
-from bot.errors import UnknownAppliance
+from bot.drivers.base import Driver, Watch
+from bot.errors import ConfigError, UnknownAppliance
 from bot.files import FileSource
 from bot.inventory import Appliance, Inventory
 from bot.presenter import Style
@@ -95,6 +95,17 @@ class Context:
 
     def __post_init__(self) -> None:
         self.limits = Limits(self.config)
+
+    def step_driver(self, name: str) -> Driver:
+        """The driver that runs the steps of appliance ``name``; ``ConfigError`` if it left
+        the inventory or its driver cannot run steps (a guided sensor's only watches)."""
+        appliance = self.appliance(name)
+        if appliance is None:
+            raise ConfigError(f"appliance {name!r} is no longer in the inventory")
+        driver = self.drivers.get(appliance)
+        if not isinstance(driver, Driver):
+            raise ConfigError(f"appliance {name!r}: its driver cannot run steps")
+        return driver
 
     def appliance(self, name: str) -> Appliance | None:
         """The appliance as the inventory has it now (it may have left since the case opened)."""

@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 
 from bot.capture.texts import escape as capture_escape
-from bot.drivers.base import Driver
 from bot.engine.checks import feed, with_usual
 from bot.engine.context import Context
 from bot.engine.steps import StepContext, StepOutcome, run_step
-from bot.errors import ConfigError, DdiBotError
+from bot.errors import DdiBotError
 from bot.presenter import CaseView, step_failed
 from bot.probes import endpoint_or_none
 from bot.runbook import Step
@@ -81,13 +80,8 @@ async def run_driver_step(ctx: Context, view: CaseView, which: Step) -> StepOutc
 
 
 async def _attempt(ctx: Context, view: CaseView, which: Step) -> StepOutcome:
-    appliance = ctx.appliance(view.appliance)
     try:
-        if appliance is None:
-            raise DdiBotError(f"appliance {view.appliance!r} is no longer in the inventory")
-        driver = ctx.drivers.get(appliance)
-        if not isinstance(driver, Driver):
-            raise ConfigError(f"appliance {appliance.name!r}: its driver cannot run steps")
+        driver = ctx.step_driver(view.appliance)
     except DdiBotError as exc:  # the inventory or driver changed since the case opened
         log.error("case %s: no driver: %s", view.case_id, exc.detail)
         return StepOutcome(StepFailed(which, "config"), None, {"error": "config"}, "failed")

@@ -20,8 +20,7 @@ from bot.engine.dispatch import LocalDispatch
 from bot.engine.instruct import guide_key
 from bot.engine.narration import prompt_key
 from bot.engine.note import Note
-from bot.engine.outbox import queue
-from bot.engine.outgoing import post
+from bot.engine.outbox import say
 from bot.engine.scheduler import run_timers
 from bot.engine.tasks import TaskTracker
 from bot.engine.unit import Applied, Refusal, Rejected, Work, admit, apply, view_of
@@ -276,14 +275,7 @@ class Engine:
                     await outbox.kick(session, queued.id, now)
                 else:
                     key = None if queued is not None else prompt_key(view)
-                    await queue(
-                        session,
-                        case_id=row.id,
-                        channel=row.channel or "",
-                        reply_url=None,
-                        items=[post(question, key=key)],
-                        now=now,
-                    )
+                    await say(session, row, question, now, key=key)
             self.ctx.wake.outbox.set()
             return True
         which = view.state.person_step()

@@ -8,8 +8,7 @@ from datetime import datetime
 
 from bot.engine.checks import feed
 from bot.engine.context import Context
-from bot.engine.outbox import queue
-from bot.engine.outgoing import post
+from bot.engine.outbox import say
 from bot.engine.reboot import INSTRUCTED, reboot_key
 from bot.engine.steps import DETECTION_WINDOW, StepOutcome
 from bot.guidance import instructions
@@ -46,14 +45,7 @@ async def instruct(ctx: Context, view: CaseView, which: Step) -> StepOutcome | N
         row = await cases.lock(session, view.case_id)
         if row is None or row.version != view.version:
             return None  # moved on: these instructions are no longer wanted
-        queued = await queue(
-            session,
-            case_id=row.id,
-            channel=row.channel or "",
-            reply_url=None,
-            items=[post(message, key=guide_key(view))],
-            now=now,
-        )
+        queued = await say(session, row, message, now, key=guide_key(view))
         if not queued:
             return None  # posted before (a restart, a second /ddi-check)
         if which == Step.REBOOT:

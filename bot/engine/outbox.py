@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.outgoing import Kind, Outgoing
-from bot.messenger import to_body
+from bot.engine.outgoing import Kind, Outgoing, post
+from bot.messenger import Content, to_body
 from bot.redact import redact
 from storage import outbox
+from storage.models import CaseRow
 
 log = logging.getLogger(__name__)
 REPLY_CHANNEL = "@reply"  # replies go to a command's reply address, not to a channel
@@ -74,3 +75,19 @@ async def queue(
         )
         queued += row is not None
     return queued
+
+
+async def say(
+    session: AsyncSession, row: CaseRow, content: Content, now: datetime, key: str | None = None
+) -> bool:
+    """Queue one message in a case's thread, outside a transition (lock the case row first,
+    so that it keeps its place among the case's own messages); False if ``key`` was queued."""
+    queued = await queue(
+        session,
+        case_id=row.id,
+        channel=row.channel or "",
+        reply_url=None,
+        items=[post(content, key=key)],
+        now=now,
+    )
+    return queued == 1

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.drivers.base import Driver
 from bot.engine.context import Context
 from bot.engine.steps import StepOutcome
-from bot.errors import DriverError
+from bot.errors import ConfigError, DriverError
 from bot.i18n import t
 from bot.presenter import CaseView, Message
 from bot.runbook import Phase, Step
@@ -54,15 +53,15 @@ async def send(ctx: Context, view: CaseView) -> StepOutcome | None:
     if effect_id is None:  # whoever recorded it reports its outcome; never a second one
         log.error("case %s: reboot %s already recorded; not sending again", view.case_id, key)
         return None
-    appliance = ctx.appliance(view.appliance)
     try:
-        if appliance is None:
-            raise DriverError(f"appliance {view.appliance!r} left the inventory")
-        driver = ctx.drivers.get(appliance)
-        if not isinstance(driver, Driver):
-            raise DriverError(f"appliance {view.appliance!r}: its driver cannot reboot it")
+        driver = ctx.step_driver(view.appliance)
         async with ctx.limits.steps:
             await driver.reboot()
+    except ConfigError as exc:  # the inventory changed since the approval: nothing was sent
+        async with ctx.db.write() as session:
+            await side_effects.complete(session, effect_id, "failed: config", ctx.clock())
+        log.error("case %s: reboot %s not sent: %s", view.case_id, key, exc.detail)
+        return StepOutcome(StepFailed(Step.REBOOT, "config"), None, {"error": "config"}, "failed")
     except DriverError as exc:
         if exc.code in MAYBE_SENT:  # it may have reached the sensor: a person must look
             log.warning("case %s: reboot %s outcome unknown: %s", view.case_id, key, exc.code)

@@ -8,8 +8,7 @@ import logging
 from bot.engine import reboot
 from bot.engine.context import Context
 from bot.engine.narration import prompt_key
-from bot.engine.outbox import queue
-from bot.engine.outgoing import post
+from bot.engine.outbox import say
 from bot.engine.unit import Applied, Work, apply, step_of, view_of
 from bot.presenter import CaseView, prompt
 from bot.runbook import CaseState, Phase
@@ -73,14 +72,7 @@ async def _ensure_question(ctx: Context, view: CaseView, state: CaseState) -> No
         if row is None or row.version != view.version:
             return
         question = prompt(view, AWAITING[state.phase], ctx.style)
-        await queue(
-            session,
-            case_id=row.id,
-            channel=row.channel or "",
-            reply_url=None,
-            items=[post(question, key=prompt_key(view))],
-            now=ctx.clock(),
-        )
+        await say(session, row, question, ctx.clock(), key=prompt_key(view))
     ctx.wake.outbox.set()
 
 

@@ -29,8 +29,7 @@ from bot.engine.context import Context
 from bot.engine.dispatch import Dispatch
 from bot.engine.driver_steps import step_context
 from bot.engine.instruct import period
-from bot.engine.outbox import queue
-from bot.engine.outgoing import post
+from bot.engine.outbox import say
 from bot.engine.steps import (
     StepOutcome,
     capture_outcome,
@@ -242,14 +241,7 @@ class Uploads:
     async def _queue_text(self, session: AsyncSession, view: CaseView, text: str) -> None:
         row = await cases.lock(session, view.case_id)
         if row is not None:
-            await queue(
-                session,
-                case_id=row.id,
-                channel=row.channel or "",
-                reply_url=None,
-                items=[post(Message(text))],
-                now=self.ctx.clock(),
-            )
+            await say(session, row, Message(text), self.ctx.clock())
 
     async def _process(
         self, shared: SharedFile, view: CaseView, name: str, version: int

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests_support import StubDriver
 
+from bot.drivers.base import ConnectionTestResult
 from bot.engine import reboot
 from bot.engine.context import utcnow
 from bot.errors import AlreadyDecided
@@ -409,30 +411,11 @@ async def test_a_reboot_is_not_sent_for_a_case_that_moved_on(
     assert await _reboots(runtime, "tokyo") == 1
 
 
-@dataclass
-class _BrokenPlugin:
+class _BrokenPlugin(StubDriver):
     """A third-party driver with a bug: it raises what no driver should."""
 
-    async def test_connection(self) -> None:
+    async def test_connection(self) -> ConnectionTestResult:
         raise ConnectionResetError("plugin bug")
-
-    async def query_detections(self, start: datetime, end: datetime) -> None:
-        raise NotImplementedError
-
-    async def capture(self, seconds: float) -> None:
-        raise NotImplementedError
-
-    async def export_debug_logs(self) -> None:
-        raise NotImplementedError
-
-    async def reboot(self) -> None:
-        raise NotImplementedError
-
-    async def is_up(self) -> bool:
-        return True
-
-    async def aclose(self) -> None:
-        pass
 
 
 class _BrokenDrivers:

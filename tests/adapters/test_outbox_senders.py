@@ -7,21 +7,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from tests_support import post_rows
+from tests_support import engine_context, post_rows
 
-from bot.engine.context import Context, EngineConfig
+from bot.engine.context import Context
 from bot.engine.delivery import Delivery
 from bot.engine.unit import Applied, admit
 from bot.errors import DeliveryError
 from bot.inventory import Appliance, Inventory
 from bot.messenger import Attachment, Content, Ref
 from bot.presenter import TERMINAL
-from storage import cases, outbox
-from storage.db import Database, make_engine, upgrade
+from storage import outbox
 
 SENSORS = tuple(Appliance(name=f"ddi-{i}", driver="simulated") for i in range(4))
 
@@ -68,17 +67,11 @@ class Slack:
 
 @pytest.fixture
 async def ctx(database_url: str, tmp_path: Path) -> AsyncIterator[Context]:
-    db = Database(make_engine(database_url))
-    await upgrade(db.engine)
-    async with db.write() as session:
-        for sensor in SENSORS:
-            await cases.upsert_appliance(session, sensor.name, "simulated", None,
-                                         datetime.now(UTC))  # fmt: skip
-    config = EngineConfig(artifacts=tmp_path, posts_per_second=1000.0, burst=100,
-                          retry_first=0.05, retry_max=0.2)  # fmt: skip
-    yield Context(db=db, inventory=Inventory(SENSORS), drivers=None, style=TERMINAL,  # type: ignore[arg-type]
-                  config=config)  # fmt: skip
-    await db.dispose()
+    async with engine_context(
+        database_url, tmp_path, Inventory(SENSORS), None, posts_per_second=1000.0, burst=100,
+        retry_first=0.05, retry_max=0.2,
+    ) as ctx:  # fmt: skip
+        yield ctx
 
 
 async def _cases_with_messages(ctx: Context, per_case: int) -> None:

@@ -11,19 +11,19 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from tests_support import StubDriver, engine_context
 
-from bot.drivers.base import CaptureExport, ConnectionTestResult, DebugBundle, DetectionCount
-from bot.engine.context import Context, EngineConfig
+from bot.drivers.base import ConnectionTestResult, DetectionCount
+from bot.engine.context import Context
 from bot.engine.executor import drive
 from bot.engine.note import Note
 from bot.engine.outgoing import Kind
 from bot.engine.unit import Applied, Refusal, Rejected, admit, apply
 from bot.inventory import Appliance, Inventory
-from bot.presenter import TERMINAL, Message
+from bot.presenter import Message
 from bot.runbook import Choice, Phase, Timing
 from bot.runbook.messages import ConnectionTested, Decided, TimerFired, TimerKind
 from storage import cases, outbox, timers
-from storage.db import Database, make_engine, upgrade
 from storage.models import DecisionRow, EventRow, OutboxRow
 
 SENSOR = Appliance(name="ddi-1", driver="simulated", scenario="quiet")
@@ -38,7 +38,7 @@ class Clock:
 
 
 @dataclass
-class QuietSensor:
+class QuietSensor(StubDriver):
     """A driver that answers at once, counting calls: step 1 works, step 2 finds nothing."""
 
     calls: list[str] = field(default_factory=list)
@@ -50,21 +50,6 @@ class QuietSensor:
     async def query_detections(self, start: datetime, end: datetime) -> DetectionCount:
         self.calls.append("query_detections")
         return DetectionCount(0, start, end)
-
-    async def capture(self, seconds: float) -> CaptureExport:
-        raise NotImplementedError  # never reached by these cases
-
-    async def export_debug_logs(self) -> DebugBundle:
-        raise NotImplementedError
-
-    async def reboot(self) -> None:
-        raise NotImplementedError
-
-    async def is_up(self) -> bool:
-        return True
-
-    async def aclose(self) -> None:
-        pass
 
 
 @dataclass
@@ -80,16 +65,11 @@ class Drivers:
 
 @pytest.fixture
 async def ctx(database_url: str, tmp_path: Path) -> AsyncIterator[Context]:
-    db = Database(make_engine(database_url))
-    await upgrade(db.engine)
-    async with db.write() as session:
-        await cases.upsert_appliance(session, SENSOR.name, SENSOR.driver, None, Clock()())
-    config = EngineConfig(timing=Timing(recheck_delay=3600.0), artifacts=tmp_path)
-    yield Context(
-        db=db, inventory=Inventory((SENSOR,)), drivers=Drivers(), style=TERMINAL,  # type: ignore[arg-type]
-        config=config, clock=Clock(),
-    )  # fmt: skip
-    await db.dispose()
+    async with engine_context(
+        database_url, tmp_path, Inventory((SENSOR,)), Drivers(), Clock(),
+        timing=Timing(recheck_delay=3600.0),
+    ) as ctx:  # fmt: skip
+        yield ctx
 
 
 async def _open(ctx: Context) -> Applied:
