@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.dialect import insert_once
-from storage.models import OutboxRow
+from storage.models import CaseRow, OutboxRow
 
 PENDING, SENT, SUPERSEDED, FAILED = "pending", "sent", "superseded", "failed"
 
@@ -63,17 +63,17 @@ async def by_key(session: AsyncSession, key: str) -> OutboxRow | None:
     return result.scalar_one_or_none()
 
 
-def _first_of_stream() -> Any:
-    earlier = aliased(OutboxRow)
-    return ~(
-        select(earlier.id)
-        .where(
-            earlier.stream == OutboxRow.stream,
-            earlier.status == PENDING,
-            earlier.id < OutboxRow.id,
-        )
-        .exists()
+_EARLIER = aliased(OutboxRow)
+# no earlier row of the same stream is still pending (built once: it is in every look-up)
+FIRST_OF_STREAM = ~(
+    select(_EARLIER.id)
+    .where(
+        _EARLIER.stream == OutboxRow.stream,
+        _EARLIER.status == PENDING,
+        _EARLIER.id < OutboxRow.id,
     )
+    .exists()
+)
 
 
 def _free(now: datetime) -> Any:
@@ -81,22 +81,45 @@ def _free(now: datetime) -> Any:
     return or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
 
 
-async def head(session: AsyncSession, channel: str, now: datetime) -> OutboxRow | None:
+async def head(
+    session: AsyncSession, channel: str, now: datetime
+) -> tuple[OutboxRow, str | None] | None:
     """The oldest due row of ``channel`` that no earlier pending row of its stream holds up,
-    and that no process is sending."""
+    and that no process is sending; with its case's thread (None before the root is out).
+    On PostgreSQL the row is locked (a row another transaction locked is skipped)."""
     result = await session.execute(
-        select(OutboxRow)
+        select(OutboxRow, CaseRow.thread_ts)
+        .outerjoin(CaseRow, CaseRow.id == OutboxRow.case_id)
         .where(
             OutboxRow.status == PENDING,
             OutboxRow.channel == channel,
             OutboxRow.next_at <= now,
             _free(now),
-            _first_of_stream(),
+            FIRST_OF_STREAM,
         )
         .order_by(OutboxRow.id)
         .limit(1)
+        .with_for_update(skip_locked=True, of=OutboxRow)
     )
-    return result.scalars().first()
+    found = result.first()
+    return None if found is None else (found[0], found[1])
+
+
+async def take(
+    session: AsyncSession, channel: str, *, owner: str, now: datetime, until: datetime
+) -> tuple[OutboxRow, str | None] | None:
+    """Claim the channel's next row for ``owner`` until ``until`` (see ``head``), skipping
+    root updates that a newer one replaces; None when there is none to send now."""
+    while (found := await head(session, channel, now)) is not None:
+        row, thread_ts = found
+        if row.kind == "header" and await newer_pending(session, row):
+            await mark_superseded(session, row.id, now)
+            continue
+        posting = row.kind in ("root", "post", "attach")
+        if await claim(session, row, owner=owner, now=now, until=until, may_post=posting):
+            return row, thread_ts
+        return None  # another process took it between the look and the claim
+    return None
 
 
 async def channels_due(session: AsyncSession, now: datetime) -> list[str]:
@@ -107,7 +130,7 @@ async def channels_due(session: AsyncSession, now: datetime) -> list[str]:
             OutboxRow.status == PENDING,
             OutboxRow.next_at <= now,
             _free(now),
-            _first_of_stream(),
+            FIRST_OF_STREAM,
         )
         .distinct()
     )
@@ -117,7 +140,7 @@ async def channels_due(session: AsyncSession, now: datetime) -> list[str]:
 async def next_due(session: AsyncSession) -> datetime | None:
     """When the next row can be delivered (rows held up by their stream do not count)."""
     result = await session.execute(
-        select(func.min(OutboxRow.next_at)).where(OutboxRow.status == PENDING, _first_of_stream())
+        select(func.min(OutboxRow.next_at)).where(OutboxRow.status == PENDING, FIRST_OF_STREAM)
     )
     return result.scalar_one_or_none()
 
@@ -217,6 +240,23 @@ async def mark_retry(
         reported=reported or row.reported,
         lease_until=None,
     )
+
+
+async def refresh_header(session: AsyncSession, stream: str, body: dict[str, Any]) -> bool:
+    """Give the root update still waiting in ``stream`` (not being sent) the newest content;
+    False if there is none, and a new row is needed."""
+    result = await session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.stream == stream,
+            OutboxRow.kind == "header",
+            OutboxRow.status == PENDING,
+            OutboxRow.lease_until.is_(None),
+        )
+        .values(body=body)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0)) > 0
 
 
 async def kick(session: AsyncSession, row_id: int, now: datetime) -> None:

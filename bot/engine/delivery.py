@@ -29,6 +29,8 @@ from storage.models import OutboxRow
 from storage.timeline import EventKind
 
 log = logging.getLogger(__name__)
+COALESCE = 0.05  # seconds the loop lets a burst of new rows gather before it looks
+GAUGE_EVERY = 5.0  # seconds between two counts of the outbox's depth (a metric)
 
 
 class Delivery:
@@ -50,8 +52,11 @@ class Delivery:
     async def run(self) -> None:
         """Forever: start a worker for every channel with something to deliver."""
         ctx = self.ctx
+        loop = asyncio.get_running_loop()
+        gauged = 0.0
         try:
             while True:
+                await asyncio.sleep(COALESCE)  # many rows written together: one look
                 ctx.wake.outbox.clear()
                 nxt: datetime | None = None
                 channels: list[str] = []
@@ -60,7 +65,9 @@ class Delivery:
                     async with ctx.db.read() as session:
                         channels = await outbox.channels_due(session, ctx.clock())
                         nxt = await outbox.next_due(session)
-                        metrics.DEPTH.set(await outbox.depth(session))
+                        if loop.time() - gauged >= GAUGE_EVERY:
+                            gauged = loop.time()
+                            metrics.DEPTH.set(await outbox.depth(session))
                     for channel in channels:
                         started |= self._ensure_worker(channel)
                 except Exception:
@@ -101,49 +108,36 @@ class Delivery:
 
     async def _channel(self, channel: str) -> None:
         """Deliver the channel's rows one by one, paced, until none is due."""
-        ctx = self.ctx
         while not self.stopping:
             try:
-                async with ctx.db.read() as session:
-                    row = await outbox.head(session, channel, ctx.clock())
-                if row is None:
+                taken = await self._take(channel)
+                if taken is None:
                     if channel in self.poked:
                         self.poked.discard(channel)
                         continue
                     return
-                if row.kind == Kind.HEADER and await self._superseded(row):
-                    continue
+                row, thread_ts = taken
                 if row.kind != Kind.REPLY:
                     await self.bucket(channel).take()
-                await self.deliver(row)
+                await self.deliver(row, thread_ts)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox: delivery in %s failed; retrying", channel)
                 await asyncio.sleep(1.0)
 
-    async def _superseded(self, row: OutboxRow) -> bool:
-        """A newer root update waits behind this one: only the latest is worth a call."""
-        async with self.ctx.db.write() as session:
-            if not await outbox.newer_pending(session, row):
-                return False
-            await outbox.mark_superseded(session, row.id, self.ctx.clock())
-        metrics.DELIVERIES.labels(row.kind, "superseded").inc()
-        return True
-
-    async def deliver(self, row: OutboxRow) -> None:
-        """One attempt at one row, and what it leaves: sent, to retry, or failed."""
-        ref = Ref(row.id, row.case_id)
+    async def _take(self, channel: str) -> tuple[OutboxRow, str | None] | None:
+        """The channel's next row, claimed by this process (its lease covers the attempt)."""
         now = self.ctx.clock()
         lease = now + timedelta(seconds=self.ctx.config.delivery_lease)
         async with self.ctx.db.write() as session:
-            posting = row.kind in (Kind.ROOT, Kind.POST, Kind.ATTACH)
-            if not await outbox.claim(
-                session, row, owner=self.owner, now=now, until=lease, may_post=posting
-            ):
-                return  # another process is sending it
+            return await outbox.take(session, channel, owner=self.owner, now=now, until=lease)
+
+    async def deliver(self, row: OutboxRow, thread_ts: str | None) -> None:
+        """One attempt at one claimed row, and what it leaves: sent, to retry, or failed."""
+        ref = Ref(row.id, row.case_id)
         try:
-            found, ts = await self._send(row, ref)
+            found, ts = await self._send(row, thread_ts, ref)
         except DeliveryError as exc:
             await self._failed(row, exc)
             return
@@ -161,13 +155,14 @@ class Delivery:
         metrics.DELIVERIES.labels(row.kind, "found" if found else "sent").inc()
         self.ctx.wake.outbox.set()  # the next row of its stream may go now
 
-    async def _send(self, row: OutboxRow, ref: Ref) -> tuple[bool, str | None]:
+    async def _send(
+        self, row: OutboxRow, thread_ts: str | None, ref: Ref
+    ) -> tuple[bool, str | None]:
         """(found after all, ts): the call this row stands for."""
         messenger, body = self.messenger, row.body
         if row.kind == Kind.REPLY:
             await messenger.reply(str(body["url"]), str(body["text"]))
             return False, None
-        thread_ts = await self._thread_of(row)
         if row.kind != Kind.ROOT and thread_ts is None:
             raise DeliveryError("no_thread", retry=False)
         if row.uncertain and row.kind in (Kind.ROOT, Kind.POST, Kind.ATTACH):
@@ -205,13 +200,6 @@ class Delivery:
                 "outbox: cannot look for %s %s (%s); posting it again", row.kind, row.id, exc.code
             )
             return None
-
-    async def _thread_of(self, row: OutboxRow) -> str | None:
-        if row.case_id is None:
-            return None
-        async with self.ctx.db.read() as session:
-            case = await cases.get_case(session, row.case_id)
-        return case.thread_ts if case is not None else None
 
     async def _failed(self, row: OutboxRow, exc: DeliveryError) -> None:
         ctx = self.ctx

@@ -14,8 +14,6 @@ from bot.presenter import CaseView, step_failed
 from bot.probes import endpoint_or_none
 from bot.runbook import Step
 from bot.runbook.messages import StepFailed
-from storage import cases, timeline
-from storage.timeline import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -40,25 +38,11 @@ def step_context(ctx: Context, view: CaseView) -> StepContext:
     )
 
 
-async def started(ctx: Context, view: CaseView, which: Step) -> bool:
-    """Record that the step starts, if the case still waits for it at this version."""
-    now = ctx.clock()
-    async with ctx.db.write() as session:
-        row = await cases.get_case(session, view.case_id)
-        if row is None or row.version != view.version:
-            return False
-        await timeline.start_step_run(session, view.case_id, which.value, now)
-        data = {"step": which.value, "version": view.version}
-        await timeline.add_event(session, view.case_id, EventKind.STEP_STARTED, data, now)
-    return True
-
-
 async def run_driver_step(ctx: Context, view: CaseView, which: Step) -> StepOutcome | None:
-    """Steps 1-4 by the driver (step 2 from the syslog feed when it can answer); None if the
-    case moved on before the step started. Never raises: surprises become ``StepFailed``."""
+    """Steps 1-4 by the driver (step 2 from the syslog feed when it can answer). Never raises:
+    surprises become ``StepFailed``. (A step of a case that moved on meanwhile still runs:
+    they only read; its result is dropped.)"""
     fed = await feed(ctx, view) if which == Step.DETECTION_QUERY else None
-    if not await started(ctx, view, which):
-        return None
     if fed is not None:
         return fed
     async with ctx.limits.steps:

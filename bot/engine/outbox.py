@@ -61,6 +61,8 @@ async def queue(
         else:
             assert item.content is not None
             body = redacted(to_body(item.content))
+            if item.kind == Kind.HEADER and await outbox.refresh_header(session, stream, body):
+                continue  # the root update still waiting now says the newest
         row = await outbox.add(
             session,
             stream=stream,

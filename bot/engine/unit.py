@@ -135,6 +135,7 @@ async def admit(
         if row is None:
             return Rejected(Refusal.ALREADY_OPEN)
         await timeline.add_event(session, row.id, EventKind.CASE_OPENED, {}, now, actor=user)
+        await record_starts(session, row.id, 1, begun.effects, now)
         view = view_of(row, begun.state, 1)
         await queue(
             session,
@@ -302,6 +303,19 @@ async def _record(
         elif isinstance(effect, Close):
             data = {"outcome": effect.outcome.value, "reason": new.reason}
             await timeline.add_event(session, case_id, EventKind.CASE_CLOSED, data, now)
+    await record_starts(session, case_id, version, transition.effects, now)
+
+
+async def record_starts(
+    session: AsyncSession, case_id: int, version: int, effects: tuple[Effect, ...], now: datetime
+) -> None:
+    """A step the bot runs starts with the transition that asks for it (its run is finished
+    by the transition its result causes; a late result finds the case moved on)."""
+    for effect in effects:
+        if isinstance(effect, RunStep) and effect.step != Step.REBOOT:
+            await timeline.start_step_run(session, case_id, effect.step.value, now)
+            data = {"step": effect.step.value, "version": version}
+            await timeline.add_event(session, case_id, EventKind.STEP_STARTED, data, now)
 
 
 async def _closing_facts(

@@ -106,8 +106,10 @@ async def test_the_effect_loop_runs_a_case_to_its_first_question(ctx: Context) -
         rows = await outbox.of_case(session, opened.after.case_id)
     assert row is not None and row.phase == Phase.AWAIT_TRAFFIC_DECISION and row.version == 3
     kinds = [r.kind for r in rows]
-    # every message of the two transitions, queued in order in the transactions that made them
-    assert kinds == ["root", "post", "header", "post", "header", "post"]
+    # every message of the two transitions, queued in order in the transactions that made them;
+    # the root message's update still waiting was given the newest content, not queued twice
+    assert kinds == ["root", "post", "header", "post", "post"]
+    assert "Waiting for an operator" in rows[2].body["message"]["text"]
     assert rows[-1].key == f"prompt:{row.id}:3"
     assert all(r.stream == f"case-{row.id}" for r in rows)
 
