@@ -1,18 +1,50 @@
 """Answer Slack after what a person did is recorded, so that a crash right after the answer
 cannot lose it; but never later than Slack allows (3 s): past ``ACK_WITHIN`` the work goes on
-in the background and Slack is answered anyway."""
+in the background and Slack is answered anyway. Telling the person why it did not count comes
+after the answer."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import logging
+from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncAck
 
+from bot.engine.tasks import TaskTracker
+from bot.errors import DdiBotError
+
+log = logging.getLogger(__name__)
 ACK_WITHIN = 2.0  # seconds; Slack gives up on an answer after 3
+Tell = Callable[[Exception], Awaitable[None]]
 
 
-async def after(task: asyncio.Task[Any], ack: AsyncAck) -> None:
-    """Acknowledge once ``task`` is done, or after ``ACK_WITHIN`` seconds if it is not."""
+async def record_then_ack(
+    ack: AsyncAck, tasks: TaskTracker, work: Awaitable[object], tell: Tell, name: str
+) -> None:
+    """Run ``work``; acknowledge once it is done (or after ``ACK_WITHIN``); then, if it
+    failed, ``tell`` the person why."""
+    task = tasks.spawn(_outcome(work, name), name)
     await asyncio.wait({task}, timeout=ACK_WITHIN)
     await ack()
+    tasks.spawn(_tell_after(task, tell, name), f"{name}-answer")
+
+
+async def _outcome(work: Awaitable[object], name: str) -> Exception | None:
+    try:
+        await work
+    except Exception as exc:  # DdiBotError, or a surprise: the person still gets an answer
+        if not isinstance(exc, DdiBotError):
+            log.exception("%s failed", name)
+        return exc
+    return None
+
+
+async def _tell_after(task: asyncio.Task[Exception | None], tell: Tell, name: str) -> None:
+    failure = await task
+    if failure is None:
+        return
+    try:
+        await tell(failure)
+    except Exception:
+        log.exception("%s: could not tell the person why it did not count", name)

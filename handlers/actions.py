@@ -9,10 +9,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import Engine
-from bot.errors import DdiBotError
 from bot.presenter import error_message
 from bot.runbook import Choice
-from handlers.ack import after
+from handlers.ack import record_then_ack
 from handlers.ids import DECIDE_PATTERN, DECIDE_PREFIX, case_ref
 from handlers.style import SLACK
 
@@ -37,32 +36,26 @@ def register(app: AsyncApp, engine: Engine) -> None:
     async def on_decision(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        # the decision is recorded before Slack hears back (a crash just after cannot lose it)
-        await after(engine.tasks.spawn(_decide(engine, body, action, client), "decision"), ack)
+        user = str(body.get("user", {}).get("id", ""))
+        channel = str(
+            body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
+        )
+        message = body.get("message") or {}
+        message_ts = str(message.get("ts") or body.get("container", {}).get("message_ts", ""))
+        thread_ts = message.get("thread_ts")
+        parsed = parse_decision(action)
+        if parsed is None:
+            await ack()
+            log.warning("ignoring malformed decision payload from %s", user)
+            return
+        case_id, version, choice = parsed
 
-
-async def _decide(
-    engine: Engine, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-) -> None:
-    lang = engine.config.lang
-    user = str(body.get("user", {}).get("id", ""))
-    channel = str(body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id"))
-    message = body.get("message") or {}
-    message_ts = str(message.get("ts") or body.get("container", {}).get("message_ts", ""))
-    thread_ts = message.get("thread_ts")
-    parsed = parse_decision(action)
-    if parsed is None:
-        log.warning("ignoring malformed decision payload from %s", user)
-        return
-    case_id, version, choice = parsed
-    try:  # the question is shown as decided through the outbox, with the decision
-        await engine.decide(case_id, version, choice, user, clicked=message_ts or None)
-    except Exception as exc:  # DdiBotError, or a surprise: the person still gets an answer
-        if not isinstance(exc, DdiBotError):
-            log.exception("decision on case %s failed", case_id)
-        text = error_message(lang, exc, SLACK)
-        kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-        try:
+        async def tell(exc: Exception) -> None:
+            text = error_message(engine.config.lang, exc, SLACK)
+            kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
             await client.chat_postEphemeral(channel=channel, user=user, text=text, **kwargs)
-        except Exception:
-            log.exception("could not tell %s why their click did not count", user)
+
+        # recorded before Slack hears back (a crash just after cannot lose it); the question
+        # is shown as decided through the outbox, with the decision
+        decision = engine.decide(case_id, version, choice, user, clicked=message_ts or None)
+        await record_then_ack(ack, engine.tasks, decision, tell, f"decision-{case_id}")

@@ -3,6 +3,7 @@ everything else it does follows from the database."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -13,6 +14,7 @@ from bot.engine import Engine, Thread
 from bot.errors import CaseAlreadyOpen, DdiBotError, UnknownAppliance
 from bot.i18n import t
 from bot.presenter import error_message
+from handlers.ack import ACK_WITHIN
 from handlers.ids import Command
 from handlers.style import SLACK, slack_escape
 
@@ -59,19 +61,61 @@ def register(app: AsyncApp, engine: Engine) -> None:
             return
         channel = str(command.get("channel_id") or "") or None
         reply_url = str(command.get("response_url") or "") or None
-        try:  # recorded before the ack: a crash right after it still has the case
-            await engine.admit(appliance.name, user, channel, reply_url=reply_url)
-        except CaseAlreadyOpen as exc:
-            await ack()
-            engine.tasks.spawn(_already_open(engine, exc, respond, client), f"open-{name}")
+        opening = t(lang, "ack.opening", appliance=slack_escape(appliance.name))
+        # recorded before the ack, so that a crash right after it still has the case; but
+        # Slack is answered within its 3 s even when the database is that slow
+        admitted = engine.tasks.spawn(
+            _admit(engine, appliance.name, user, channel, reply_url), f"admit-{name}"
+        )
+        await asyncio.wait({admitted}, timeout=ACK_WITHIN)
+        if not admitted.done():
+            await ack(text=opening)
+            engine.tasks.spawn(_answer_later(engine, admitted, respond, client), f"open-{name}")
             return
-        except Exception as exc:  # DdiBotError, or the database failing: never a traceback
-            if not isinstance(exc, DdiBotError):
-                log.exception("opening a case for %s failed", name)
-            await ack()
-            await respond(text=error_message(lang, exc, SLACK), response_type="ephemeral")
+        failure = admitted.result()
+        if failure is None:
+            await ack(text=opening)
             return
-        await ack(text=t(lang, "ack.opening", appliance=slack_escape(appliance.name)))
+        await ack()
+        engine.tasks.spawn(_refused(engine, failure, respond, client), f"open-{name}")
+
+
+async def _admit(
+    engine: Engine, name: str, user: str, channel: str | None, reply_url: str | None
+) -> Exception | None:
+    """Record the case; what refused it, if anything (never raises)."""
+    try:
+        await engine.admit(name, user, channel, reply_url=reply_url)
+    except Exception as exc:  # DdiBotError, or the database failing: never a traceback
+        if not isinstance(exc, DdiBotError):
+            log.exception("opening a case for %s failed", name)
+        return exc
+    return None
+
+
+async def _answer_later(
+    engine: Engine,
+    admitted: asyncio.Task[Exception | None],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    """Slack was told "opening…" before the case was recorded: say so if it was not."""
+    failure = await admitted
+    if failure is not None:
+        await _refused(engine, failure, respond, client)
+
+
+async def _refused(
+    engine: Engine, failure: Exception, respond: AsyncRespond, client: AsyncWebClient
+) -> None:
+    if isinstance(failure, CaseAlreadyOpen):
+        await _already_open(engine, failure, respond, client)
+        return
+    text = error_message(engine.config.lang, failure, SLACK)
+    try:
+        await respond(text=text, response_type="ephemeral")
+    except Exception:
+        log.exception("could not tell the person why their check did not open")
 
 
 async def _already_open(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,7 +16,7 @@ from bot.guidance import VERIFIED_TEXT, GuideAction
 from bot.i18n import t
 from bot.presenter import error_message
 from handlers import modals
-from handlers.ack import after
+from handlers.ack import record_then_ack
 from handlers.ids import GUIDE_PATTERN, GUIDE_PREFIX, View, case_ref
 from handlers.style import SLACK
 
@@ -63,8 +64,8 @@ def register(app: AsyncApp, engine: Engine) -> None:
             work = engine.guide.connection(case_id, version, VERIFIED_TEXT, user)
         else:
             work = engine.guide.rebooted(case_id, version, user)
-        answer = _reply_on_error(engine, client, user, where, work)
-        await after(engine.tasks.spawn(answer, "guide-answer"), ack)  # recorded, then answered
+        tell = functools.partial(_tell, engine, client, user, where)
+        await record_then_ack(ack, engine.tasks, work, tell, "guide-answer")
 
     @app.view(View.CONNECTION_MESSAGE.value)
     async def on_connection(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -90,8 +91,8 @@ def register(app: AsyncApp, engine: Engine) -> None:
             await engine.guide.maintenance(case_id, maintenance, notes, user)
             await engine.guide.connection(case_id, version, shown, user)
 
-        answer = _reply_on_error(engine, client, user, None, work())
-        await after(engine.tasks.spawn(answer, "guide-modal"), ack)
+        tell = functools.partial(_tell, engine, client, user, None)
+        await record_then_ack(ack, engine.tasks, work(), tell, "guide-modal")
 
     @app.view(View.DETECTION_COUNT.value)
     async def on_count(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -110,8 +111,8 @@ def register(app: AsyncApp, engine: Engine) -> None:
             return
         case_id, version = found
         work = engine.guide.count(case_id, version, count, user)
-        answer = _reply_on_error(engine, client, user, None, work)
-        await after(engine.tasks.spawn(answer, "guide-count"), ack)
+        tell = functools.partial(_tell, engine, client, user, None)
+        await record_then_ack(ack, engine.tasks, work, tell, "guide-count")
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str | None] | None:
@@ -152,13 +153,23 @@ async def _reply_on_error(
     except Exception as exc:
         if not isinstance(exc, DdiBotError):
             log.exception("guided answer failed")
-        text = error_message(engine.config.lang, exc, SLACK)
         try:
-            if where is not None:
-                channel, thread_ts = where
-                kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-                await client.chat_postEphemeral(channel=channel, user=user, text=text, **kwargs)
-            else:
-                await client.chat_postMessage(channel=user, text=text)
+            await _tell(engine, client, user, where, exc)
         except Exception:
             log.exception("could not tell %s about a failed answer", user)
+
+
+async def _tell(
+    engine: Engine,
+    client: AsyncWebClient,
+    user: str,
+    where: tuple[str, str | None] | None,
+    exc: Exception,
+) -> None:
+    text = error_message(engine.config.lang, exc, SLACK)
+    if where is not None:
+        channel, thread_ts = where
+        kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        await client.chat_postEphemeral(channel=channel, user=user, text=text, **kwargs)
+    else:
+        await client.chat_postMessage(channel=user, text=text)

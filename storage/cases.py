@@ -56,6 +56,22 @@ async def create_case(
     return None if case_id is None else await get_case(session, int(case_id))
 
 
+async def create_cases(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert open cases in one statement (each row as for ``create_case``, distinct
+    appliances); appliance -> new case id, for those that had no open case."""
+    if not rows:
+        return {}
+    values = [{**row, "open_key": row["appliance"], "version": 1} for row in rows]
+    statement = (
+        insert(session, CaseRow)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[CaseRow.open_key])
+        .returning(CaseRow.id, CaseRow.appliance)
+    )
+    result = await session.execute(statement)
+    return {str(appliance): int(case_id) for case_id, appliance in result.all()}
+
+
 async def open_case_for(session: AsyncSession, appliance: str) -> CaseRow | None:
     result = await session.execute(select(CaseRow).where(CaseRow.open_key == appliance))
     return result.scalar_one_or_none()

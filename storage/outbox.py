@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -52,6 +52,22 @@ async def add(
     }
     found = await insert_once(session, OutboxRow, values, [OutboxRow.key], OutboxRow.id)
     return None if found is None else int(found)
+
+
+async def add_many(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> None:
+    """Queue several messages that have no once-only key, in one statement."""
+    if rows:
+        await session.execute(
+            insert(OutboxRow),
+            [
+                {
+                    "case_id": None, "blob": None, "key": None, "target_ts": None, **row,
+                    "status": PENDING, "attempts": 0, "next_at": now, "uncertain": False,
+                    "created_at": now, "reported": False,
+                }
+                for row in rows
+            ],
+        )  # fmt: skip
 
 
 async def get(session: AsyncSession, row_id: int) -> OutboxRow | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import EventRow, StepRunRow
@@ -42,6 +42,20 @@ async def add_event(
     actor: str | None = None,
 ) -> None:
     session.add(EventRow(case_id=case_id, kind=kind.value, data=data, at=now, actor=actor))
+
+
+async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Several events in one statement: dicts of case_id, kind (an ``EventKind``), data, at,
+    actor."""
+    if rows:
+        values = [{**row, "kind": EventKind(row["kind"]).value} for row in rows]
+        await session.execute(insert(EventRow), values)
+
+
+async def start_step_runs(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Several step runs started in one statement: dicts of case_id, step, started_at."""
+    if rows:
+        await session.execute(insert(StepRunRow), rows)
 
 
 async def events(session: AsyncSession, case_id: int) -> Sequence[EventRow]:

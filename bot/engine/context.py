@@ -40,6 +40,7 @@ class EngineConfig:
     upload_lease: float = 60.0  # seconds a claimed file may go unrenewed before it is retaken
     tz: tzinfo = UTC  # the consoles' time zone: periods are shown and exports read in it
     step_concurrency: int = 32  # steps (driver calls, probes) running at once; more queue
+    case_concurrency: int = 16  # cases advancing at once (their effects, one after another)
     analysis_concurrency: int = max(1, os.cpu_count() or 1)  # capture analyses at once
     posts_per_second: float = 1.0  # per Slack channel, shared by every case posting in it
     burst: int = 3  # posts a quiet channel may take at once

@@ -5,6 +5,7 @@ A port with one method, so that a job queue shared by replicas can take its plac
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -21,12 +22,19 @@ class Dispatch(Protocol):
 
 
 class LocalDispatch:
-    """Each batch of work runs in a tracked task of this process, in one flat loop."""
+    """Each batch of work runs in a tracked task of this process, in one flat loop; at most
+    ``config.case_concurrency`` cases advance at once (the others wait their turn), so that a
+    burst of new cases does not starve what must answer Slack within 3 s."""
 
     def __init__(self, ctx: Context, tasks: TaskTracker) -> None:
         self.ctx = ctx
         self.tasks = tasks
+        self.turns = asyncio.Semaphore(ctx.config.case_concurrency)
 
     def submit(self, work: Sequence[Work]) -> None:
         if work:
-            self.tasks.spawn(drive(self.ctx, work), f"case-{work[0].view.case_id}")
+            self.tasks.spawn(self._in_turn(work), f"case-{work[0].view.case_id}")
+
+    async def _in_turn(self, work: Sequence[Work]) -> None:
+        async with self.turns:
+            await drive(self.ctx, work)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.drivers.base import Watch
 from bot.engine import answers, recovery
 from bot.engine.access import check_may_answer, check_may_decide, may_run
+from bot.engine.admission import Admissions
 from bot.engine.context import Context, Drivers, EngineConfig, utcnow
 from bot.engine.delivery import Delivery
 from bot.engine.dispatch import LocalDispatch
@@ -23,7 +24,7 @@ from bot.engine.note import Note
 from bot.engine.outbox import say
 from bot.engine.scheduler import run_timers
 from bot.engine.tasks import TaskTracker
-from bot.engine.unit import Applied, Refusal, Rejected, Work, admit, apply, view_of
+from bot.engine.unit import Admission, Applied, Refusal, Rejected, Work, apply, view_of
 from bot.engine.uploads import Uploads
 from bot.errors import AlreadyDecided, CaseAlreadyOpen, CaseNotFound, SlackPostFailed
 from bot.files import FileSource
@@ -37,6 +38,7 @@ from storage import cases, outbox
 from storage.db import Database
 
 __all__ = ["Decision", "Engine", "EngineConfig", "Thread"]
+START_AFTER = 0.05  # seconds between recording a check and starting its steps
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Decision:
     before: CaseView
     after: CaseView
     point: DecisionPoint | None  # None: an operator stopped a case that asked nothing
+    choice: Choice | None = None
+    user: str | None = None
 
 
 def refused(rejected: Rejected, case_id: int) -> Exception:
@@ -126,6 +130,9 @@ class Engine:
         self.uploads = Uploads(self.ctx, self.dispatch, self.tasks)
         self.guide = Guide(self)
         self.delivery = Delivery(self.ctx, messenger)
+        self.admissions = Admissions(self.ctx)
+        # (case, version) -> the decision this process is recording for that question
+        self._deciding: dict[tuple[int, int], asyncio.Future[Decision]] = {}
 
     # --- the plain dependencies, for callers and tests ----------------------------------------
 
@@ -227,8 +234,7 @@ class Engine:
         where = channel or appliance.channel
         if not where:
             raise SlackPostFailed("no channel")
-        result = await admit(
-            self.ctx,
+        request = Admission(
             appliance=appliance.name,
             guided=appliance.driver == "guided",
             user=user,
@@ -236,9 +242,11 @@ class Engine:
             lang=lang or self.config.lang,
             reply_url=reply_url,
         )
+        result = await self.admissions.admit(request)
         if isinstance(result, Rejected):
             raise await self._already_open(appliance.name)
-        self.dispatch.submit(result.work)
+        # the case starts once Slack has had its answer (a burst of checks acknowledged first)
+        asyncio.get_running_loop().call_later(START_AFTER, self.dispatch.submit, result.work)
         return result.after
 
     open_case = admit
@@ -318,9 +326,48 @@ class Engine:
         """A person answered the question asked at ``version`` (its message: ``clicked``).
         Exactly once, enforced by the database."""
         self.check_may_decide(user, choice)
+        key = (case_id, version)
+        first = self._deciding.get(key)
+        if first is not None:  # a double click, or Slack's retry: this process has one going
+            await asyncio.wait({first})
+            if not first.cancelled() and first.exception() is None:
+                won = first.result()  # the answer: no need to ask the database who gave it
+                choice_of = won.choice.value if won.choice else None
+                raise refused(Rejected(Refusal.DECIDED, choice_of, won.user), case_id)
+        task = asyncio.ensure_future(self._decide(case_id, version, choice, user, clicked))
+        self._deciding[key] = task  # before any wait: the next click of it finds this one
+        try:
+            return await task
+        finally:
+            if self._deciding.get(key) is task:
+                del self._deciding[key]
+
+    async def _decide(
+        self, case_id: int, version: int, choice: Choice, user: str, clicked: str | None
+    ) -> Decision:
+        stale = await self._stale(case_id, version)
+        if stale is not None:  # a late click: no need to queue for the database's writer
+            raise refused(stale, case_id)
         note = Note(actor=user, clicked=clicked)
         result = await apply(self.ctx, case_id, version, Decided(choice, user), note)
         if isinstance(result, Rejected) and result.reason == Refusal.INVALID:
             result = Rejected(Refusal.STALE)
         applied = self.run(result, case_id)
-        return Decision(before=applied.before, after=applied.after, point=applied.point)
+        return Decision(applied.before, applied.after, applied.point, choice, user)
+
+    async def _stale(self, case_id: int, version: int) -> Rejected | None:
+        """Why a click is refused for sure without writing: no case, or a newer version."""
+        async with self.db.read() as session:
+            row = await cases.get_case(session, case_id)
+        if row is None:
+            return Rejected(Refusal.NOT_FOUND)
+        if row.version == version:
+            return None
+        return await self._decided(case_id, version)
+
+    async def _decided(self, case_id: int, version: int) -> Rejected:
+        async with self.db.read() as session:
+            found = await cases.decision_for(session, case_id, version)
+        if found is None:
+            return Rejected(Refusal.STALE)
+        return Rejected(Refusal.DECIDED, found.choice, found.user_id)

@@ -35,6 +35,36 @@ def stream_of(case_id: int) -> str:
     return f"case-{case_id}"
 
 
+def row_of(
+    item: Outgoing, case_id: int, channel: str, reply_url: str | None
+) -> dict[str, Any] | None:
+    """The outbox row for ``item`` (its columns), or None when it has nowhere to go."""
+    stream, where, blob = stream_of(case_id), channel, None
+    if item.kind == Kind.REPLY:
+        if not reply_url:
+            log.warning("case %s: nobody to reply to: %s", case_id, item.text)
+            return None
+        stream, where = f"reply-{case_id}", REPLY_CHANNEL
+        body: dict[str, Any] = {"url": reply_url, "text": redacted(item.text)}
+    elif item.kind == Kind.ATTACH:
+        assert item.attachment is not None
+        body = redacted({"filename": item.attachment.filename, "title": item.attachment.title})
+        blob = item.attachment.content
+    else:
+        assert item.content is not None
+        body = redacted(to_body(item.content))
+    return {
+        "stream": stream,
+        "channel": where,
+        "kind": item.kind.value,
+        "body": body,
+        "blob": blob,
+        "key": item.key,
+        "target_ts": item.target_ts,
+        "case_id": case_id,
+    }
+
+
 async def queue(
     session: AsyncSession,
     *,
@@ -47,35 +77,14 @@ async def queue(
     """Write the rows; how many were queued (a once-only row queued before is not again)."""
     queued = 0
     for item in items:
-        stream, where, blob = stream_of(case_id), channel, None
-        if item.kind == Kind.REPLY:
-            if not reply_url:
-                log.warning("case %s: nobody to reply to: %s", case_id, item.text)
-                continue
-            stream, where = f"reply-{case_id}", REPLY_CHANNEL
-            body: dict[str, object] = {"url": reply_url, "text": redacted(item.text)}
-        elif item.kind == Kind.ATTACH:
-            assert item.attachment is not None
-            body = redacted({"filename": item.attachment.filename, "title": item.attachment.title})
-            blob = item.attachment.content
-        else:
-            assert item.content is not None
-            body = redacted(to_body(item.content))
-            if item.kind == Kind.HEADER and await outbox.refresh_header(session, stream, body):
-                continue  # the root update still waiting now says the newest
-        row = await outbox.add(
-            session,
-            stream=stream,
-            channel=where,
-            kind=item.kind.value,
-            body=body,
-            blob=blob,
-            key=item.key,
-            target_ts=item.target_ts,
-            case_id=case_id,
-            now=now,
-        )
-        queued += row is not None
+        row = row_of(item, case_id, channel, reply_url)
+        if row is None:
+            continue
+        if item.kind == Kind.HEADER and await outbox.refresh_header(
+            session, row["stream"], row["body"]
+        ):
+            continue  # the root update still waiting now says the newest
+        queued += await outbox.add(session, now=now, **row) is not None
     return queued
 
 

@@ -8,16 +8,18 @@ rows). Whatever must run afterwards (a step, instructions, a probe) comes back a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.context import Context
 from bot.engine.narration import narrate, opening
 from bot.engine.note import Note
-from bot.engine.outbox import queue
+from bot.engine.outbox import queue, row_of
 from bot.presenter import CaseView
 from bot.report import ReportFacts, facts_from
 from bot.runbook import CaseState, DecisionPoint, InvalidTransition, Phase, Step
@@ -36,7 +38,7 @@ from bot.runbook.messages import (
     StartTimer,
 )
 from bot.runbook.model import AWAITING, RUNNING
-from storage import cases, side_effects, timeline, timers
+from storage import cases, outbox, side_effects, timeline, timers
 from storage.models import CaseRow
 from storage.timeline import EventKind
 
@@ -107,46 +109,102 @@ def _work(view: CaseView, effects: tuple[Effect, ...]) -> tuple[Work, ...]:
     )
 
 
-async def admit(
-    ctx: Context,
-    *,
-    appliance: str,
-    guided: bool,
-    user: str,
-    channel: str,
-    lang: str,
-    reply_url: str | None = None,
-) -> Applied | Rejected:
+@dataclass(frozen=True)
+class Admission:
+    """A /ddi-check to record: which appliance, for whom, where."""
+
+    appliance: str
+    guided: bool
+    user: str
+    channel: str
+    lang: str
+    reply_url: str | None = None
+
+
+async def admit(ctx: Context, **request: Any) -> Applied | Rejected:
     """Record a new case and its root message; ``ALREADY_OPEN`` if the appliance has one."""
-    begun = start_runbook(guided)
+    (result,) = await admit_many(ctx, [Admission(**request)])
+    return result
+
+
+async def admit_many(ctx: Context, requests: Sequence[Admission]) -> list[Applied | Rejected]:
+    """Record new cases and their root messages in one transaction (a burst of checks is one
+    commit, not hundreds); each is ``ALREADY_OPEN`` if its appliance has an open case (two
+    checks of one appliance in the batch: the first one counts)."""
     now = ctx.clock()
+    first: dict[str, int] = {}
+    for index, request in enumerate(requests):
+        first.setdefault(request.appliance, index)
+    begun = {guided: start_runbook(guided) for guided in {r.guided for r in requests}}
+    opened: dict[str, CaseView] = {}
     async with ctx.db.write() as session:
-        row = await cases.create_case(
+        ids = await cases.create_cases(
             session,
-            appliance=appliance,
-            requested_by=user,
-            lang=lang,
-            phase=begun.state.phase.value,
-            state=begun.state.to_json(),
-            channel=channel,
-            now=now,
-            reply_url=reply_url,
+            [
+                {
+                    "appliance": r.appliance,
+                    "requested_by": r.user,
+                    "lang": r.lang,
+                    "phase": begun[r.guided].state.phase.value,
+                    "state": begun[r.guided].state.to_json(),
+                    "channel": r.channel,
+                    "opened_at": now,
+                    "reply_url": r.reply_url,
+                }
+                for r in (requests[index] for index in first.values())
+            ],
         )
-        if row is None:
-            return Rejected(Refusal.ALREADY_OPEN)
-        await timeline.add_event(session, row.id, EventKind.CASE_OPENED, {}, now, actor=user)
-        await record_starts(session, row.id, 1, begun.effects, now)
-        view = view_of(row, begun.state, 1)
-        await queue(
-            session,
-            case_id=row.id,
-            channel=channel,
-            reply_url=reply_url,
-            items=opening(view, ctx.style),
-            now=now,
-        )
-    ctx.wake.outbox.set()
-    return Applied(view, view, _work(view, begun.effects))
+        events: list[dict[str, Any]] = []
+        runs: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = []
+        for appliance, case_id in ids.items():
+            request = requests[first[appliance]]
+            state = begun[request.guided].state
+            view = CaseView(case_id, appliance, request.user, request.lang, state, 1)
+            opened[appliance] = view
+            events.append(_event(case_id, EventKind.CASE_OPENED, {}, now, request.user))
+            started_runs, started_events = _starts(case_id, 1, begun[request.guided].effects, now)
+            runs += started_runs
+            events += started_events
+            for item in opening(view, ctx.style):
+                row = row_of(item, case_id, request.channel, request.reply_url)
+                if row is not None:
+                    rows.append(row)
+        await timeline.add_events(session, events)
+        await timeline.start_step_runs(session, runs)
+        await outbox.add_many(session, rows, now)
+    if opened:
+        ctx.wake.outbox.set()
+    results: list[Applied | Rejected] = []
+    for index, request in enumerate(requests):
+        view_or_none = opened.get(request.appliance) if first[request.appliance] == index else None
+        if view_or_none is None:
+            results.append(Rejected(Refusal.ALREADY_OPEN))
+        else:
+            work = _work(view_or_none, begun[request.guided].effects)
+            results.append(Applied(view_or_none, view_or_none, work))
+    return results
+
+
+def _event(
+    case_id: int, kind: EventKind, data: dict[str, Any], at: datetime, actor: str | None = None
+) -> dict[str, Any]:
+    return {"case_id": case_id, "kind": kind, "data": data, "at": at, "actor": actor}
+
+
+def _starts(
+    case_id: int, version: int, effects: tuple[Effect, ...], now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A step the bot runs starts with the transition that asks for it (its run is finished
+    by the transition its result causes; a late result finds the case moved on): its step
+    run and event."""
+    runs, events = [], []
+    for effect in effects:
+        if isinstance(effect, RunStep) and effect.step != Step.REBOOT:
+            runs.append({"case_id": case_id, "step": effect.step.value, "started_at": now})
+            data = {"step": effect.step.value, "version": version}
+            events.append(_event(case_id, EventKind.STEP_STARTED, data, now))
+    return runs, events
 
 
 async def apply(
@@ -303,19 +361,9 @@ async def _record(
         elif isinstance(effect, Close):
             data = {"outcome": effect.outcome.value, "reason": new.reason}
             await timeline.add_event(session, case_id, EventKind.CASE_CLOSED, data, now)
-    await record_starts(session, case_id, version, transition.effects, now)
-
-
-async def record_starts(
-    session: AsyncSession, case_id: int, version: int, effects: tuple[Effect, ...], now: datetime
-) -> None:
-    """A step the bot runs starts with the transition that asks for it (its run is finished
-    by the transition its result causes; a late result finds the case moved on)."""
-    for effect in effects:
-        if isinstance(effect, RunStep) and effect.step != Step.REBOOT:
-            await timeline.start_step_run(session, case_id, effect.step.value, now)
-            data = {"step": effect.step.value, "version": version}
-            await timeline.add_event(session, case_id, EventKind.STEP_STARTED, data, now)
+    runs, events = _starts(case_id, version, transition.effects, now)
+    await timeline.start_step_runs(session, runs)
+    await timeline.add_events(session, events)
 
 
 async def _closing_facts(

@@ -10,15 +10,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from tests_support import StubDriver, engine_context
 
 from bot.drivers.base import ConnectionTestResult, DetectionCount
+from bot.engine.admission import Admissions
 from bot.engine.context import Context
 from bot.engine.executor import drive
 from bot.engine.note import Note
 from bot.engine.outgoing import Kind
-from bot.engine.unit import Applied, Refusal, Rejected, admit, apply
+from bot.engine.unit import Admission, Applied, Refusal, Rejected, admit, apply
 from bot.inventory import Appliance, Inventory
 from bot.presenter import Message
 from bot.runbook import Choice, Phase, Timing
@@ -188,3 +189,35 @@ async def test_a_timer_is_claimed_with_its_transition_and_fires_once(ctx: Contex
         assert list(await timers.due_timers(session, clock.now)) == []
         row = await cases.get_case(session, case_id)
     assert row is not None and row.phase == Phase.DETECTION_QUERY
+
+
+async def test_a_burst_of_checks_is_recorded_in_one_transaction(ctx: Context) -> None:
+    fleet = [Appliance(name=f"ddi-b{i}", driver="simulated") for i in range(10)]
+    async with ctx.db.write() as session:
+        for sensor in fleet:
+            await cases.upsert_appliance(session, sensor.name, "simulated", None, Clock()())
+    admissions = Admissions(ctx)
+    commits = 0
+
+    def count(*_args: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(ctx.db.engine.sync_engine, "commit", count)
+    try:
+        requests = [
+            Admission(appliance=s.name, guided=False, user=f"U{n}", channel="C1", lang="en")
+            for n in (1, 2)
+            for s in fleet
+        ]  # every sensor checked twice at once
+        results = await asyncio.gather(*(admissions.admit(r) for r in requests))
+    finally:
+        event.remove(ctx.db.engine.sync_engine, "commit", count)
+    opened = [r for r in results if isinstance(r, Applied)]
+    assert len(opened) == 10 and sum(r == Rejected(Refusal.ALREADY_OPEN) for r in results) == 10
+    assert {r.after.appliance for r in opened} == {s.name for s in fleet}
+    assert {r.after.requested_by for r in opened} == {"U1"}  # the first check of each counts
+    assert commits <= 2  # the first check alone, then everything that arrived meanwhile
+    async with ctx.db.read() as session:
+        roots = [await outbox.root_of(session, r.after.case_id) for r in opened]
+    assert all(root is not None and root.status == "pending" for root in roots)

@@ -132,3 +132,16 @@ async def test_ordinary_channel_messages_are_acknowledged_and_ignored(harness: H
     assert response.status_code == 200
     await harness.runtime.engine.tasks.drain()
     assert harness.slack.by("files.info") == []
+
+
+async def test_a_check_is_answered_in_time_even_when_the_database_is_slow(
+    harness: Harness,
+) -> None:
+    h = harness
+    db = h.runtime.engine.db
+    async with db._writer:  # another writer holds the database for longer than Slack waits
+        ack = await h.command("ddi-nagoya-3")
+        assert ack.status_code == 200 and "Opening a check of `ddi-nagoya-3`" in ack.text
+        assert await _case_count(h) == 0
+    await h.prompt("Quiet")  # recorded once the database was free, and run
+    assert await _case_count(h) == 1
