@@ -4,7 +4,9 @@
 For each database, two ``ddi-bot serve`` processes, each on a fresh database (PostgreSQL: a new
 database on 127.0.0.1:5432, dropped afterwards; skipped, saying why, if it is not reachable),
 with one inventory of ``--sensors`` simulated sensors (scenarios ``tmsp-down`` and ``quiet``
-in turn; the bot's embedded simulator answers for them):
+in turn), served by a ``ddi-bot simulator`` process of their own, as real sensors are
+(``--embedded-simulator``: by the bot's embedded simulator instead, whose CPU then counts as
+the bot's):
 
 - **own channels**: first one case alone per scenario (the baseline), then all N signed
   ``/ddi-check`` at once, each in a channel of its own (Slack's ~1 post/s per channel pacing,
@@ -22,8 +24,8 @@ in turn; the bot's embedded simulator answers for them):
   what the outbox still holds.
 
 The Slack-like Web API (``tests/scenarios/fakeslack.py``) runs in this process. The bot's CPU
-includes its embedded simulator and, on SQLite, the database work; PostgreSQL's own processes
-are not counted. Each process's stderr is kept and summarised at the end.
+includes, on SQLite, the database work; PostgreSQL's own processes are not counted. Each
+process's stderr is kept and summarised at the end.
 
     .venv/bin/python benchmarks/fleet_sweep.py                 # 500 sensors, both databases
     .venv/bin/python benchmarks/fleet_sweep.py --quick         # 100 sensors, SQLite (~1 min)
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -192,6 +195,10 @@ async def sweep(
     fleet = names(n)
     inv = workdir / "inventory.yml"
     write_inventory(inv, inventory(n))
+    simulator = None
+    if not args.embedded_simulator:  # the sensors in a process of their own, as real ones are
+        simulator = await BotProcess.simulator(dict(os.environ), workdir, inv)
+        write_inventory(inv, [{**a, "simulator_url": simulator.url} for a in inventory(n)])
     async with database(db, workdir / f"{tag}.db", args.postgres) as url:
         env = bot_env(slack, url, inv, workdir)
         bot = await BotProcess.serve(env, workdir, tag)
@@ -259,6 +266,8 @@ async def sweep(
             if args.keep_logs:
                 target = args.keep_logs / f"{tag}.log"
                 target.write_text(bot.log(), encoding="utf-8")
+            if simulator is not None:
+                await simulator.stop()
     return result
 
 
@@ -410,6 +419,11 @@ def main() -> None:
     parser.add_argument("--no-one-channel", action="store_true", help="skip the one-channel run")
     parser.add_argument("--limit", type=float, default=300.0, help="seconds to wait, at most")
     parser.add_argument("--keep-logs", type=Path, help="copy each serve process's stderr here")
+    parser.add_argument(
+        "--embedded-simulator",
+        action="store_true",
+        help="the bot's own embedded simulator (its CPU then counts as the bot's)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.sensors, args.databases = 100, ["sqlite"]

@@ -187,6 +187,16 @@ class BotProcess:
         return bot
 
     @classmethod
+    async def simulator(cls, env: dict[str, str], cwd: Path, inventory: Path) -> BotProcess:
+        """``ddi-bot simulator`` for the inventory's simulated sensors, in a process of its
+        own: the bot's CPU figures are then the bot's alone."""
+        port = free_port()
+        argv = [sys.executable, "-m", "bot", "simulator", "--host", "127.0.0.1", "--port",
+                str(port), "--reboot-seconds", "1"]  # fmt: skip
+        return await cls.start(argv, port, {**env, "DDI_BOT_INVENTORY": str(inventory)}, cwd,
+                               "simulator")  # fmt: skip
+
+    @classmethod
     async def serve(cls, env: dict[str, str], cwd: Path, name: str = "serve") -> BotProcess:
         port = free_port()
         argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]

@@ -14,7 +14,10 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.engine.context import Context
@@ -31,6 +34,15 @@ from storage.timeline import EventKind
 log = logging.getLogger(__name__)
 COALESCE = 0.05  # seconds the loop lets a burst of new rows gather before it looks
 GAUGE_EVERY = 5.0  # seconds between two counts of the outbox's depth (a metric)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A row that went out, not yet recorded as sent."""
+
+    row: OutboxRow
+    ts: str | None
+    found: bool  # it had gone out on an earlier attempt after all
 
 
 class Delivery:
@@ -107,53 +119,69 @@ class Delivery:
         return True
 
     async def _channel(self, channel: str) -> None:
-        """Deliver the channel's rows one by one, paced, until none is due."""
-        while not self.stopping:
-            try:
-                taken = await self._take(channel)
-                if taken is None:
-                    if channel in self.poked:
-                        self.poked.discard(channel)
-                        continue
-                    return
-                row, thread_ts = taken
-                if row.kind != Kind.REPLY:
-                    await self.bucket(channel).take()
-                await self.deliver(row, thread_ts)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox: delivery in %s failed; retrying", channel)
-                await asyncio.sleep(1.0)
+        """Deliver the channel's rows one by one, paced, until none is due. That a row went
+        out is recorded in the transaction that takes the next one (one write, not two)."""
+        sent: Sent | None = None
+        try:
+            while not self.stopping:
+                try:
+                    taken = await self._take(channel, sent)
+                    sent = None
+                    if taken is None:
+                        if channel in self.poked:
+                            self.poked.discard(channel)
+                            continue
+                        return
+                    row, thread_ts = taken
+                    if row.kind != Kind.REPLY:
+                        await self.bucket(channel).take()
+                    sent = await self.deliver(row, thread_ts)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("outbox: delivery in %s failed; retrying", channel)
+                    await asyncio.sleep(1.0)
+        finally:
+            if sent is not None:  # stopping: what went out is known to have gone out
+                await asyncio.shield(self._record(sent))
 
-    async def _take(self, channel: str) -> tuple[OutboxRow, str | None] | None:
-        """The channel's next row, claimed by this process (its lease covers the attempt)."""
+    async def _take(self, channel: str, sent: Sent | None) -> tuple[OutboxRow, str | None] | None:
+        """Record ``sent``; then the channel's next row, claimed by this process (its lease
+        covers the attempt)."""
         now = self.ctx.clock()
         lease = now + timedelta(seconds=self.ctx.config.delivery_lease)
         async with self.ctx.db.write() as session:
+            if sent is not None:
+                await self._mark(session, sent, now)
             return await outbox.take(session, channel, owner=self.owner, now=now, until=lease)
 
-    async def deliver(self, row: OutboxRow, thread_ts: str | None) -> None:
-        """One attempt at one claimed row, and what it leaves: sent, to retry, or failed."""
+    async def _record(self, sent: Sent) -> None:
+        async with self.ctx.db.write() as session:
+            await self._mark(session, sent, self.ctx.clock())
+
+    async def _mark(self, session: AsyncSession, sent: Sent, now: datetime) -> None:
+        row = sent.row
+        await outbox.mark_sent(session, row.id, sent.ts, now)
+        if row.kind == Kind.ROOT and row.case_id is not None and sent.ts is not None:
+            await cases.set_thread(session, row.case_id, row.channel, sent.ts)
+            data = {"channel": row.channel, "ts": sent.ts}
+            await timeline.add_event(session, row.case_id, EventKind.THREAD_POSTED, data, now)
+        metrics.DELIVERIES.labels(row.kind, "found" if sent.found else "sent").inc()
+
+    async def deliver(self, row: OutboxRow, thread_ts: str | None) -> Sent | None:
+        """One attempt at one claimed row: what went out (to be recorded), or None when it
+        did not (recorded here: to retry, or failed)."""
         ref = Ref(row.id, row.case_id)
         try:
             found, ts = await self._send(row, thread_ts, ref)
         except DeliveryError as exc:
             await self._failed(row, exc)
-            return
+            return None
         except Exception as exc:  # a surprise in the messenger: maybe posted, retry with care
             log.exception("outbox: row %s (%s) failed unexpectedly", row.id, row.kind)
             await self._failed(row, DeliveryError(type(exc).__name__, retry=True, uncertain=True))
-            return
-        now = self.ctx.clock()
-        async with self.ctx.db.write() as session:
-            await outbox.mark_sent(session, row.id, ts, now)
-            if row.kind == Kind.ROOT and row.case_id is not None and ts is not None:
-                await cases.set_thread(session, row.case_id, row.channel, ts)
-                data = {"channel": row.channel, "ts": ts}
-                await timeline.add_event(session, row.case_id, EventKind.THREAD_POSTED, data, now)
-        metrics.DELIVERIES.labels(row.kind, "found" if found else "sent").inc()
-        self.ctx.wake.outbox.set()  # the next row of its stream may go now
+            return None
+        return Sent(row, ts, found)
 
     async def _send(
         self, row: OutboxRow, thread_ts: str | None, ref: Ref

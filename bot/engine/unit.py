@@ -329,14 +329,17 @@ async def _record(
     note: Note,
     now: datetime,
 ) -> None:
+    """The timeline of the transition (one statement for all its events), its step runs and
+    its timers."""
     new = transition.state
+    events: list[dict[str, Any]] = []
     if isinstance(obs, Decided):
         point = AWAITING.get(old.phase)
-        data: dict[str, object] = {
+        data: dict[str, Any] = {
             "point": point.value if point else None,
             "choice": obs.choice.value,
         }
-        await timeline.add_event(session, case_id, EventKind.DECISION, data, now, actor=obs.user)
+        events.append(_event(case_id, EventKind.DECISION, data, now, obs.user))
     if note.record is not None:
         which = step_of(old)
         outcome = note.outcome or "ok"
@@ -346,24 +349,22 @@ async def _record(
         if which is not None:
             await timeline.finish_open_step_run(session, case_id, which.value, outcome, record, now)
         data = {"step": which.value if which else None, "outcome": outcome, **record}
-        await timeline.add_event(
-            session, case_id, EventKind.STEP_RESULT, data, now, actor=note.actor
-        )
+        events.append(_event(case_id, EventKind.STEP_RESULT, data, now, note.actor))
     if old.phase != new.phase:
         data = {"from": old.phase.value, "to": new.phase.value}
-        await timeline.add_event(session, case_id, EventKind.PHASE, data, now)
+        events.append(_event(case_id, EventKind.PHASE, data, now))
     for effect in transition.effects:
         if isinstance(effect, StartTimer):
             due = now + timedelta(seconds=effect.delay)
             await timers.add_timer(session, case_id, effect.kind.value, version, due)
             data = {"kind": effect.kind.value, "due": due.isoformat()}
-            await timeline.add_event(session, case_id, EventKind.TIMER_SET, data, now)
+            events.append(_event(case_id, EventKind.TIMER_SET, data, now))
         elif isinstance(effect, Close):
             data = {"outcome": effect.outcome.value, "reason": new.reason}
-            await timeline.add_event(session, case_id, EventKind.CASE_CLOSED, data, now)
-    runs, events = _starts(case_id, version, transition.effects, now)
+            events.append(_event(case_id, EventKind.CASE_CLOSED, data, now))
+    runs, started = _starts(case_id, version, transition.effects, now)
     await timeline.start_step_runs(session, runs)
-    await timeline.add_events(session, events)
+    await timeline.add_events(session, events + started)
 
 
 async def _closing_facts(
