@@ -483,7 +483,13 @@ class Phases:
         return {str(a): str(p) for a, p in rows}
 
     async def outbox(self) -> dict[str, int]:
-        rows = await self._rows("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        """Outbox rows by status; empty for a bot without an outbox (an older commit)."""
+        try:
+            rows = await self._rows("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        except Exception as exc:  # sqlite3.OperationalError / asyncpg's UndefinedTableError
+            if "outbox" not in str(exc):
+                raise
+            return {}
         return {str(s): int(n) for s, n in rows}
 
     async def watch(
