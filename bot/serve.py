@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 
+import aiohttp
 from aiohttp import web
 
 from bot.errors import ConfigError
@@ -27,10 +28,15 @@ async def serve(settings: Settings, host: str, port: int) -> int:
         raise ConfigError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)")
     if not settings.approvers:
         log.warning("DDI_BOT_APPROVERS is empty: nobody can approve a reboot")
+    async with aiohttp.ClientSession() as http:  # the outbox's calls share its connections
+        return await _serve(settings, host, port, http)
+
+
+async def _serve(settings: Settings, host: str, port: int, http: aiohttp.ClientSession) -> int:
+    assert settings.slack_bot_token is not None
     client = make_client(settings.slack_bot_token, settings.slack_api_url)
-    messenger = SlackMessenger(
-        outbox_client(settings.slack_bot_token, settings.slack_api_url, settings.slack_timeout)
-    )
+    token, api = settings.slack_bot_token, settings.slack_api_url
+    messenger = SlackMessenger(outbox_client(token, api, settings.slack_timeout, http))
     runtime = await start_runtime(settings, messenger, files=SlackFiles(client))
     bolt = build_app(runtime.engine, client, settings.slack_signing_secret or "")
     stop = asyncio.Event()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -27,10 +28,20 @@ def make_client(token: str, base_url: str) -> AsyncWebClient:
     return client
 
 
-def outbox_client(token: str, base_url: str, timeout: float) -> AsyncWebClient:
-    """Web API client of the outbox: no retry handler (the outbox retries, after looking for
-    a message that may have been posted), and a timeout of its own."""
-    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout)  # type: ignore[arg-type]
+def outbox_client(
+    token: str, base_url: str, timeout: float, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """Web API client of the outbox: no retry handler at all (not even the SDK's default one
+    for connection errors: a post Slack took and whose answer was lost would be posted twice;
+    the outbox retries after looking for it), a timeout of its own, and with ``session`` one
+    pool of connections for every call."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,  # type: ignore[arg-type]
+        retry_handlers=[],
+        session=session,
+    )
 
 
 def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> AsyncApp:

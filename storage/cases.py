@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert, insert_once
+from storage.dialect import PerDialect, insert, insert_once
 from storage.models import ApplianceRow, CaseRow, DecisionRow
 
 
@@ -109,20 +109,46 @@ async def advance_case(
     now: datetime,
 ) -> bool:
     """Compare-and-swap the case state: False if someone else advanced it first."""
-    values: dict[str, Any] = {
-        "phase": phase,
-        "state": state,
-        "version": expected_version + 1,
+    params: dict[str, Any] = {
+        "of_case": case_id,
+        "expected": expected_version,
+        "new_phase": phase,
+        "new_state": state,
+        "new_version": expected_version + 1,
     }
     if closed:
-        values.update(open_key=None, closed_at=now, outcome=outcome)
-    result = await session.execute(
-        update(CaseRow)
-        .where(CaseRow.id == case_id, CaseRow.version == expected_version)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+        params.update(closed_now=now, new_outcome=outcome)
+    result = await session.execute(_CLOSE if closed else _ADVANCE, params)
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+# built once (a compare-and-swap runs at every change of every case)
+_ADVANCE = (
+    update(CaseRow)
+    .where(CaseRow.id == bindparam("of_case"), CaseRow.version == bindparam("expected"))
+    .values(
+        phase=bindparam("new_phase"),
+        state=bindparam("new_state"),
+        version=bindparam("new_version"),
+    )
+    .execution_options(synchronize_session=False)
+)
+_CLOSE = _ADVANCE.values(
+    open_key=None, closed_at=bindparam("closed_now"), outcome=bindparam("new_outcome")
+)
+_LOCK = (
+    update(CaseRow)
+    .where(CaseRow.id == bindparam("of_case"))
+    .values(version=CaseRow.version)
+    .execution_options(synchronize_session=False)
+)
+_DECIDE = PerDialect(
+    lambda insert: (
+        insert(DecisionRow)
+        .on_conflict_do_nothing(index_elements=[DecisionRow.case_id, DecisionRow.case_version])
+        .returning(DecisionRow.id)
+    )
+)
 
 
 async def set_thread(session: AsyncSession, case_id: int, channel: str, thread_ts: str) -> None:
@@ -154,8 +180,8 @@ async def record_decision(
         "user_id": user_id,
         "decided_at": now,
     }
-    conflict = [DecisionRow.case_id, DecisionRow.case_version]
-    return await insert_once(session, DecisionRow, values, conflict, DecisionRow.id) is not None
+    result = await session.execute(_DECIDE(session), values)
+    return result.scalar_one_or_none() is not None
 
 
 async def decision_for(
@@ -172,12 +198,7 @@ async def decision_for(
 async def lock(session: AsyncSession, case_id: int) -> CaseRow | None:
     """The case, its row locked until commit: whatever this transaction queues for the case
     commits in order with the case's own changes (outbox ids are taken at insert)."""
-    await session.execute(
-        update(CaseRow)
-        .where(CaseRow.id == case_id)
-        .values(version=CaseRow.version)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(_LOCK, {"of_case": case_id})
     return await get_case(session, case_id)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Column
@@ -36,3 +36,21 @@ async def insert_once(
     )
     result = await session.execute(statement)
     return result.scalar_one_or_none()
+
+
+class PerDialect:
+    """A statement built once per dialect (an INSERT ... ON CONFLICT differs between SQLite and
+    PostgreSQL) and reused: a statement built anew for each execution costs more than the
+    round trip to SQLite."""
+
+    def __init__(self, build: Callable[[Any], Any]) -> None:
+        self._build = build
+        self._built: dict[str, Any] = {}
+
+    def __call__(self, session: AsyncSession) -> Any:
+        dialect = session.get_bind().dialect.name
+        if dialect not in self._built:
+            self._built[dialect] = self._build(
+                postgresql_insert if dialect == "postgresql" else sqlite_insert
+            )
+        return self._built[dialect]

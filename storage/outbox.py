@@ -10,14 +10,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.dialect import insert_once
+from storage.dialect import PerDialect
 from storage.models import CaseRow, OutboxRow
 
 PENDING, SENT, SUPERSEDED, FAILED = "pending", "sent", "superseded", "failed"
+# The statements of the delivery loop are built once, with bound parameters: they run for
+# every message, and building one costs more than a round trip to SQLite.
+_ADD = PerDialect(
+    lambda insert: (
+        insert(OutboxRow)
+        .on_conflict_do_nothing(index_elements=[OutboxRow.key])
+        .returning(OutboxRow.id)
+    )
+)
 
 
 async def add(
@@ -50,7 +59,8 @@ async def add(
         "created_at": now,
         "reported": False,
     }
-    found = await insert_once(session, OutboxRow, values, [OutboxRow.key], OutboxRow.id)
+    result = await session.execute(_ADD(session), values)
+    found = result.scalar_one_or_none()
     return None if found is None else int(found)
 
 
@@ -92,9 +102,25 @@ FIRST_OF_STREAM = ~(
 )
 
 
-def _free(now: datetime) -> Any:
+def _free(now: Any) -> Any:
     """Not being sent by a process right now (or that process's lease ran out)."""
     return or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
+
+
+_HEAD = (
+    select(OutboxRow, CaseRow.thread_ts)
+    .outerjoin(CaseRow, CaseRow.id == OutboxRow.case_id)
+    .where(
+        OutboxRow.status == PENDING,
+        OutboxRow.channel == bindparam("of_channel"),
+        OutboxRow.next_at <= bindparam("at"),
+        _free(bindparam("at")),
+        FIRST_OF_STREAM,
+    )
+    .order_by(OutboxRow.id)
+    .limit(1)
+    .with_for_update(skip_locked=True, of=OutboxRow)
+)
 
 
 async def head(
@@ -103,20 +129,7 @@ async def head(
     """The oldest due row of ``channel`` that no earlier pending row of its stream holds up,
     and that no process is sending; with its case's thread (None before the root is out).
     On PostgreSQL the row is locked (a row another transaction locked is skipped)."""
-    result = await session.execute(
-        select(OutboxRow, CaseRow.thread_ts)
-        .outerjoin(CaseRow, CaseRow.id == OutboxRow.case_id)
-        .where(
-            OutboxRow.status == PENDING,
-            OutboxRow.channel == channel,
-            OutboxRow.next_at <= now,
-            _free(now),
-            FIRST_OF_STREAM,
-        )
-        .order_by(OutboxRow.id)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=OutboxRow)
-    )
+    result = await session.execute(_HEAD, {"of_channel": channel, "at": now})
     found = result.first()
     return None if found is None else (found[0], found[1])
 
@@ -177,18 +190,22 @@ async def pending_in(session: AsyncSession, stream: str) -> int:
     return int(result.scalar_one())
 
 
+_NEWER = (
+    select(OutboxRow.id)
+    .where(
+        OutboxRow.stream == bindparam("of_stream"),
+        OutboxRow.kind == bindparam("of_kind"),
+        OutboxRow.status == PENDING,
+        OutboxRow.id > bindparam("row_id"),
+    )
+    .limit(1)
+)
+
+
 async def newer_pending(session: AsyncSession, row: OutboxRow) -> bool:
     """Whether a later row of the same kind waits in the same stream (it replaces this one)."""
-    result = await session.execute(
-        select(OutboxRow.id)
-        .where(
-            OutboxRow.stream == row.stream,
-            OutboxRow.kind == row.kind,
-            OutboxRow.status == PENDING,
-            OutboxRow.id > row.id,
-        )
-        .limit(1)
-    )
+    params = {"of_stream": row.stream, "of_kind": row.kind, "row_id": row.id}
+    result = await session.execute(_NEWER, params)
     return result.scalar_one_or_none() is not None
 
 
@@ -213,20 +230,32 @@ async def claim(
     """Take the row for sending until ``until``; False if another process has it. With
     ``may_post``, it counts as possibly posted from now on: if this process dies before it
     hears back, the message is looked for before it is posted again."""
-    values: dict[str, Any] = {"owner": owner, "lease_until": until}
-    if may_post:
-        values["uncertain"] = True
-    result = await session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == row.id, OutboxRow.status == PENDING, _free(now))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    params = {"row_id": row.id, "at": now, "new_owner": owner, "new_lease": until}
+    result = await session.execute(_CLAIM, {**params, "maybe_posted": may_post or row.uncertain})
     return int(getattr(result, "rowcount", 0)) == 1
 
 
+_CLAIM = (
+    update(OutboxRow)
+    .where(OutboxRow.id == bindparam("row_id"), OutboxRow.status == PENDING, _free(bindparam("at")))
+    .values(
+        owner=bindparam("new_owner"),
+        lease_until=bindparam("new_lease"),
+        uncertain=bindparam("maybe_posted"),
+    )
+    .execution_options(synchronize_session=False)
+)
+_SENT = (
+    update(OutboxRow)
+    .where(OutboxRow.id == bindparam("row_id"))
+    .values(status=SENT, ts=bindparam("new_ts"), sent_at=bindparam("at"), uncertain=False,
+            lease_until=None)
+    .execution_options(synchronize_session=False)
+)  # fmt: skip
+
+
 async def mark_sent(session: AsyncSession, row_id: int, ts: str | None, now: datetime) -> None:
-    await _set(session, row_id, status=SENT, ts=ts, sent_at=now, uncertain=False, lease_until=None)
+    await session.execute(_SENT, {"row_id": row_id, "new_ts": ts, "at": now})
 
 
 async def mark_superseded(session: AsyncSession, row_id: int, now: datetime) -> None:
@@ -261,18 +290,21 @@ async def mark_retry(
 async def refresh_header(session: AsyncSession, stream: str, body: dict[str, Any]) -> bool:
     """Give the root update still waiting in ``stream`` (not being sent) the newest content;
     False if there is none, and a new row is needed."""
-    result = await session.execute(
-        update(OutboxRow)
-        .where(
-            OutboxRow.stream == stream,
-            OutboxRow.kind == "header",
-            OutboxRow.status == PENDING,
-            OutboxRow.lease_until.is_(None),
-        )
-        .values(body=body)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_REFRESH, {"of_stream": stream, "new_body": body})
     return int(getattr(result, "rowcount", 0)) > 0
+
+
+_REFRESH = (
+    update(OutboxRow)
+    .where(
+        OutboxRow.stream == bindparam("of_stream"),
+        OutboxRow.kind == "header",
+        OutboxRow.status == PENDING,
+        OutboxRow.lease_until.is_(None),
+    )
+    .values(body=bindparam("new_body"))
+    .execution_options(synchronize_session=False)
+)
 
 
 async def kick(session: AsyncSession, row_id: int, now: datetime) -> None:

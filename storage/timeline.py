@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import EventRow, StepRunRow
@@ -72,6 +72,18 @@ async def start_step_run(session: AsyncSession, case_id: int, step: int, now: da
     return row.id
 
 
+_OPEN_RUN = (
+    select(StepRunRow)
+    .where(
+        StepRunRow.case_id == bindparam("of_case"),
+        StepRunRow.step == bindparam("of_step"),
+        StepRunRow.finished_at.is_(None),
+    )
+    .order_by(StepRunRow.id.desc())
+    .limit(1)
+)
+
+
 async def step_runs(session: AsyncSession, case_id: int) -> Sequence[StepRunRow]:
     result = await session.execute(
         select(StepRunRow).where(StepRunRow.case_id == case_id).order_by(StepRunRow.id)
@@ -98,16 +110,7 @@ async def finish_open_step_run(
     now: datetime,
 ) -> None:
     """Finish the latest unfinished run of ``step`` (a guided step waits with its run open)."""
-    found = await session.execute(
-        select(StepRunRow)
-        .where(
-            StepRunRow.case_id == case_id,
-            StepRunRow.step == step,
-            StepRunRow.finished_at.is_(None),
-        )
-        .order_by(StepRunRow.id.desc())
-        .limit(1)
-    )
+    found = await session.execute(_OPEN_RUN, {"of_case": case_id, "of_step": step})
     row = found.scalars().first()
     if row is None:  # the instructions were posted before a crash could record the run
         row = StepRunRow(case_id=case_id, step=step, started_at=now)
