@@ -11,8 +11,9 @@ signing secret, the same bodies), fired ``--concurrency`` at once, in four burst
 - ``help``: ``/ddi-check help`` (the answer lists every appliance of the inventory).
 
 The bot is the whole ``ddi-bot serve`` process: SQLite (or ``--database postgres``, a fresh
-database dropped afterwards), one inventory holding every sensor used (simulated with its
-embedded simulator, and guided), each case in a channel of its own. The baseline is
+database dropped afterwards), one inventory holding every sensor used (simulated ones served by a
+``ddi-bot simulator`` process of their own, or with ``--embedded-simulator`` by the bot's, and
+guided ones), each case in a channel of its own. The baseline is
 ``slack_bolt.AsyncApp`` behind the same aiohttp adapter (``to_bolt_request`` /
 ``to_aiohttp_response``) whose listeners only ``ack()`` (the help with a text as long as the
 bot's). Latency is measured by the sender, from just before the request to the whole answer;
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 import tempfile
@@ -271,6 +273,14 @@ async def bench(args: argparse.Namespace) -> int:
         workdir = Path(tmp)
         inventory = workdir / "inventory.yml"
         count = write_inventory(inventory, fleet.inventory())
+        simulator = None
+        if not args.embedded_simulator:  # the sensors in a process of their own, as real ones
+            simulator = await BotProcess.simulator(dict(os.environ), workdir, inventory)
+            served = [
+                {**a, "simulator_url": simulator.url} if a.get("driver") == "simulated" else a
+                for a in fleet.inventory()
+            ]
+            write_inventory(inventory, served)
         try:
             async with database(args.database, workdir / "bot.db", args.postgres) as url:
                 return await measure(args, slack, fleet, workdir, inventory, count, url)
@@ -279,6 +289,8 @@ async def bench(args: argparse.Namespace) -> int:
             return 2
         finally:
             await runner.cleanup()
+            if simulator is not None:
+                await simulator.stop()
 
 
 async def measure(
@@ -398,6 +410,11 @@ def main() -> None:
         "--postgres", default=POSTGRES_SERVER, help="PostgreSQL server (SQLAlchemy URL, no db)"
     )
     parser.add_argument("--keep-log", type=Path, help="copy the bot's stderr to this file")
+    parser.add_argument(
+        "--embedded-simulator",
+        action="store_true",
+        help="the bot's own embedded simulator (its work then competes with the answers)",
+    )
     parser.add_argument("--bare-serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--slack-api", help=argparse.SUPPRESS)
     parser.add_argument("--inventory", type=Path, help=argparse.SUPPRESS)
