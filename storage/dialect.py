@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+
+
+def table(model: Any) -> Table:
+    """A mapped class's table, for Core statements (an executemany without the ORM's
+    bookkeeping per row)."""
+    found = model.__table__
+    assert isinstance(found, Table)
+    return found
 
 
 def insert(session: AsyncSession, model: Any) -> Any:

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.dialect import PerDialect
+from storage.dialect import PerDialect, table
 from storage.models import CaseRow, OutboxRow
 
 PENDING, SENT, SUPERSEDED, FAILED = "pending", "sent", "superseded", "failed"
@@ -27,6 +27,8 @@ _ADD = PerDialect(
         .returning(OutboxRow.id)
     )
 )
+
+_ADD_MANY = insert(table(OutboxRow))  # Core executemany: no ORM bookkeeping per row
 
 
 async def add(
@@ -68,7 +70,7 @@ async def add_many(session: AsyncSession, rows: list[dict[str, Any]], now: datet
     """Queue several messages that have no once-only key, in one statement."""
     if rows:
         await session.execute(
-            insert(OutboxRow),
+            _ADD_MANY,
             [
                 {
                     "case_id": None, "blob": None, "key": None, "target_ts": None, **row,

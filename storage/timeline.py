@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import table
 from storage.models import EventRow, StepRunRow
 
 
@@ -44,18 +45,24 @@ async def add_event(
     session.add(EventRow(case_id=case_id, kind=kind.value, data=data, at=now, actor=actor))
 
 
+# Core inserts of the tables (an executemany), not ORM bulk inserts: these run in every unit
+# of work, and the ORM's bookkeeping for them cost more than the round trip to the database.
+_ADD_EVENTS = insert(table(EventRow))
+_START_RUNS = insert(table(StepRunRow))
+
+
 async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Several events in one statement: dicts of case_id, kind (an ``EventKind``), data, at,
     actor."""
     if rows:
         values = [{**row, "kind": EventKind(row["kind"]).value} for row in rows]
-        await session.execute(insert(EventRow), values)
+        await session.execute(_ADD_EVENTS, values)
 
 
 async def start_step_runs(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Several step runs started in one statement: dicts of case_id, step, started_at."""
     if rows:
-        await session.execute(insert(StepRunRow), rows)
+        await session.execute(_START_RUNS, rows)
 
 
 async def events(session: AsyncSession, case_id: int) -> Sequence[EventRow]:

@@ -136,6 +136,7 @@ async def admit_many(ctx: Context, requests: Sequence[Admission]) -> list[Applie
     for index, request in enumerate(requests):
         first.setdefault(request.appliance, index)
     begun = {guided: start_runbook(guided) for guided in {r.guided for r in requests}}
+    begun_json = {guided: transition.state.to_json() for guided, transition in begun.items()}
     opened: dict[str, CaseView] = {}
     async with ctx.db.write() as session:
         ids = await cases.create_cases(
@@ -146,7 +147,7 @@ async def admit_many(ctx: Context, requests: Sequence[Admission]) -> list[Applie
                     "requested_by": r.user,
                     "lang": r.lang,
                     "phase": begun[r.guided].state.phase.value,
-                    "state": begun[r.guided].state.to_json(),
+                    "state": begun_json[r.guided],
                     "channel": r.channel,
                     "opened_at": now,
                     "reply_url": r.reply_url,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -162,7 +162,9 @@ class CaseState:
         return replace(self, steps=steps, **changes)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # every field is a plain value: no deep copy (``asdict``) needed, and this runs in
+        # every unit of work
+        data = {name: getattr(self, name) for name in _FIELDS}
         data["steps"] = {str(k): v.value for k, v in self.steps.items()}
         return data
 
@@ -177,3 +179,6 @@ class CaseState:
         if values.get("outcome") is not None:
             values["outcome"] = Outcome(values["outcome"])
         return cls(**values)
+
+
+_FIELDS = tuple(f.name for f in fields(CaseState))
