@@ -127,25 +127,26 @@ async def advance_case(
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-# built once (a compare-and-swap runs at every change of every case)
+# built once, as Core statements of the table (a compare-and-swap runs at every change of
+# every case; the ORM's bulk-update path cost more than the statement itself)
+_CASES = table(CaseRow)
 _ADVANCE = (
-    update(CaseRow)
-    .where(CaseRow.id == bindparam("of_case"), CaseRow.version == bindparam("expected"))
+    update(_CASES)
+    .where(_CASES.c.id == bindparam("of_case"), _CASES.c.version == bindparam("expected"))
     .values(
         phase=bindparam("new_phase"),
         state=bindparam("new_state"),
         version=bindparam("new_version"),
     )
-    .execution_options(synchronize_session=False)
 )
 _CLOSE = _ADVANCE.values(
     open_key=None, closed_at=bindparam("closed_now"), outcome=bindparam("new_outcome")
 )
-_LOCK = (
-    update(CaseRow)
-    .where(CaseRow.id == bindparam("of_case"))
-    .values(version=CaseRow.version)
-    .execution_options(synchronize_session=False)
+_LOCK = update(_CASES).where(_CASES.c.id == bindparam("of_case")).values(version=_CASES.c.version)
+_SET_THREAD = (
+    update(_CASES)
+    .where(_CASES.c.id == bindparam("of_case"))
+    .values(channel=bindparam("new_channel"), thread_ts=bindparam("new_ts"))
 )
 _DECIDE = PerDialect(
     lambda insert: (
@@ -157,12 +158,8 @@ _DECIDE = PerDialect(
 
 
 async def set_thread(session: AsyncSession, case_id: int, channel: str, thread_ts: str) -> None:
-    await session.execute(
-        update(CaseRow)
-        .where(CaseRow.id == case_id)
-        .values(channel=channel, thread_ts=thread_ts)
-        .execution_options(synchronize_session=False)
-    )
+    params = {"of_case": case_id, "new_channel": channel, "new_ts": thread_ts}
+    await session.execute(_SET_THREAD, params)
 
 
 async def record_decision(

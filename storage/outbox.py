@@ -20,15 +20,17 @@ from storage.models import CaseRow, OutboxRow
 PENDING, SENT, SUPERSEDED, FAILED = "pending", "sent", "superseded", "failed"
 # The statements of the delivery loop are built once, with bound parameters: they run for
 # every message, and building one costs more than a round trip to SQLite.
+# (Core statements of the table where they write: no ORM bookkeeping per execution)
+_OUTBOX = table(OutboxRow)
 _ADD = PerDialect(
     lambda insert: (
-        insert(OutboxRow)
-        .on_conflict_do_nothing(index_elements=[OutboxRow.key])
-        .returning(OutboxRow.id)
+        insert(_OUTBOX)
+        .on_conflict_do_nothing(index_elements=[_OUTBOX.c.key])
+        .returning(_OUTBOX.c.id)
     )
 )
 
-_ADD_MANY = insert(table(OutboxRow))  # Core executemany: no ORM bookkeeping per row
+_ADD_MANY = insert(_OUTBOX)  # Core executemany: no ORM bookkeeping per row
 
 
 async def add(
@@ -155,24 +157,26 @@ async def take(
 
 async def channels_due(session: AsyncSession, now: datetime) -> list[str]:
     """Channels with a row that can be delivered now."""
-    result = await session.execute(
-        select(OutboxRow.channel)
-        .where(
-            OutboxRow.status == PENDING,
-            OutboxRow.next_at <= now,
-            _free(now),
-            FIRST_OF_STREAM,
-        )
-        .distinct()
-    )
+    result = await session.execute(_CHANNELS_DUE, {"at": now})
     return [str(channel) for channel in result.scalars()]
+
+
+_CHANNELS_DUE = (
+    select(OutboxRow.channel)
+    .where(
+        OutboxRow.status == PENDING,
+        OutboxRow.next_at <= bindparam("at"),
+        _free(bindparam("at")),
+        FIRST_OF_STREAM,
+    )
+    .distinct()
+)
+_NEXT_DUE = select(func.min(OutboxRow.next_at)).where(OutboxRow.status == PENDING, FIRST_OF_STREAM)
 
 
 async def next_due(session: AsyncSession) -> datetime | None:
     """When the next row can be delivered (rows held up by their stream do not count)."""
-    result = await session.execute(
-        select(func.min(OutboxRow.next_at)).where(OutboxRow.status == PENDING, FIRST_OF_STREAM)
-    )
+    result = await session.execute(_NEXT_DUE)
     return result.scalar_one_or_none()
 
 
@@ -212,12 +216,7 @@ async def newer_pending(session: AsyncSession, row: OutboxRow) -> bool:
 
 
 async def _set(session: AsyncSession, row_id: int, **values: Any) -> None:
-    await session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == row_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(update(_OUTBOX).where(_OUTBOX.c.id == row_id).values(**values))
 
 
 async def claim(
@@ -238,21 +237,23 @@ async def claim(
 
 
 _CLAIM = (
-    update(OutboxRow)
-    .where(OutboxRow.id == bindparam("row_id"), OutboxRow.status == PENDING, _free(bindparam("at")))
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id == bindparam("row_id"),
+        _OUTBOX.c.status == PENDING,
+        or_(_OUTBOX.c.lease_until.is_(None), _OUTBOX.c.lease_until < bindparam("at")),
+    )
     .values(
         owner=bindparam("new_owner"),
         lease_until=bindparam("new_lease"),
         uncertain=bindparam("maybe_posted"),
     )
-    .execution_options(synchronize_session=False)
 )
 _SENT = (
-    update(OutboxRow)
-    .where(OutboxRow.id == bindparam("row_id"))
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row_id"))
     .values(status=SENT, ts=bindparam("new_ts"), sent_at=bindparam("at"), uncertain=False,
             lease_until=None)
-    .execution_options(synchronize_session=False)
 )  # fmt: skip
 
 
@@ -297,15 +298,14 @@ async def refresh_header(session: AsyncSession, stream: str, body: dict[str, Any
 
 
 _REFRESH = (
-    update(OutboxRow)
+    update(_OUTBOX)
     .where(
-        OutboxRow.stream == bindparam("of_stream"),
-        OutboxRow.kind == "header",
-        OutboxRow.status == PENDING,
-        OutboxRow.lease_until.is_(None),
+        _OUTBOX.c.stream == bindparam("of_stream"),
+        _OUTBOX.c.kind == "header",
+        _OUTBOX.c.status == PENDING,
+        _OUTBOX.c.lease_until.is_(None),
     )
     .values(body=bindparam("new_body"))
-    .execution_options(synchronize_session=False)
 )
 
 

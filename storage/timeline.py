@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import table
@@ -42,13 +42,15 @@ async def add_event(
     now: datetime,
     actor: str | None = None,
 ) -> None:
-    session.add(EventRow(case_id=case_id, kind=kind.value, data=data, at=now, actor=actor))
+    values = {"case_id": case_id, "kind": kind.value, "data": data, "at": now, "actor": actor}
+    await session.execute(_ADD_EVENTS, values)
 
 
 # Core inserts of the tables (an executemany), not ORM bulk inserts: these run in every unit
 # of work, and the ORM's bookkeeping for them cost more than the round trip to the database.
 _ADD_EVENTS = insert(table(EventRow))
 _START_RUNS = insert(table(StepRunRow))
+_START_RUN = _START_RUNS.returning(table(StepRunRow).c.id)
 
 
 async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -73,22 +75,28 @@ async def events(session: AsyncSession, case_id: int) -> Sequence[EventRow]:
 
 
 async def start_step_run(session: AsyncSession, case_id: int, step: int, now: datetime) -> int:
-    row = StepRunRow(case_id=case_id, step=step, started_at=now)
-    session.add(row)
-    await session.flush()
-    return row.id
+    values = {"case_id": case_id, "step": step, "started_at": now}
+    result = await session.execute(_START_RUN, values)
+    return int(result.scalar_one())
 
 
-_OPEN_RUN = (
-    select(StepRunRow)
+_RUNS = table(StepRunRow)
+# the latest unfinished run of a step, finished in one statement
+_FINISH_OPEN = (
+    update(_RUNS)
     .where(
-        StepRunRow.case_id == bindparam("of_case"),
-        StepRunRow.step == bindparam("of_step"),
-        StepRunRow.finished_at.is_(None),
+        _RUNS.c.id
+        == select(func.max(_RUNS.c.id))
+        .where(
+            _RUNS.c.case_id == bindparam("of_case"),
+            _RUNS.c.step == bindparam("of_step"),
+            _RUNS.c.finished_at.is_(None),
+        )
+        .scalar_subquery()
     )
-    .order_by(StepRunRow.id.desc())
-    .limit(1)
-)
+    .values(outcome=bindparam("new_outcome"), result=bindparam("new_result"),
+            finished_at=bindparam("at"))
+)  # fmt: skip
 
 
 async def step_runs(session: AsyncSession, case_id: int) -> Sequence[StepRunRow]:
@@ -117,9 +125,11 @@ async def finish_open_step_run(
     now: datetime,
 ) -> None:
     """Finish the latest unfinished run of ``step`` (a guided step waits with its run open)."""
-    found = await session.execute(_OPEN_RUN, {"of_case": case_id, "of_step": step})
-    row = found.scalars().first()
-    if row is None:  # the instructions were posted before a crash could record the run
-        row = StepRunRow(case_id=case_id, step=step, started_at=now)
-        session.add(row)
-    row.outcome, row.result, row.finished_at = outcome, result, now
+    params = {"of_case": case_id, "of_step": step, "new_outcome": outcome, "new_result": result,
+              "at": now}  # fmt: skip
+    finished = await session.execute(_FINISH_OPEN, params)
+    if int(getattr(finished, "rowcount", 0)) == 0:
+        # the instructions were posted before a crash could record the run
+        run = {"case_id": case_id, "step": step, "started_at": now, "finished_at": now,
+               "outcome": outcome, "result": result}  # fmt: skip
+        await session.execute(_START_RUNS, run)

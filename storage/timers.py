@@ -5,42 +5,48 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import table
 from storage.models import TimerRow
+
+# built once: Core statements of the table (every transition with a timer runs them)
+_TIMERS = table(TimerRow)
+_ADD = insert(_TIMERS)
+_CLAIM = (
+    update(_TIMERS)
+    .where(_TIMERS.c.id == bindparam("timer_id"), _TIMERS.c.fired_at.is_(None))
+    .values(fired_at=bindparam("at"))
+)
+_DUE = (
+    select(TimerRow)
+    .where(TimerRow.fired_at.is_(None), TimerRow.due_at <= bindparam("at"))
+    .order_by(TimerRow.due_at)
+)
+_NEXT_DUE = select(func.min(TimerRow.due_at)).where(TimerRow.fired_at.is_(None))
 
 
 async def add_timer(
     session: AsyncSession, case_id: int, kind: str, case_version: int, due_at: datetime
 ) -> None:
-    session.add(TimerRow(case_id=case_id, kind=kind, case_version=case_version, due_at=due_at))
+    values = {"case_id": case_id, "kind": kind, "case_version": case_version, "due_at": due_at}
+    await session.execute(_ADD, values)
 
 
 async def due_timers(session: AsyncSession, now: datetime) -> Sequence[TimerRow]:
-    result = await session.execute(
-        select(TimerRow)
-        .where(TimerRow.fired_at.is_(None), TimerRow.due_at <= now)
-        .order_by(TimerRow.due_at)
-    )
+    result = await session.execute(_DUE, {"at": now})
     return result.scalars().all()
 
 
 async def claim(session: AsyncSession, timer_id: int, now: datetime) -> bool:
     """Mark a timer fired; only one claimer (task or replica) gets True."""
-    result = await session.execute(
-        update(TimerRow)
-        .where(TimerRow.id == timer_id, TimerRow.fired_at.is_(None))
-        .values(fired_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_CLAIM, {"timer_id": timer_id, "at": now})
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
 async def next_due(session: AsyncSession) -> datetime | None:
-    result = await session.execute(
-        select(func.min(TimerRow.due_at)).where(TimerRow.fired_at.is_(None))
-    )
+    result = await session.execute(_NEXT_DUE)
     return result.scalar_one_or_none()  # min() keeps the column type: a UTC datetime
 
 

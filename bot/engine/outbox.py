@@ -74,8 +74,9 @@ async def queue(
     items: Iterable[Outgoing],
     now: datetime,
 ) -> int:
-    """Write the rows; how many were queued (a once-only row queued before is not again)."""
-    queued = 0
+    """Write the rows; how many were queued (a once-only row queued before is not again).
+    Rows without a once-only key go in together, in one statement, in their order."""
+    queued, plain = 0, []
     for item in items:
         row = row_of(item, case_id, channel, reply_url)
         if row is None:
@@ -84,8 +85,14 @@ async def queue(
             session, row["stream"], row["body"]
         ):
             continue  # the root update still waiting now says the newest
+        if row["key"] is None:
+            plain.append(row)
+            continue
+        await outbox.add_many(session, plain, now)  # the rows before it keep their place
+        queued, plain = queued + len(plain), []
         queued += await outbox.add(session, now=now, **row) is not None
-    return queued
+    await outbox.add_many(session, plain, now)
+    return queued + len(plain)
 
 
 async def say(
