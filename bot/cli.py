@@ -81,13 +81,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "simulator":
         return await _simulator(settings.inventory_path, args.host, args.port, args.reboot_seconds)
     if args.command == "db":
-        from storage.db import make_engine, upgrade
+        from bot.startup import open_database
 
-        engine = make_engine(settings.database_url)
-        try:
-            await upgrade(engine)
-        finally:
-            await engine.dispose()
+        db = await open_database(settings.database_url)
+        await db.dispose()
         print("database schema is up to date")
         return 0
     raise ConfigError(f"unknown command {args.command}")

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from bot.errors import InventoryError, UnknownAppliance
+from bot.errors import ConfigError, InventoryError, UnknownAppliance
 
 SCENARIOS = ("healthy", "tmsp-down", "quiet", "no-traffic", "unreachable", "reboot-fails")
 DEFAULT_DRIVER = "guided"
@@ -95,9 +95,14 @@ class _Where:
 
 
 def parse_inventory(
-    data: Any, source: str = "inventory", lines: Sequence[Mapping[str, int]] = ()
+    data: Any,
+    source: str = "inventory",
+    lines: Sequence[Mapping[str, int]] = (),
+    check: Callable[[Appliance], None] | None = None,
 ) -> Inventory:
-    """Validate parsed YAML; errors name the source, the line and the entry to fix."""
+    """Validate parsed YAML; errors name the source, the line and the entry to fix.
+    ``check`` (that the appliance's driver is installed, say) raises ``ConfigError`` for an
+    entry that cannot work; it is reported with the entry's line too."""
     if not isinstance(data, Mapping) or not isinstance(data.get("appliances"), list):
         raise InventoryError(f"{source}: expected a mapping with an 'appliances' list")
     from bot.syslog.mapping import normalise_id
@@ -108,6 +113,11 @@ def parse_inventory(
     for index, entry in enumerate(data["appliances"], start=1):
         where = _Where(source, index, lines[index - 1] if index <= len(lines) else {})
         appliance = _appliance(entry, where)
+        if check is not None:
+            try:
+                check(appliance)
+            except ConfigError as exc:
+                raise InventoryError(f"{where('driver')}: {exc.detail or exc}") from None
         if appliance.name in seen:
             raise InventoryError(f"{where('name')}: duplicate name {appliance.name!r}")
         seen.add(appliance.name)
@@ -248,7 +258,7 @@ def _entry_lines(text: str) -> list[dict[str, int]]:
     return []
 
 
-def load_inventory(path: Path) -> Inventory:
+def load_inventory(path: Path, check: Callable[[Appliance], None] | None = None) -> Inventory:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -259,7 +269,7 @@ def load_inventory(path: Path) -> Inventory:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
         raise InventoryError(f"{path}:{line} is not valid YAML: {exc}") from exc
-    return parse_inventory(data, str(path), _entry_lines(text))
+    return parse_inventory(data, str(path), _entry_lines(text), check)
 
 
 def demo_inventory(scenarios: Iterable[str] = SCENARIOS) -> Inventory:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.drivers.base import DriverContext
 from bot.drivers.pool import DriverPool
+from bot.drivers.registry import check_driver
 from bot.engine import Engine, EngineConfig
 from bot.engine.context import utcnow
 from bot.errors import ConfigError
@@ -22,8 +23,9 @@ from bot.messenger import Messenger
 from bot.runbook import Timing
 from bot.settings import Settings
 from bot.simulator.server import SimulatorHandle, create_app, start_simulator
+from bot.startup import check_data_dir, open_database
 from bot.syslog.service import SyslogService
-from storage.db import Database, make_engine, upgrade
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +112,12 @@ async def start_runtime(
     that look at what was queued)."""
     if inventory is None:
         inventory = (
-            load_inventory(settings.inventory_path) if settings.inventory_path else demo_inventory()
+            load_inventory(settings.inventory_path, check=check_driver)
+            if settings.inventory_path
+            else demo_inventory()
         )
-    db = Database(make_engine(settings.database_url))
-    await upgrade(db.engine)
+    check_data_dir(artifacts or settings.data_dir)
+    db = await open_database(settings.database_url)
     simulator = None
     embedded = [a for a in inventory.simulated() if not a.simulator_url]
     if embedded:

@@ -16,6 +16,7 @@ from handlers.app import build_app, make_client, outbox_client
 from handlers.messenger import SlackMessenger
 from handlers.server import create_web_app
 from handlers.slack_files import SlackFiles
+from handlers.startup import check_bot_token, check_token_kinds
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 20.0  # on SIGTERM, let running steps finish this long
@@ -34,7 +35,9 @@ async def serve(settings: Settings, host: str, port: int) -> int:
 
 async def _serve(settings: Settings, host: str, port: int, http: aiohttp.ClientSession) -> int:
     assert settings.slack_bot_token is not None
+    check_token_kinds(settings.slack_bot_token, settings.slack_app_token)
     client = make_client(settings.slack_bot_token, settings.slack_api_url)
+    await check_bot_token(client)  # before anything starts: a refused token stops here
     token, api = settings.slack_bot_token, settings.slack_api_url
     messenger = SlackMessenger(outbox_client(token, api, settings.slack_timeout, http))
     runtime = await start_runtime(settings, messenger, files=SlackFiles(client))

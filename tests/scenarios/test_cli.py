@@ -12,10 +12,12 @@ import urllib.parse
 from pathlib import Path
 
 import httpx
+import pytest
 from aiohttp import web
 from fakeslack import FakeSlack, command_body, sign
 
 DDI_BOT = [sys.executable, "-m", "bot"]
+POSTGRES = os.environ.get("DDI_BOT_TEST_POSTGRES_URL", "")
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -76,6 +78,129 @@ async def test_serve_refuses_to_start_without_credentials(tmp_path: Path) -> Non
     assert code == 2 and "SLACK_BOT_TOKEN is not set" in err
     code, _, err = await _run(["serve"], _env(tmp_path, SLACK_BOT_TOKEN="xoxb-1"))
     assert code == 2 and "SLACK_SIGNING_SECRET" in err and "xoxb-1" not in err
+
+
+def _one_line_refusal(code: int, err: str) -> str:
+    """``serve`` stopped before taking work, saying why in one line and no traceback."""
+    assert code == 2, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("ddi-bot: "), err
+    return last
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("sqlite+aiosqlite:///{tmp}/no/such/dir/x.db", "does its directory exist"),
+        ("postgresql+asyncpg://bot:s3cret@127.0.0.1:{port}/ddi", "is the server running"),
+        ("not a url", "is not a database URL; for example sqlite+aiosqlite"),
+        ("mysql+nosuchdriver://db/x", "no database driver for 'mysql+nosuchdriver'"),
+    ],
+)
+async def test_serve_says_in_one_line_why_the_database_cannot_be_opened(
+    tmp_path: Path, url: str, says: str
+) -> None:
+    slack, runner = await _fake_slack()
+    database_url = url.format(tmp=tmp_path, port=_free_port())
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=f"{slack.url}/api/",
+        DDI_BOT_DATABASE_URL=database_url,
+    )
+    try:
+        code, _, err = await _run(["serve", "--port", str(_free_port())], env, cwd=tmp_path)
+    finally:
+        await runner.cleanup()
+    line = _one_line_refusal(code, err)
+    assert says in line
+    assert "s3cret" not in err
+
+
+@pytest.mark.skipif(not POSTGRES, reason="DDI_BOT_TEST_POSTGRES_URL is not set")
+async def test_serve_names_a_postgres_database_that_does_not_exist(tmp_path: Path) -> None:
+    url = POSTGRES.rsplit("/", 1)[0] + "/ddi_bot_no_such_database"
+    code, _, err = await _run(
+        ["serve"], _env(tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s",
+                        SLACK_API_URL="http://127.0.0.1:1/api/", DDI_BOT_DATABASE_URL=url),
+    )  # fmt: skip
+    line = _one_line_refusal(code, err)
+    assert '"ddi_bot_no_such_database" does not exist (create it first' in line
+
+
+async def test_serve_refuses_a_bot_token_that_slack_refuses(tmp_path: Path) -> None:
+    slack, runner = await _fake_slack()
+    slack.fail["auth.test"] = ["invalid_auth"]
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-revoked",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=f"{slack.url}/api/",
+    )
+    try:
+        code, _, err = await _run(["serve", "--port", str(_free_port())], env, cwd=tmp_path)
+    finally:
+        await runner.cleanup()
+    line = _one_line_refusal(code, err)
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in line
+    assert slack.failures == [("auth.test", "invalid_auth")]
+    assert not (tmp_path / "cli.db").exists()  # refused before anything started
+    assert "xoxb-revoked" not in err
+
+
+@pytest.mark.parametrize(
+    ("tokens", "says"),
+    [
+        ({"SLACK_BOT_TOKEN": "xapp-1-A1-2-x", "SLACK_SIGNING_SECRET": "s"}, "app-level token"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, "SLACK_APP_TOKEN is not"),
+    ],
+)
+async def test_serve_refuses_swapped_tokens(
+    tmp_path: Path, tokens: dict[str, str], says: str
+) -> None:
+    code, _, err = await _run(["serve"], _env(tmp_path, **tokens))
+    assert says in _one_line_refusal(code, err)
+
+
+async def test_serve_refuses_a_data_dir_it_cannot_write_to(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL="http://127.0.0.1:1/api/",  # unreachable: a warning, not a refusal
+        DDI_BOT_DATA_DIR=str(tmp_path / "a-file" / "data"),
+    )
+    code, _, err = await _run(["serve"], env)
+    line = _one_line_refusal(code, err)
+    assert "DDI_BOT_DATA_DIR" in line and "Not a directory" in line
+    assert "could not reach Slack to check the bot token" in err
+
+
+async def test_serve_names_the_inventory_line_of_a_driver_that_is_not_installed(
+    tmp_path: Path,
+) -> None:
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(
+        "appliances:\n"
+        "  - name: ddi-lab-1\n"
+        "    driver: simulated\n"
+        "  - name: ddi-osaka-1\n"
+        "    driver: no-such-driver\n"
+    )
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL="http://127.0.0.1:1/api/",
+        DDI_BOT_INVENTORY=str(inventory),
+    )
+    code, _, err = await _run(["serve"], env)
+    line = _one_line_refusal(code, err)
+    assert f"{inventory}, line 5: appliance #2" in line
+    assert "driver 'no-such-driver' is not installed" in line
 
 
 async def _get_when_up(http: httpx.AsyncClient, url: str) -> httpx.Response:

@@ -1,0 +1,75 @@
+"""What a process checks before it takes any work: each problem is one line that says what to
+fix (``ConfigError``), never a traceback; a credential inside the database URL is never shown."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError, NoSuchModuleError
+
+from bot.errors import ConfigError
+from bot.redact import redact
+from storage.db import Database, make_engine, upgrade
+
+SETTING = "DDI_BOT_DATABASE_URL"
+EXAMPLES = "sqlite+aiosqlite:///ddi-bot.db or postgresql+asyncpg://user@host:5432/ddibot"
+
+
+def _engine(url: str) -> Database:
+    shown = redact(url)
+    try:
+        return Database(make_engine(url))
+    except NoSuchModuleError:  # an ArgumentError too: first
+        scheme = shown.split("://", 1)[0]
+        raise ConfigError(f"{SETTING}: no database driver for {scheme!r}; use {EXAMPLES}") from None
+    except ArgumentError:
+        raise ConfigError(
+            f"{SETTING} {shown!r} is not a database URL; for example {EXAMPLES}"
+        ) from None
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"{SETTING}: its driver {exc.name!r} is not installed (pip install {exc.name}), "
+            f"or use {EXAMPLES}"
+        ) from None
+    except InvalidRequestError as exc:  # a driver that is not asyncio-capable
+        raise ConfigError(f"{SETTING}: {redact(str(exc))}; use {EXAMPLES}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The database's own words, on one line, with a hint where one helps."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = (getattr(cause, "strerror", None) if isinstance(cause, OSError) else None) or str(cause)
+    text = redact(" ".join(text.split()) or type(cause).__name__)
+    lowered = text.lower()
+    if "does not exist" in lowered and "database" in lowered:
+        text += " (create it first, for example with createdb)"
+    elif "unable to open database file" in lowered:
+        text += " (does its directory exist, and may the bot write there?)"
+    elif isinstance(cause, ConnectionRefusedError) or "connect call failed" in lowered:
+        text += " (is the server running, and are the host and port right?)"
+    return text
+
+
+async def open_database(url: str) -> Database:
+    """The database, reachable and at the newest schema."""
+    db = _engine(url)
+    try:
+        await upgrade(db.engine)
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        await db.dispose()
+        raise ConfigError(f"cannot open the database {redact(url)}: {_reason(exc)}") from None
+    return db
+
+
+def check_data_dir(path: Path) -> None:
+    """The directory where the bot keeps files (created if missing) takes a file."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".ddi-bot-write-test-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"DDI_BOT_DATA_DIR {path} is not a directory the bot can write to: "
+            f"{exc.strerror or exc}"
+        ) from None
