@@ -28,6 +28,7 @@ METHOD_SCOPES = {
     "chat_getPermalink": None,
     "files_upload_v2": "files:write",
     "views_open": None,
+    "auth_test": None,  # serve checks its token at start (no scope needed)
     "files_info": "files:read",
     # the outbox looks for a message whose answer was lost (groups:history for private
     # channels comes with the message.groups event below)
