@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.engine import Engine
+from bot.engine import Engine, Foreground
 from handlers import actions, commands, files, guided
 
 log = logging.getLogger(__name__)
@@ -44,8 +47,26 @@ def outbox_client(
     )
 
 
+class AnsweringApp(AsyncApp):
+    """Every request, HTTP or Socket Mode, counts as being answered until it is acknowledged:
+    meanwhile the engine's background work waits its turn (``Foreground``)."""
+
+    def __init__(self, foreground: Foreground, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.foreground = foreground
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        with self.foreground.answering():
+            return await super().async_dispatch(req)
+
+
 def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
-    app = AsyncApp(client=client, signing_secret=signing_secret, process_before_response=False)
+    app = AnsweringApp(
+        engine.foreground,
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=False,
+    )
     commands.register(app, engine)
     actions.register(app, engine)
     guided.register(app, engine)

@@ -7,8 +7,10 @@ Nothing here does work; everything above takes a ``Context`` and does its part.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -80,6 +82,46 @@ class Wake:
         self.timers = asyncio.Event()
 
 
+class Foreground:
+    """Slack requests being answered, each within Slack's 3 s: background work (a step to
+    start, a message to deliver, a timer to fire) lets them go first, so that a burst of
+    checks is answered before the work they cause competes with the answers."""
+
+    QUIET = 0.02  # seconds after the last answer before background work goes on
+    MOST = 0.5  # seconds background work waits at the most, however busy Slack keeps it
+
+    def __init__(self) -> None:
+        self.busy = 0
+        self.last = 0.0  # time.monotonic() of the last answer
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        self.busy += 1
+        self.idle.clear()
+        try:
+            yield
+        finally:
+            self.busy -= 1
+            self.last = time.monotonic()
+            if not self.busy:
+                self.idle.set()
+
+    async def wait_turn(self) -> None:
+        """Return once no request is being answered (or after ``MOST`` seconds)."""
+        deadline = time.monotonic() + self.MOST
+        while (now := time.monotonic()) < deadline:
+            if self.busy:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(deadline - now):
+                        await self.idle.wait()
+            elif (left := self.last + self.QUIET - now) > 0:
+                await asyncio.sleep(min(left, deadline - now))
+            else:
+                return
+
+
 @dataclass
 class Context:
     db: Database
@@ -91,6 +133,7 @@ class Context:
     files: FileSource | None = None
     limits: Limits = field(init=False)
     wake: Wake = field(default_factory=Wake)
+    foreground: Foreground = field(default_factory=Foreground)
     # when this process's syslog receiver started listening; None while it does not listen
     syslog_listening: Callable[[], datetime | None] = lambda: None
 

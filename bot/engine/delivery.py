@@ -125,6 +125,7 @@ class Delivery:
         try:
             while not self.stopping:
                 try:
+                    await self.ctx.foreground.wait_turn()
                     taken = await self._take(channel, sent)
                     sent = None
                     if taken is None:

@@ -60,6 +60,7 @@ async def drive(ctx: Context, work: Iterable[Work]) -> None:
     pending = deque((item, 0) for item in work)
     while pending:
         item, failures = pending.popleft()
+        await ctx.foreground.wait_turn()
         try:
             observed = await perform(ctx, item)
             if observed is None:

@@ -15,7 +15,7 @@ from bot.drivers.base import Watch
 from bot.engine import answers, recovery
 from bot.engine.access import check_may_answer, check_may_decide, may_run
 from bot.engine.admission import Admissions
-from bot.engine.context import Context, Drivers, EngineConfig, utcnow
+from bot.engine.context import Context, Drivers, EngineConfig, Foreground, utcnow
 from bot.engine.delivery import Delivery
 from bot.engine.dispatch import LocalDispatch
 from bot.engine.instruct import guide_key
@@ -143,6 +143,11 @@ class Engine:
     @config.setter
     def config(self, value: EngineConfig) -> None:
         self.ctx.config = value
+
+    @property
+    def foreground(self) -> Foreground:
+        """Slack requests being answered; background work lets them go first."""
+        return self.ctx.foreground
 
     @property
     def db(self) -> Database:

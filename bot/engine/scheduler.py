@@ -42,6 +42,7 @@ async def fire_due(
 ) -> int:
     """Hand every due timer to a task; how many. ``in_flight`` (one per loop) holds timers
     whose task has not finished, so a slow transition is not handed over twice."""
+    await ctx.foreground.wait_turn()
     async with ctx.db.read() as session:
         due = list(await timers.due_timers(session, ctx.clock()))
     started = 0
