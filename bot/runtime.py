@@ -51,7 +51,7 @@ class Runtime:
                 log.warning("stopping: work still running after %s s is cancelled", grace)
         await self.engine.tasks.cancel_all()
         if drain:  # a message being posted is seen through, so it is known to be sent
-            await self.engine.delivery.finish(grace=min(grace or 5.0, 5.0))
+            await self.engine.delivery.finish(grace=min(grace or 2.0, 2.0))
         for loop in others:
             await _cancel(loop)
         if self.syslog is not None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 
 import aiohttp
 from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
 
 from bot.errors import ConfigError
 from bot.runtime import start_runtime
@@ -19,7 +22,10 @@ from handlers.slack_files import SlackFiles
 from handlers.startup import check_bot_token, check_token_kinds
 
 log = logging.getLogger(__name__)
-STOP_GRACE_SECONDS = 20.0  # on SIGTERM, let running steps finish this long
+# on SIGTERM, let running steps finish this long (what is cut short resumes at the next start):
+# the whole stop stays within the 10 s a container runtime waits before it kills
+STOP_GRACE_SECONDS = 5.0
+SOCKET_CLOSE_SECONDS = 2.0
 
 
 async def serve(settings: Settings, host: str, port: int) -> int:
@@ -48,13 +54,7 @@ async def _serve(settings: Settings, host: str, port: int, http: aiohttp.ClientS
         loop.add_signal_handler(sig, stop.set)
     try:
         if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            handler = AsyncSocketModeHandler(bolt, settings.slack_app_token)
-            await handler.connect_async()  # type: ignore[no-untyped-call]
-            log.info("connected in Socket Mode")
-            await stop.wait()
-            await handler.close_async()  # type: ignore[no-untyped-call]
+            await _socket_mode(bolt, settings.slack_app_token, stop)
         else:
             runner = web.AppRunner(create_web_app(bolt), access_log=None)
             await runner.setup()
@@ -65,3 +65,38 @@ async def _serve(settings: Settings, host: str, port: int, http: aiohttp.ClientS
     finally:
         await runtime.stop(grace=STOP_GRACE_SECONDS)
     return 0
+
+
+class _OneLine(logging.Filter):
+    """Socket Mode's connection retries while Slack is unreachable: one warning line each,
+    not a traceback every few seconds."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info or record.levelno > logging.WARNING:
+            record.msg, record.args = record.getMessage(), None
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+async def _socket_mode(bolt: AsyncApp, app_token: str, stop: asyncio.Event) -> None:
+    """Connect (Slack may be unreachable: the client retries) and serve until ``stop``; a
+    stop while still connecting is honoured at once."""
+    quiet = logging.getLogger("bot.serve.socket_mode")
+    quiet.addFilter(_OneLine())
+    handler = AsyncSocketModeHandler(bolt, app_token, logger=quiet)
+    connecting = asyncio.create_task(handler.connect_async(), name="socket-mode")  # type: ignore[no-untyped-call]
+    stopping = asyncio.create_task(stop.wait(), name="stop")
+    try:
+        done, _ = await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if connecting in done:
+            connecting.result()
+            log.info("connected in Socket Mode")
+            await stopping
+    finally:
+        for task in (connecting, stopping):
+            task.cancel()
+        await asyncio.gather(connecting, stopping, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(SOCKET_CLOSE_SECONDS):
+                await handler.close_async()  # type: ignore[no-untyped-call]

@@ -203,6 +203,50 @@ async def test_serve_names_the_inventory_line_of_a_driver_that_is_not_installed(
     assert "driver 'no-such-driver' is not installed" in line
 
 
+async def _line_with(stream: asyncio.StreamReader, text: str, limit: float = 60) -> str:
+    """Read ``stream`` until a line holds ``text``; every line read."""
+    seen: list[str] = []
+    async with asyncio.timeout(limit):
+        while not seen or text not in seen[-1]:
+            line = await stream.readline()
+            assert line, "the process ended: " + "".join(seen)
+            seen.append(line.decode())
+    return "".join(seen)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+async def test_serve_stops_on_a_signal_in_socket_mode_while_slack_is_unreachable(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_APP_TOKEN="xapp-1-A1-1-secret",
+        SLACK_API_URL=f"http://127.0.0.1:{_free_port()}/api/",  # nothing listens there
+    )
+    proc = await asyncio.create_subprocess_exec(
+        *DDI_BOT, "serve", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    try:
+        # (started, and retrying the Socket Mode connection)
+        before = await _line_with(proc.stderr, "Failed to connect")
+        proc.send_signal(signum)
+        # a container runtime kills after 10 s: the stop must be within that
+        rest = await asyncio.wait_for(proc.stderr.read(), timeout=10)
+        code = await asyncio.wait_for(proc.wait(), timeout=10)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    err = before + rest.decode()
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert "WARNING bot.serve.socket_mode: Failed to connect" in err  # one line, a warning
+    assert "xapp-1-A1-1-secret" not in err
+
+
 async def _get_when_up(http: httpx.AsyncClient, url: str) -> httpx.Response:
     """GET ``url`` once the process started in the background listens (up to 20 s)."""
     for _ in range(200):
