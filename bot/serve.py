@@ -16,6 +16,7 @@ from bot.errors import ConfigError
 from bot.runtime import start_runtime
 from bot.settings import Settings
 from handlers.app import build_app, make_client, outbox_client
+from handlers.health import Health, health_app
 from handlers.messenger import SlackMessenger
 from handlers.server import create_web_app
 from handlers.slack_files import SlackFiles
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 # the whole stop stays within the 10 s a container runtime waits before it kills
 STOP_GRACE_SECONDS = 5.0
 SOCKET_CLOSE_SECONDS = 2.0
+HEALTH_SLACK_TIMEOUT = 5.0  # seconds for /healthz's auth.test
 
 
 async def serve(settings: Settings, host: str, port: int) -> int:
@@ -48,23 +50,42 @@ async def _serve(settings: Settings, host: str, port: int, http: aiohttp.ClientS
     messenger = SlackMessenger(outbox_client(token, api, settings.slack_timeout, http))
     runtime = await start_runtime(settings, messenger, files=SlackFiles(client))
     bolt = build_app(runtime.engine, client, settings.slack_signing_secret or "")
+    health = Health(
+        runtime.engine,
+        outbox_client(token, api, HEALTH_SLACK_TIMEOUT, http),
+        runtime.syslog.stats if runtime.syslog is not None else None,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    runners: list[web.AppRunner] = []
     try:
         if settings.slack_app_token:
+            if settings.health_port is not None:
+                runners.append(await _listen(health_app(health), host, settings.health_port))
+                log.info("GET /healthz, GET /metrics on %s:%d", host, settings.health_port)
             await _socket_mode(bolt, settings.slack_app_token, stop)
         else:
-            runner = web.AppRunner(create_web_app(bolt), access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, host, port).start()
-            log.info("HTTP mode: POST /slack/events, GET /healthz on %s:%d", host, port)
+            runners.append(await _listen(create_web_app(bolt, health), host, port))
+            log.info("HTTP mode: POST /slack/events, GET /healthz, /metrics on %s:%d", host, port)
             await stop.wait()
-            await runner.cleanup()
     finally:
+        for runner in runners:
+            await runner.cleanup()
         await runtime.stop(grace=STOP_GRACE_SECONDS)
     return 0
+
+
+async def _listen(app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return runner
 
 
 class _OneLine(logging.Filter):

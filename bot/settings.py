@@ -42,6 +42,7 @@ class Settings:
     posts_per_second: float = 1.0  # Slack messages per channel per second (short bursts)
     slack_timeout: float = 10.0  # seconds for one Slack Web API call of the outbox
     step_concurrency: int = 32  # steps running at once (driver calls, probes); more queue
+    health_port: int | None = None  # Socket Mode: where /healthz and /metrics are served
 
     def __repr__(self) -> str:  # never print tokens
         return f"Settings(database_url={_redact_url(self.database_url)!r}, lang={self.lang!r})"
@@ -126,4 +127,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         posts_per_second=_number(env, "DDI_BOT_SLACK_POSTS_PER_SECOND", 1.0),
         slack_timeout=_number(env, "DDI_BOT_SLACK_TIMEOUT", 10.0),
         step_concurrency=_count(env, "DDI_BOT_STEP_CONCURRENCY", 32),
+        health_port=_port(env, "DDI_BOT_HEALTH_PORT"),
     )

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -19,6 +20,7 @@ from slack_sdk.models.metadata import Metadata
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot import metrics
 from bot.errors import DeliveryError
 from bot.messenger import Attachment, Content, Ref
 from bot.presenter import Prompt
@@ -26,6 +28,7 @@ from handlers.blocks import message_payload, prompt_payload
 from handlers.style import SLACK
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 EVENT_TYPE = "ddi_bot_case"  # our messages' metadata event type
 # Slack's answers that no retry can change (any other refusal is treated alike)
 FINAL = frozenset(
@@ -126,6 +129,21 @@ def classify(exc: BaseException) -> DeliveryError:
     raise exc
 
 
+async def _counted(method: str, call: Awaitable[T]) -> T:
+    """The call's answer, counted by method and result; a failure as a ``DeliveryError``."""
+    try:
+        answer = await call
+    except Exception as exc:
+        error = classify(exc)
+        result = (
+            "ratelimited" if error.code == "ratelimited" else "retry" if error.retry else "refused"
+        )
+        metrics.SLACK_CALLS.labels(method, result).inc()
+        raise error from None
+    metrics.SLACK_CALLS.labels(method, "ok").inc()
+    return answer
+
+
 class SlackMessenger:
     style = SLACK
 
@@ -134,31 +152,30 @@ class SlackMessenger:
 
     async def post(self, channel: str, thread_ts: str | None, content: Content, ref: Ref) -> str:
         args: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-        try:
-            response = await self.client.chat_postMessage(
+        response = await _counted(
+            "chat.postMessage",
+            self.client.chat_postMessage(
                 channel=channel, metadata=metadata(ref), **args, **payload(content)
-            )
-        except Exception as exc:
-            raise classify(exc) from None
+            ),
+        )
         return str(response["ts"])
 
     async def update(self, channel: str, ts: str, content: Content) -> None:
-        try:
-            await self.client.chat_update(channel=channel, ts=ts, **payload(content))
-        except Exception as exc:
-            raise classify(exc) from None
+        await _counted(
+            "chat.update", self.client.chat_update(channel=channel, ts=ts, **payload(content))
+        )
 
     async def attach(self, channel: str, thread_ts: str, file: Attachment, ref: Ref) -> None:
-        try:
-            await self.client.files_upload_v2(
+        await _counted(
+            "files.upload_v2",
+            self.client.files_upload_v2(
                 channel=channel,
                 thread_ts=thread_ts,
                 file=file.content,
                 filename=file.filename,
                 title=file.title,
-            )
-        except Exception as exc:
-            raise classify(exc) from None
+            ),
+        )
 
     async def find(
         self,
@@ -171,18 +188,21 @@ class SlackMessenger:
         """Our message for ``ref`` among the channel's (or thread's) messages since ``since``;
         with ``filename``, the thread's message that shares a file of that name."""
         oldest = f"{since.timestamp():.6f}"
-        try:
-            if thread_ts:
-                response = await self.client.conversations_replies(
+        if thread_ts:
+            response = await _counted(
+                "conversations.replies",
+                self.client.conversations_replies(
                     channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True,
                     limit=200,
-                )  # fmt: skip
-            else:
-                response = await self.client.conversations_history(
+                ),
+            )  # fmt: skip
+        else:
+            response = await _counted(
+                "conversations.history",
+                self.client.conversations_history(
                     channel=channel, oldest=oldest, include_all_metadata=True, limit=200
-                )
-        except Exception as exc:
-            raise classify(exc) from None
+                ),
+            )
         for message in response.get("messages") or []:
             if filename is not None:
                 if any(f.get("name") == filename for f in message.get("files") or []):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import PerDialect, insert, insert_once, table
@@ -91,6 +91,13 @@ async def by_thread(session: AsyncSession, channel: str, thread_ts: str) -> Case
         .limit(1)
     )
     return result.scalars().first()
+
+
+async def count_open(session: AsyncSession) -> int:
+    result = await session.execute(
+        select(func.count()).select_from(CaseRow).where(CaseRow.open_key.is_not(None))
+    )
+    return int(result.scalar_one())
 
 
 async def open_cases(session: AsyncSession) -> Sequence[CaseRow]:

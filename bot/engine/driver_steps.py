@@ -4,7 +4,9 @@ within the step limit, its result (or why it could not run) handed back for ``ap
 from __future__ import annotations
 
 import logging
+import time
 
+from bot import metrics
 from bot.capture.texts import escape as capture_escape
 from bot.engine.checks import feed, with_usual
 from bot.engine.context import Context
@@ -69,8 +71,12 @@ async def _attempt(ctx: Context, view: CaseView, which: Step) -> StepOutcome:
     except DdiBotError as exc:  # the inventory or driver changed since the case opened
         log.error("case %s: no driver: %s", view.case_id, exc.detail)
         return StepOutcome(StepFailed(which, "config"), None, {"error": "config"}, "failed")
+    started = time.monotonic()
     try:
-        return await run_step(which, driver, step_context(ctx, view))
+        outcome = await run_step(which, driver, step_context(ctx, view))
     except Exception:
         log.exception("case %s: step %s failed unexpectedly", view.case_id, which.value)
-        return StepOutcome(StepFailed(which, "internal"), None, {"error": "internal"}, "failed")
+        outcome = StepOutcome(StepFailed(which, "internal"), None, {"error": "internal"}, "failed")
+    seconds = time.monotonic() - started
+    metrics.STEP_SECONDS.labels(str(which.value), outcome.outcome).observe(seconds)
+    return outcome

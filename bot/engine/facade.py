@@ -9,8 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.drivers.base import Watch
 from bot.engine import answers, recovery
 from bot.engine.access import check_may_answer, check_may_decide, may_run
@@ -208,6 +210,17 @@ class Engine:
             self.dispatch.submit(batch)
         await self.uploads.sweep()
         return count
+
+    async def ping(self) -> None:
+        """Raise if the database does not answer a trivial query."""
+        async with self.db.read() as session:
+            await session.execute(text("SELECT 1"))
+
+    async def refresh_gauges(self) -> None:
+        """Open cases and outbox depth, from the database, into the metrics."""
+        async with self.db.read() as session:
+            metrics.OPEN_CASES.set(await cases.count_open(session))
+            metrics.DEPTH.set(await outbox.depth(session))
 
     async def quiesce(self, limit: float = 30.0) -> None:
         """Until no work runs and the outbox is empty, or ``limit`` seconds (for the demo and

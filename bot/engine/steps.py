@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from bot import metrics
 from bot.capture import (
     AnalysisOptions,
     Verdict,
@@ -177,6 +178,7 @@ async def capture_outcome(ctx: StepContext, filename: str, data: bytes | Path) -
         analysis, chart = await analyse_with_chart_in_worker(
             data, filename, options, ctx.analysis_budget, lang
         )
+    metrics.CAPTURES.labels(analysis.verdict.value).inc()
     summary = analysis.summary
     receiving = analysis.verdict == Verdict.RECEIVING
     text = summary_text(analysis, lang) + "\n" + verdict_text(analysis, lang)

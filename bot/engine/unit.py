@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.engine.context import Context
 from bot.engine.narration import narrate, opening
 from bot.engine.note import Note
@@ -227,7 +228,18 @@ async def apply(
     ctx.wake.outbox.set()
     if any(isinstance(w, StartTimer) for w in applied[1]):
         ctx.wake.timers.set()
+    _count(applied[0], obs, applied[1])
     return applied[0]
+
+
+def _count(applied: Applied, obs: Observation, effects: tuple[Effect, ...]) -> None:
+    """The metrics of a committed transition: a decision, a closing."""
+    if isinstance(obs, Decided):
+        point = applied.point.value if applied.point else "stop"
+        metrics.DECISIONS.labels(point, obs.choice.value).inc()
+    for effect in effects:
+        if isinstance(effect, Close):
+            metrics.CASES_CLOSED.labels(effect.outcome.value).inc()
 
 
 async def _apply(

@@ -29,6 +29,7 @@ from bot.runbook import Timing
 from bot.runtime import Runtime, start_runtime
 from bot.settings import Settings
 from handlers.app import build_app, make_client, outbox_client
+from handlers.health import Health
 from handlers.messenger import SlackMessenger
 from handlers.server import create_web_app
 from handlers.slack_files import SlackFiles
@@ -250,7 +251,8 @@ async def harness(tmp_path: Path, self_signed: tuple[Path, Path]) -> AsyncIterat
         files=SlackFiles(client),
     )
     bolt = build_app(runtime.engine, client, SECRET)
-    url, app_runner = await _serve(create_web_app(bolt))
+    health = Health(runtime.engine, client)
+    url, app_runner = await _serve(create_web_app(bolt, health))
     async with httpx.AsyncClient(timeout=10) as http:
         yield Harness(slack, runtime, url, http, console)
     await app_runner.cleanup()

@@ -297,7 +297,7 @@ async def test_serve_in_http_mode_answers_signed_requests(tmp_path: Path) -> Non
     try:
         async with httpx.AsyncClient(timeout=5) as http:
             health = await _get_when_up(http, f"http://127.0.0.1:{port}/healthz")
-            assert health.json() == {"status": "ok"}
+            assert health.json() == {"status": "ok", "database": "ok", "slack": "ok"}
             body = command_body("ddi-healthy", "U1", "C1", f"{slack.url}/respond/1")
             ok = await http.post(
                 f"http://127.0.0.1:{port}/slack/events", content=body, headers=sign("secret", body)
@@ -328,14 +328,16 @@ async def test_serve_in_socket_mode_takes_commands_over_the_websocket(tmp_path: 
             "payload": fields,
         }
     )
+    health_port = _free_port()
     env = _env(
         tmp_path,
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_APP_TOKEN="xapp-test",
         SLACK_API_URL=f"{slack.url}/api/",
+        DDI_BOT_HEALTH_PORT=str(health_port),
     )
     proc = await asyncio.create_subprocess_exec(
-        *DDI_BOT, "serve", env=env, cwd=tmp_path,
+        *DDI_BOT, "serve", "--host", "127.0.0.1", env=env, cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -347,6 +349,11 @@ async def test_serve_in_socket_mode_takes_commands_over_the_websocket(tmp_path: 
         ack = next(a for a in slack.acks if a.get("envelope_id") == "env-1")
         assert "Opening a check of `ddi-healthy`" in json.dumps(ack, ensure_ascii=False)
         assert slack.by("apps.connections.open")
+        async with httpx.AsyncClient(timeout=10) as http:  # Socket Mode's health port
+            health = await _get_when_up(http, f"http://127.0.0.1:{health_port}/healthz")
+            assert (health.status_code, health.json()["status"]) == (200, "ok")
+            scraped = await http.get(f"http://127.0.0.1:{health_port}/metrics")
+        assert "ddi_bot_open_cases 1.0" in scraped.text
     finally:
         err = await _stop(proc)
         await runner.cleanup()
