@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from bot.capture import cli as capture_cli
 from bot.errors import ConfigError, DdiBotError
 from bot.inventory import SCENARIOS, demo_inventory, load_inventory
+from bot.logs import configure, log_format
 from bot.settings import LANGS, load_settings
 
 
@@ -48,16 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     quiet = args.command in ("demo", "db", "analyze-pcap")
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    from bot.redact import install_redaction
-
-    install_redaction()  # no handler prints a credential that sits in a URL
-    for noisy in ("httpx", "httpcore"):  # their INFO lines print every request's full URL
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    level = logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO
     try:
+        configure(level, log_format(os.environ))  # no line prints a credential in a URL
         return asyncio.run(_dispatch(args))
     except KeyboardInterrupt:
         return 130

@@ -112,7 +112,7 @@ def _free(now: Any) -> Any:
 
 
 _HEAD = (
-    select(OutboxRow, CaseRow.thread_ts)
+    select(OutboxRow, CaseRow.thread_ts, CaseRow.appliance)
     .outerjoin(CaseRow, CaseRow.id == OutboxRow.case_id)
     .where(
         OutboxRow.status == PENDING,
@@ -127,30 +127,31 @@ _HEAD = (
 )
 
 
-async def head(
-    session: AsyncSession, channel: str, now: datetime
-) -> tuple[OutboxRow, str | None] | None:
+Taken = tuple[OutboxRow, str | None, str | None]  # the row, its thread, its case's appliance
+
+
+async def head(session: AsyncSession, channel: str, now: datetime) -> Taken | None:
     """The oldest due row of ``channel`` that no earlier pending row of its stream holds up,
-    and that no process is sending; with its case's thread (None before the root is out).
-    On PostgreSQL the row is locked (a row another transaction locked is skipped)."""
+    and that no process is sending; with its case's thread (None before the root is out) and
+    appliance. On PostgreSQL the row is locked (a row another transaction locked is skipped)."""
     result = await session.execute(_HEAD, {"of_channel": channel, "at": now})
     found = result.first()
-    return None if found is None else (found[0], found[1])
+    return None if found is None else (found[0], found[1], found[2])
 
 
 async def take(
     session: AsyncSession, channel: str, *, owner: str, now: datetime, until: datetime
-) -> tuple[OutboxRow, str | None] | None:
+) -> Taken | None:
     """Claim the channel's next row for ``owner`` until ``until`` (see ``head``), skipping
     root updates that a newer one replaces; None when there is none to send now."""
     while (found := await head(session, channel, now)) is not None:
-        row, thread_ts = found
+        row = found[0]
         if row.kind == "header" and await newer_pending(session, row):
             await mark_superseded(session, row.id, now)
             continue
         posting = row.kind in ("root", "post", "attach")
         if await claim(session, row, owner=owner, now=now, until=until, may_post=posting):
-            return row, thread_ts
+            return found
         return None  # another process took it between the look and the claim
     return None
 

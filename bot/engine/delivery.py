@@ -25,6 +25,7 @@ from bot.engine.outgoing import Kind
 from bot.engine.pacing import Bucket, backoff
 from bot.engine.unit import Refusal, apply
 from bot.errors import DeliveryError
+from bot.logs import about_case
 from bot.messenger import Attachment, Messenger, Ref, from_body
 from bot.runbook.messages import ThreadFailed
 from storage import cases, outbox, timeline
@@ -133,10 +134,11 @@ class Delivery:
                             self.poked.discard(channel)
                             continue
                         return
-                    row, thread_ts = taken
+                    row, thread_ts, appliance = taken
                     if row.kind != Kind.REPLY:
                         await self.bucket(channel).take()
-                    sent = await self.deliver(row, thread_ts)
+                    with about_case(row.case_id, appliance):
+                        sent = await self.deliver(row, thread_ts)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -146,7 +148,7 @@ class Delivery:
             if sent is not None:  # stopping: what went out is known to have gone out
                 await asyncio.shield(self._record(sent))
 
-    async def _take(self, channel: str, sent: Sent | None) -> tuple[OutboxRow, str | None] | None:
+    async def _take(self, channel: str, sent: Sent | None) -> outbox.Taken | None:
         """Record ``sent``; then the channel's next row, claimed by this process (its lease
         covers the attempt)."""
         now = self.ctx.clock()

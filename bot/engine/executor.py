@@ -22,6 +22,7 @@ from bot.engine.instruct import instruct
 from bot.engine.note import Note
 from bot.engine.pacing import backoff
 from bot.engine.unit import Applied, Work, apply
+from bot.logs import about_case
 from bot.runbook import Step
 from bot.runbook.messages import CheckNetwork, Instruct, Observation, ProbeAppliance, RunStep
 
@@ -62,10 +63,11 @@ async def drive(ctx: Context, work: Iterable[Work]) -> None:
         item, failures = pending.popleft()
         await ctx.foreground.wait_turn()
         try:
-            observed = await perform(ctx, item)
-            if observed is None:
-                continue
-            applied = await apply(ctx, item.view.case_id, item.view.version, *observed)
+            with about_case(item.view.case_id, item.view.appliance):
+                observed = await perform(ctx, item)
+                if observed is None:
+                    continue
+                applied = await apply(ctx, item.view.case_id, item.view.version, *observed)
         except (DBAPIError, OSError, TimeoutError) as exc:
             name = type(item.effect).__name__
             if failures + 1 >= RETRIES:

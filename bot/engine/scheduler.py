@@ -14,6 +14,7 @@ from bot.engine.dispatch import Dispatch
 from bot.engine.note import Note
 from bot.engine.tasks import TaskTracker
 from bot.engine.unit import Applied, apply
+from bot.logs import about_case
 from bot.runbook.messages import TimerFired, TimerKind
 from storage import timers
 
@@ -27,9 +28,10 @@ def _landed(in_flight: set[int], timer_id: int, _task: object) -> None:
 
 async def fire(ctx: Context, dispatch: Dispatch, timer_id: int, case_id: int, version: int,
                kind: str) -> None:  # fmt: skip
-    applied = await apply(
-        ctx, case_id, version, TimerFired(TimerKind(kind)), Note(timer_id=timer_id)
-    )
+    with about_case(case_id):
+        applied = await apply(
+            ctx, case_id, version, TimerFired(TimerKind(kind)), Note(timer_id=timer_id)
+        )
     if isinstance(applied, Applied):
         dispatch.submit(applied.work)
     else:  # the case moved on: the timer is spent

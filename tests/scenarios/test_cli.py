@@ -317,6 +317,47 @@ async def test_serve_in_http_mode_answers_signed_requests(tmp_path: Path) -> Non
     assert "xoxb-test" not in err
 
 
+async def test_json_logs_are_one_object_a_line_with_the_case_on_lines_about_it(
+    tmp_path: Path,
+) -> None:
+    slack, runner = await _fake_slack()
+    slack.fail["chat.postMessage"] = ["not_in_channel"]  # the root message: logged, for case 1
+    port = _free_port()
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=f"{slack.url}/api/",
+        DDI_BOT_LOG_FORMAT="json",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        *DDI_BOT, "serve", "--host", "127.0.0.1", "--port", str(port), env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            await _get_when_up(http, f"http://127.0.0.1:{port}/healthz")
+            body = command_body("ddi-healthy", "U1", "C1", f"{slack.url}/respond/1")
+            answer = await http.post(
+                f"http://127.0.0.1:{port}/slack/events", content=body, headers=sign("secret", body)
+            )
+        assert answer.status_code == 200
+        for _ in range(200):  # the person who asked is told the case could not start
+            if slack.responses:
+                break
+            await asyncio.sleep(0.05)
+        assert slack.responses
+    finally:
+        err = await _stop(proc)
+        await runner.cleanup()
+    lines = [json.loads(line) for line in err.splitlines()]  # every line is one JSON object
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+    refused = [line for line in lines if "refused by Slack: not_in_channel" in line["message"]]
+    assert refused and refused[0]["level"] == "ERROR"
+    assert (refused[0]["case_id"], refused[0]["appliance"]) == (1, "ddi-healthy")
+    assert "xoxb-test" not in err
+
+
 async def test_serve_in_socket_mode_takes_commands_over_the_websocket(tmp_path: Path) -> None:
     slack, runner = await _fake_slack()
     fields = dict(urllib.parse.parse_qsl(command_body("ddi-healthy", "U1", "C1", "")))
