@@ -281,19 +281,28 @@ async def _stop(proc: asyncio.subprocess.Process) -> str:
     return err.decode()
 
 
-async def test_serve_in_http_mode_answers_signed_requests(tmp_path: Path) -> None:
-    slack, runner = await _fake_slack()
+async def _serve_http(
+    tmp_path: Path, slack: FakeSlack, **extra: str
+) -> tuple[asyncio.subprocess.Process, int]:
+    """``ddi-bot serve`` in HTTP mode against ``slack``, in the background; its port."""
     port = _free_port()
     env = _env(
         tmp_path,
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_SIGNING_SECRET="secret",
         SLACK_API_URL=f"{slack.url}/api/",
+        **extra,
     )
     proc = await asyncio.create_subprocess_exec(
         *DDI_BOT, "serve", "--host", "127.0.0.1", "--port", str(port), env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+    return proc, port
+
+
+async def test_serve_in_http_mode_answers_signed_requests(tmp_path: Path) -> None:
+    slack, runner = await _fake_slack()
+    proc, port = await _serve_http(tmp_path, slack)
     try:
         async with httpx.AsyncClient(timeout=5) as http:
             health = await _get_when_up(http, f"http://127.0.0.1:{port}/healthz")
@@ -322,18 +331,7 @@ async def test_json_logs_are_one_object_a_line_with_the_case_on_lines_about_it(
 ) -> None:
     slack, runner = await _fake_slack()
     slack.fail["chat.postMessage"] = ["not_in_channel"]  # the root message: logged, for case 1
-    port = _free_port()
-    env = _env(
-        tmp_path,
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET="secret",
-        SLACK_API_URL=f"{slack.url}/api/",
-        DDI_BOT_LOG_FORMAT="json",
-    )
-    proc = await asyncio.create_subprocess_exec(
-        *DDI_BOT, "serve", "--host", "127.0.0.1", "--port", str(port), env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    proc, port = await _serve_http(tmp_path, slack, DDI_BOT_LOG_FORMAT="json")
     try:
         async with httpx.AsyncClient(timeout=10) as http:
             await _get_when_up(http, f"http://127.0.0.1:{port}/healthz")
