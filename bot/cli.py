@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from bot.capture import cli as capture_cli
 from bot.errors import ConfigError, DdiBotError
@@ -17,11 +18,19 @@ from bot.logs import configure, log_format
 from bot.settings import LANGS, load_settings
 
 
+def _version() -> str:
+    try:
+        return metadata.version("ddi-bot")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ddi-bot", description="Run the DDI troubleshooting runbook from Slack."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the Slack app (Socket Mode or HTTP)")

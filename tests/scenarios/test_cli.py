@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 import urllib.parse
+from importlib import metadata
 from pathlib import Path
 
 import httpx
@@ -65,6 +66,12 @@ async def test_demo_takes_answers_from_the_keyboard(tmp_path: Path) -> None:
 async def test_demo_without_answers_stops_clearly(tmp_path: Path) -> None:
     code, _, err = await _run(["demo", "--scenario", "quiet"], _env(tmp_path), b"")
     assert code == 2 and "use --yes" in err
+
+
+async def test_version_names_the_installed_release(tmp_path: Path) -> None:
+    code, out, _ = await _run(["--version"], _env(tmp_path))
+    assert code == 0
+    assert out.strip() == f"ddi-bot {metadata.version('ddi-bot')}"
 
 
 async def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
