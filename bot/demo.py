@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import re
 import sys
 import tempfile
+import threading
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import TextIO
 from bot.engine import Engine
 from bot.engine.outbox import stream_of
 from bot.errors import DdiBotError
+from bot.i18n import t
 from bot.inventory import Appliance, Inventory
 from bot.messenger import Attachment, Content, Ref
 from bot.presenter import TERMINAL, Prompt, error_message
@@ -45,6 +48,7 @@ class TerminalMessenger:
         self.assume_yes = assume_yes
         self.engine: Engine | None = None
         self.failed: BaseException | None = None
+        self.keyboard = Keyboard()
         self._roots: set[str] = set()
         self._last_header = ""
         self._ts = itertools.count(1)
@@ -98,6 +102,8 @@ class TerminalMessenger:
             mark = " *" if option.recommended else ""
             self._print(f"   [{number}] {option.label}{mark}")
         assert self.engine is not None
+        if not self.assume_yes:
+            self._print(t(self.engine.config.lang, "demo.recommended"))
         self.engine.tasks.spawn(self._answer(prompt), f"answer-{prompt.version}")
 
     async def _answer(self, prompt: Prompt) -> None:
@@ -109,17 +115,66 @@ class TerminalMessenger:
         else:
             while True:
                 try:
-                    raw = await asyncio.to_thread(input, f"   1-{len(options)} > ")
+                    raw = (await self.keyboard.line(f"   1-{len(options)} > ", self.out)).strip()
                 except EOFError:
                     self.failed = EOFError("no answer on standard input; use --yes")
                     return
-                if raw.strip().isdigit() and 1 <= int(raw) <= len(options):
+                if not raw:  # Enter: the recommended answer
+                    break
+                if raw.isdigit() and 1 <= int(raw) <= len(options):
                     chosen = options[int(raw) - 1]
                     break
+                self._print(t(self.engine.config.lang, "demo.invalid", count=len(options)))
         try:
             await self.engine.decide(prompt.case_id, prompt.version, chosen.choice, DEMO_USER)
         except DdiBotError as exc:
             self._print(error_message(self.engine.config.lang, exc, TERMINAL))
+
+
+class Keyboard:
+    """Lines typed on standard input, read by one daemon thread with ``os.read``: Ctrl-C ends
+    the demo at once (a thread blocked in ``input()`` holds stdin's lock, and the interpreter
+    aborts at exit waiting for it; the default executor's threads would be waited for)."""
+
+    def __init__(self) -> None:
+        self.lines: asyncio.Queue[str | None] = asyncio.Queue()  # None: end of input
+        self.thread: threading.Thread | None = None
+
+    async def line(self, prompt: str, out: TextIO) -> str:
+        """The next line (without its end); ``EOFError`` when input has ended."""
+        out.write(prompt)
+        out.flush()
+        if self.thread is None:
+            loop = asyncio.get_running_loop()
+            self.thread = threading.Thread(
+                target=self._read, args=(loop,), name="demo-input", daemon=True
+            )
+            self.thread.start()
+        got = await self.lines.get()
+        if got is None:
+            self.lines.put_nowait(None)  # every later read ends too
+            raise EOFError
+        return got
+
+    def _read(self, loop: asyncio.AbstractEventLoop) -> None:
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(0, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                if pending:
+                    loop.call_soon_threadsafe(
+                        self.lines.put_nowait, pending.decode(errors="replace")
+                    )
+                loop.call_soon_threadsafe(self.lines.put_nowait, None)
+                return
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            for raw in complete:
+                text = raw.decode(errors="replace").rstrip("\r")
+                loop.call_soon_threadsafe(self.lines.put_nowait, text)
 
 
 async def _finished(runtime: Runtime, case_id: int, messenger: TerminalMessenger) -> None:
@@ -165,13 +220,17 @@ async def run_demo(
             timer_poll=0.5,
         )
         messenger.engine = runtime.engine
+        interrupted = False
         try:
             view = await runtime.engine.admit(name, DEMO_USER, "terminal")
             await _finished(runtime, view.case_id, messenger)
             if messenger.failed is None:
                 await runtime.engine.tasks.drain()
+        except asyncio.CancelledError:  # Ctrl-C: an answer being waited for never comes
+            interrupted = True
+            raise
         finally:
-            await runtime.stop(drain=messenger.failed is None)
+            await runtime.stop(drain=messenger.failed is None and not interrupted)
         if messenger.failed is not None:
             print(f"ddi-bot demo: {messenger.failed}", file=sys.stderr)
             return 2

@@ -400,4 +400,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Opening a check of `{appliance}`…",
         "ja": "`{appliance}` のチェックを開始します…",
     },
+    # the terminal demo
+    "demo.recommended": {
+        "en": "   (* = recommended: press Enter to take it)",
+        "ja": "   （* = 推奨: Enter でそれを選びます）",
+    },
+    "demo.invalid": {
+        "en": "   Type a number from 1 to {count}, or press Enter for the recommended answer (*).",
+        "ja": "   1〜{count} の番号を入力するか、Enter で推奨の回答（*）を選んでください。",
+    },
 }

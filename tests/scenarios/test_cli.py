@@ -61,6 +61,34 @@ async def test_demo_takes_answers_from_the_keyboard(tmp_path: Path) -> None:
     code, out, _ = await _run(["demo", "--scenario", "no-traffic"], _env(tmp_path), b"x\n2\n2\n")
     assert code == 0
     assert "Vendor report" in out and "Escalated" in out
+    assert "(* = recommended: press Enter to take it)" in out
+    assert out.count("Type a number from 1 to ") == 1  # the "x"
+
+
+async def test_demo_takes_enter_for_the_recommended_answer(tmp_path: Path) -> None:
+    code, out, _ = await _run(["demo", "--lang", "ja"], _env(tmp_path), b"\n" * 10)
+    assert code == 0
+    assert "解決済み" in out and "Enter でそれを選びます" in out
+
+
+async def test_demo_ends_at_once_on_ctrl_c_while_it_waits_for_an_answer(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        *DDI_BOT, "demo", env=_env(tmp_path),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        await _line_with(proc.stdout, "(* = recommended")  # it waits at the first question
+        proc.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(proc.wait(), timeout=10)  # stdin still open
+        err = (await proc.stderr.read()).decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert code == 130
+    assert "Traceback" not in err
 
 
 async def test_demo_without_answers_stops_clearly(tmp_path: Path) -> None:
