@@ -3,7 +3,9 @@ fix (``ConfigError``), never a traceback; a credential inside the database URL i
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
+import threading
 from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError, NoSuchModuleError
@@ -54,12 +56,36 @@ def _reason(exc: BaseException) -> str:
 async def open_database(url: str) -> Database:
     """The database, reachable and at the newest schema."""
     db = _engine(url)
+    folder = _sqlite_folder(db)
+    if folder is not None and not folder.is_dir():
+        await db.dispose()
+        problem = "is not a directory" if folder.exists() else "does not exist"
+        raise ConfigError(f"cannot open the database {redact(url)}: {folder} {problem}")
     try:
         await upgrade(db.engine)
     except (DBAPIError, OSError, TimeoutError) as exc:
         await db.dispose()
+        await _sqlite_threads_gone()
         raise ConfigError(f"cannot open the database {redact(url)}: {_reason(exc)}") from None
     return db
+
+
+def _sqlite_folder(db: Database) -> Path | None:
+    """The directory of a SQLite database file (None: not SQLite, or in memory)."""
+    if not db.sqlite:
+        return None
+    name = db.engine.url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name).resolve().parent
+
+
+async def _sqlite_threads_gone(within: float = 1.0) -> None:
+    """Let aiosqlite's worker threads of a failed connection end while the event loop still
+    runs: one that ends after it prints a traceback ("Event loop is closed") at exit."""
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await asyncio.to_thread(thread.join, within)
 
 
 def check_data_dir(path: Path) -> None:

@@ -127,7 +127,9 @@ def _one_line_refusal(code: int, err: str) -> str:
 @pytest.mark.parametrize(
     ("url", "says"),
     [
-        ("sqlite+aiosqlite:///{tmp}/no/such/dir/x.db", "does its directory exist"),
+        ("sqlite+aiosqlite:///{tmp}/no/such/dir/x.db", "{tmp}/no/such/dir does not exist"),
+        ("sqlite+aiosqlite:///{tmp}/a-file/x.db", "{tmp}/a-file is not a directory"),
+        ("sqlite+aiosqlite:///{tmp}", "does its directory exist"),  # a directory: no file
         ("postgresql+asyncpg://bot:s3cret@127.0.0.1:{port}/ddi", "is the server running"),
         ("not a url", "is not a database URL; for example sqlite+aiosqlite"),
         ("mysql+nosuchdriver://db/x", "no database driver for 'mysql+nosuchdriver'"),
@@ -137,6 +139,7 @@ async def test_serve_says_in_one_line_why_the_database_cannot_be_opened(
     tmp_path: Path, url: str, says: str
 ) -> None:
     slack, runner = await _fake_slack()
+    (tmp_path / "a-file").write_text("a file where a directory should be")
     database_url = url.format(tmp=tmp_path, port=_free_port())
     env = _env(
         tmp_path,
@@ -150,7 +153,7 @@ async def test_serve_says_in_one_line_why_the_database_cannot_be_opened(
     finally:
         await runner.cleanup()
     line = _one_line_refusal(code, err)
-    assert says in line
+    assert says.format(tmp=tmp_path) in line
     assert "s3cret" not in err
 
 
