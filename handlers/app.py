@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import Engine, Foreground
 from handlers import actions, commands, files, guided
+from handlers.languages import Languages
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> As
         signing_secret=signing_secret,
         process_before_response=False,
     )
-    commands.register(app, engine)
+    commands.register(app, engine, Languages(client, engine.config.lang))
     actions.register(app, engine)
     guided.register(app, engine)
     files.register(app, engine)

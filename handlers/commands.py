@@ -16,6 +16,7 @@ from bot.i18n import t
 from bot.presenter import error_message
 from handlers.ack import ACK_WITHIN
 from handlers.ids import Command
+from handlers.languages import Languages
 from handlers.style import SLACK, slack_escape
 
 log = logging.getLogger(__name__)
@@ -35,13 +36,13 @@ def parse_command_text(text: str | None) -> tuple[str, str | None]:
     return "check", words[0]
 
 
-def register(app: AsyncApp, engine: Engine) -> None:
+def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
     @app.command(Command.DDI_CHECK.value)
     async def ddi_check(
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        lang = engine.config.lang
         user = str(command.get("user_id", ""))
+        lang = await languages.of(user)  # the person's, from their Slack locale
         action, name = parse_command_text(command.get("text"))
         if name is None:
             names = ", ".join(f"`{slack_escape(a.name)}`" for a in engine.inventory.appliances)
@@ -57,7 +58,7 @@ def register(app: AsyncApp, engine: Engine) -> None:
             return
         if action == "escalate":
             await ack()
-            engine.tasks.spawn(_stop(engine, appliance.name, user, respond), f"stop-{name}")
+            engine.tasks.spawn(_stop(engine, appliance.name, user, respond, lang), f"stop-{name}")
             return
         channel = str(command.get("channel_id") or "") or None
         reply_url = str(command.get("response_url") or "") or None
@@ -65,27 +66,29 @@ def register(app: AsyncApp, engine: Engine) -> None:
         # recorded before the ack, so that a crash right after it still has the case; but
         # Slack is answered within its 3 s even when the database is that slow
         admitted = engine.tasks.spawn(
-            _admit(engine, appliance.name, user, channel, reply_url), f"admit-{name}"
+            _admit(engine, appliance.name, user, channel, reply_url, lang), f"admit-{name}"
         )
         await asyncio.wait({admitted}, timeout=ACK_WITHIN)
         if not admitted.done():
             await ack(text=opening)
-            engine.tasks.spawn(_answer_later(engine, admitted, respond, client), f"open-{name}")
+            later = _answer_later(engine, admitted, respond, client, lang)
+            engine.tasks.spawn(later, f"open-{name}")
             return
         failure = admitted.result()
         if failure is None:
             await ack(text=opening)
             return
         await ack()
-        engine.tasks.spawn(_refused(engine, failure, respond, client), f"open-{name}")
+        engine.tasks.spawn(_refused(engine, failure, respond, client, lang), f"open-{name}")
 
 
 async def _admit(
-    engine: Engine, name: str, user: str, channel: str | None, reply_url: str | None
+    engine: Engine, name: str, user: str, channel: str | None, reply_url: str | None, lang: str
 ) -> Exception | None:
-    """Record the case; what refused it, if anything (never raises)."""
+    """Record the case, in the language of the person who asked; what refused it, if
+    anything (never raises)."""
     try:
-        await engine.admit(name, user, channel, reply_url=reply_url)
+        await engine.admit(name, user, channel, lang=lang, reply_url=reply_url)
     except Exception as exc:  # DdiBotError, or the database failing: never a traceback
         if not isinstance(exc, DdiBotError):
             log.exception("opening a case for %s failed", name)
@@ -98,20 +101,21 @@ async def _answer_later(
     admitted: asyncio.Task[Exception | None],
     respond: AsyncRespond,
     client: AsyncWebClient,
+    lang: str,
 ) -> None:
     """Slack was told "opening…" before the case was recorded: say so if it was not."""
     failure = await admitted
     if failure is not None:
-        await _refused(engine, failure, respond, client)
+        await _refused(engine, failure, respond, client, lang)
 
 
 async def _refused(
-    engine: Engine, failure: Exception, respond: AsyncRespond, client: AsyncWebClient
+    engine: Engine, failure: Exception, respond: AsyncRespond, client: AsyncWebClient, lang: str
 ) -> None:
     if isinstance(failure, CaseAlreadyOpen):
-        await _already_open(engine, failure, respond, client)
+        await _already_open(engine, failure, respond, client, lang)
         return
-    text = error_message(engine.config.lang, failure, SLACK)
+    text = error_message(lang, failure, SLACK)
     try:
         await respond(text=text, response_type="ephemeral")
     except Exception:
@@ -119,10 +123,9 @@ async def _refused(
 
 
 async def _already_open(
-    engine: Engine, exc: CaseAlreadyOpen, respond: AsyncRespond, client: AsyncWebClient
+    engine: Engine, exc: CaseAlreadyOpen, respond: AsyncRespond, client: AsyncWebClient, lang: str
 ) -> None:
     """Point the person to the open case, and post again what it waits for."""
-    lang = engine.config.lang
     try:
         thread = exc.params.get("thread")
         link = await _permalink(client, thread)
@@ -136,8 +139,7 @@ async def _already_open(
     await respond(text=text, response_type="ephemeral")
 
 
-async def _stop(engine: Engine, name: str, user: str, respond: AsyncRespond) -> None:
-    lang = engine.config.lang
+async def _stop(engine: Engine, name: str, user: str, respond: AsyncRespond, lang: str) -> None:
     try:
         result = await engine.stop(name, user)
         text = t(lang, "ack.escalated", case_id=result.after.case_id, appliance=slack_escape(name))

@@ -50,6 +50,7 @@ class FakeSlack:
     token: str = "xoxb-test-token"
     failures: list[tuple[str, str | int]] = field(default_factory=list)  # what was injected
     messages: list[dict[str, Any]] = field(default_factory=list)  # every message posted
+    locales: dict[str, str] = field(default_factory=dict)  # user -> locale users.info says
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -172,6 +173,12 @@ class FakeSlack:
             return {"ok": True, "view": {"id": f"V{next(self._ts)}", **args.get("view", {})}}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http", "ws", 1) + "/socket"}
+        if method == "users.info":
+            user = str(args.get("user", ""))
+            found: dict[str, Any] = {"id": user}
+            if user in self.locales and str(args.get("include_locale")).lower() in ("1", "true"):
+                found["locale"] = self.locales[user]
+            return {"ok": True, "user": found}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "ddi"}
         if method == "chat.postMessage":

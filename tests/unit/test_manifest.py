@@ -29,6 +29,7 @@ METHOD_SCOPES = {
     "files_upload_v2": "files:write",
     "views_open": None,
     "auth_test": None,  # serve checks its token at start (no scope needed)
+    "users_info": "users:read",  # a person's locale: the language of their case
     "files_info": "files:read",
     # the outbox looks for a message whose answer was lost (groups:history for private
     # channels comes with the message.groups event below)
