@@ -13,6 +13,7 @@ from bot.presenter import error_message
 from bot.runbook import Choice
 from handlers.ack import record_then_ack
 from handlers.ids import DECIDE_PATTERN, DECIDE_PREFIX, case_ref
+from handlers.languages import Languages
 from handlers.style import SLACK
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def parse_decision(action: dict[str, Any]) -> tuple[int, int, Choice] | None:
     return None if ref is None else (*ref, choice)
 
 
-def register(app: AsyncApp, engine: Engine) -> None:
+def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
     @app.action(DECIDE_PATTERN)
     async def on_decision(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
@@ -51,7 +52,7 @@ def register(app: AsyncApp, engine: Engine) -> None:
         case_id, version, choice = parsed
 
         async def tell(exc: Exception) -> None:
-            text = error_message(engine.config.lang, exc, SLACK)
+            text = error_message(await languages.of(user), exc, SLACK)
             kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
             await client.chat_postEphemeral(channel=channel, user=user, text=text, **kwargs)
 

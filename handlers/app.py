@@ -68,8 +68,9 @@ def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> As
         signing_secret=signing_secret,
         process_before_response=False,
     )
-    commands.register(app, engine, Languages(client, engine.config.lang))
-    actions.register(app, engine)
-    guided.register(app, engine)
+    languages = Languages(client, engine.config.lang)  # each person's, from their locale
+    commands.register(app, engine, languages)
+    actions.register(app, engine, languages)
+    guided.register(app, engine, languages)
     files.register(app, engine)
     return app

@@ -18,6 +18,7 @@ from bot.presenter import error_message
 from handlers import modals
 from handlers.ack import record_then_ack
 from handlers.ids import GUIDE_PATTERN, GUIDE_PREFIX, View, case_ref
+from handlers.languages import Languages
 from handlers.style import SLACK
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def parse_guide(action: dict[str, Any]) -> tuple[GuideAction, int, int] | None:
     return None if ref is None else (which, *ref)
 
 
-def register(app: AsyncApp, engine: Engine) -> None:
+def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
     @app.action(GUIDE_PATTERN)
     async def on_guide(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
@@ -53,7 +54,7 @@ def register(app: AsyncApp, engine: Engine) -> None:
             await ack()
             # trigger_id lives 3 s: open the modal now, not in a background task
             await _reply_on_error(
-                engine,
+                languages,
                 client,
                 user,
                 where,
@@ -64,7 +65,7 @@ def register(app: AsyncApp, engine: Engine) -> None:
             work = engine.guide.connection(case_id, version, VERIFIED_TEXT, user)
         else:
             work = engine.guide.rebooted(case_id, version, user)
-        tell = functools.partial(_tell, engine, client, user, where)
+        tell = functools.partial(_tell, languages, client, user, where)
         await record_then_ack(ack, engine.tasks, work, tell, "guide-answer")
 
     @app.view(View.CONNECTION_MESSAGE.value)
@@ -75,7 +76,7 @@ def register(app: AsyncApp, engine: Engine) -> None:
         shown = modals.text_value(view, modals.MESSAGE_BLOCK)
         maintenance = modals.choice_value(view, modals.MAINTENANCE_BLOCK)
         if not shown.strip():  # Slack requires the field, but spaces pass its check
-            lang = engine.config.lang
+            lang = await languages.of(user)
             errors = {modals.MESSAGE_BLOCK: t(lang, "modal.connection.empty")}
             await ack(response_action="errors", errors=errors)
             return
@@ -91,7 +92,7 @@ def register(app: AsyncApp, engine: Engine) -> None:
             await engine.guide.maintenance(case_id, maintenance, notes, user)
             await engine.guide.connection(case_id, version, shown, user)
 
-        tell = functools.partial(_tell, engine, client, user, None)
+        tell = functools.partial(_tell, languages, client, user, None)
         await record_then_ack(ack, engine.tasks, work(), tell, "guide-modal")
 
     @app.view(View.DETECTION_COUNT.value)
@@ -101,7 +102,7 @@ def register(app: AsyncApp, engine: Engine) -> None:
         found = modals.case_of(view)
         count = modals.count_value(view)
         if count is None:
-            lang = engine.config.lang
+            lang = await languages.of(user)
             errors = {modals.COUNT_BLOCK: t(lang, "modal.count.invalid")}
             await ack(response_action="errors", errors=errors)
             return
@@ -111,7 +112,7 @@ def register(app: AsyncApp, engine: Engine) -> None:
             return
         case_id, version = found
         work = engine.guide.count(case_id, version, count, user)
-        tell = functools.partial(_tell, engine, client, user, None)
+        tell = functools.partial(_tell, languages, client, user, None)
         await record_then_ack(ack, engine.tasks, work, tell, "guide-count")
 
 
@@ -141,7 +142,7 @@ async def _open_modal(
 
 
 async def _reply_on_error(
-    engine: Engine,
+    languages: Languages,
     client: AsyncWebClient,
     user: str,
     where: tuple[str, str | None] | None,
@@ -154,19 +155,19 @@ async def _reply_on_error(
         if not isinstance(exc, DdiBotError):
             log.exception("guided answer failed")
         try:
-            await _tell(engine, client, user, where, exc)
+            await _tell(languages, client, user, where, exc)
         except Exception:
             log.exception("could not tell %s about a failed answer", user)
 
 
 async def _tell(
-    engine: Engine,
+    languages: Languages,
     client: AsyncWebClient,
     user: str,
     where: tuple[str, str | None] | None,
     exc: Exception,
 ) -> None:
-    text = error_message(engine.config.lang, exc, SLACK)
+    text = error_message(await languages.of(user), exc, SLACK)
     if where is not None:
         channel, thread_ts = where
         kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}

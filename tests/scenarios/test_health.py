@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
 from conftest import Harness
+
+from storage.db import Database, make_engine
 
 
 def _value(text: str, name: str, **labels: str) -> float:
@@ -42,21 +43,22 @@ async def test_healthz_answers_503_when_slack_refuses_the_token(harness: Harness
     }
 
 
-async def test_healthz_answers_503_when_the_database_is_gone(harness: Harness) -> None:
-    await harness.runtime.db.dispose()
-    path = harness.runtime.db.engine.url.database
-    assert path is not None
-
-    def replace_by_a_directory() -> None:  # where the database file was: it cannot open
-        Path(path).unlink()
-        Path(path).mkdir()
-
-    await asyncio.to_thread(replace_by_a_directory)
-    answer = await harness.http.get(f"{harness.url}/healthz")
+async def test_healthz_answers_503_when_the_database_is_gone(
+    harness: Harness, tmp_path: Path
+) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()  # a directory where the database file should be: it cannot be opened
+    broken = Database(make_engine(f"sqlite+aiosqlite:///{gone}"))
+    harness.runtime.engine.ctx.db = broken  # the database the engine uses is gone
+    try:
+        answer = await harness.http.get(f"{harness.url}/healthz")
+    finally:
+        await broken.dispose()
     assert answer.status_code == 503
     body = answer.json()
     assert body["status"] == "unhealthy" and body["database"].startswith("unavailable (")
-    assert str(path) not in answer.text
+    assert body["slack"] == "ok"
+    assert str(gone) not in answer.text
 
 
 async def test_metrics_count_what_a_case_did(harness: Harness) -> None:
