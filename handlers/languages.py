@@ -1,7 +1,8 @@
 """The language a person reads: their Slack locale (``users.info`` with ``include_locale``),
 Japanese for ``ja-JP``, English for any other; ``DDI_BOT_LANG`` when Slack does not say (no
 locale, an error, no answer within a second: a check's answer never waits long for it).
-Kept an hour per person; a failed look-up is tried again after a minute."""
+Kept an hour per person; a failed look-up is tried again after a minute; requests of one
+person that arrive together share one look-up."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class Languages:
         self.default = default
         self.clock = clock
         self._known: dict[str, tuple[float, str]] = {}  # user -> (until, lang)
+        self._asking: dict[str, asyncio.Task[str]] = {}  # user -> the look-up under way
 
     async def of(self, user: str | None) -> str:
         if not user:
@@ -44,6 +46,14 @@ class Languages:
         known = self._known.get(user)
         if known is not None and self.clock() < known[0]:
             return known[1]
+        asking = self._asking.get(user)
+        if asking is None:  # one look-up per person, however many requests arrive together
+            asking = asyncio.create_task(self._look_up(user), name=f"locale-{user}")
+            self._asking[user] = asking
+            asking.add_done_callback(lambda _task: self._asking.pop(user, None))
+        return await asyncio.shield(asking)
+
+    async def _look_up(self, user: str) -> str:
         locale, keep = await self._locale(user)
         lang = lang_of_locale(locale, self.default)
         self._known[user] = (self.clock() + keep, lang)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from conftest import APPROVER, OPERATOR, Harness
 
 
@@ -30,3 +32,11 @@ async def test_another_locale_is_english_and_no_locale_is_the_default(harness: H
     assert again.text == help_fr.text
     users = [call.args["user"] for call in harness.slack.by("users.info")]
     assert users == [APPROVER, "U0NOLOCALE"]  # each asked once, then kept
+
+
+async def test_checks_arriving_together_share_one_look_up(harness: Harness) -> None:
+    harness.slack.locales[OPERATOR] = "ja-JP"
+    harness.slack.slow["users.info"] = [0.3]  # answered late: the others arrive meanwhile
+    answers = await asyncio.gather(*(harness.command("help") for _ in range(5)))
+    assert all("*使い方*" in a.text for a in answers)  # every one in Japanese
+    assert len(harness.slack.by("users.info")) == 1
