@@ -26,7 +26,16 @@ from bot.engine.note import Note
 from bot.engine.outbox import say
 from bot.engine.scheduler import run_timers
 from bot.engine.tasks import TaskTracker
-from bot.engine.unit import Admission, Applied, Refusal, Rejected, Work, apply, view_of
+from bot.engine.unit import (
+    Admission,
+    Applied,
+    Refusal,
+    Rejected,
+    Work,
+    answered,
+    apply,
+    view_of,
+)
 from bot.engine.uploads import Uploads
 from bot.errors import AlreadyDecided, CaseAlreadyOpen, CaseNotFound, SlackPostFailed
 from bot.files import FileSource
@@ -381,11 +390,4 @@ class Engine:
             return Rejected(Refusal.NOT_FOUND)
         if row.version == version:
             return None
-        return await self._decided(case_id, version)
-
-    async def _decided(self, case_id: int, version: int) -> Rejected:
-        async with self.db.read() as session:
-            found = await cases.decision_for(session, case_id, version)
-        if found is None:
-            return Rejected(Refusal.STALE)
-        return Rejected(Refusal.DECIDED, found.choice, found.user_id)
+        return await answered(self.ctx, case_id, version)

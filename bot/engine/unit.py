@@ -220,16 +220,22 @@ async def apply(
         answering = isinstance(obs, Decided) or note.answer is not None
         if not answering or abort.reason not in (Refusal.DECIDED, Refusal.STALE):
             return Rejected(abort.reason)
-        async with ctx.db.read() as session:  # who answered this question first, if anyone
-            found = await cases.decision_for(session, case_id, version)
-        if found is None:
-            return Rejected(Refusal.STALE)
-        return Rejected(Refusal.DECIDED, found.choice, found.user_id)
+        return await answered(ctx, case_id, version)
     ctx.wake.outbox.set()
     if any(isinstance(w, StartTimer) for w in applied[1]):
         ctx.wake.timers.set()
     _count(applied[0], obs, applied[1])
     return applied[0]
+
+
+async def answered(ctx: Context, case_id: int, version: int) -> Rejected:
+    """Why an answer to the question asked at ``version`` is refused: who answered it first
+    (``DECIDED``), or ``STALE`` when nobody did (the case moved on without it)."""
+    async with ctx.db.read() as session:
+        found = await cases.decision_for(session, case_id, version)
+    if found is None:
+        return Rejected(Refusal.STALE)
+    return Rejected(Refusal.DECIDED, found.choice, found.user_id)
 
 
 def _count(applied: Applied, obs: Observation, effects: tuple[Effect, ...]) -> None:
