@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -9,12 +10,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import Engine
-from bot.presenter import error_message
 from bot.runbook import Choice
 from handlers.ack import record_then_ack
 from handlers.ids import DECIDE_PATTERN, DECIDE_PREFIX, case_ref
 from handlers.languages import Languages
-from handlers.style import SLACK
+from handlers.replies import tell, where_clicked
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,8 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
         user = str(body.get("user", {}).get("id", ""))
-        channel = str(
-            body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
-        )
         message = body.get("message") or {}
         message_ts = str(message.get("ts") or body.get("container", {}).get("message_ts", ""))
-        thread_ts = message.get("thread_ts")
         parsed = parse_decision(action)
         if parsed is None:
             await ack()
@@ -51,12 +47,8 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
             return
         case_id, version, choice = parsed
 
-        async def tell(exc: Exception) -> None:
-            text = error_message(await languages.of(user), exc, SLACK)
-            kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-            await client.chat_postEphemeral(channel=channel, user=user, text=text, **kwargs)
-
         # recorded before Slack hears back (a crash just after cannot lose it); the question
         # is shown as decided through the outbox, with the decision
         decision = engine.decide(case_id, version, choice, user, clicked=message_ts or None)
-        await record_then_ack(ack, engine.tasks, decision, tell, f"decision-{case_id}")
+        told = functools.partial(tell, languages, client, user, where_clicked(body))
+        await record_then_ack(ack, engine.tasks, decision, told, f"decision-{case_id}")

@@ -14,12 +14,11 @@ from bot.engine import Engine
 from bot.errors import DdiBotError
 from bot.guidance import VERIFIED_TEXT, GuideAction
 from bot.i18n import t
-from bot.presenter import error_message
 from handlers import modals
 from handlers.ack import record_then_ack
 from handlers.ids import GUIDE_PATTERN, GUIDE_PREFIX, View, case_ref
 from handlers.languages import Languages
-from handlers.style import SLACK
+from handlers.replies import Where, tell, where_clicked
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
         user = str(body.get("user", {}).get("id", ""))
-        where = _where(body)
+        where = where_clicked(body)
         parsed = parse_guide(action)
         if parsed is None:
             await ack()
@@ -65,8 +64,8 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
             work = engine.guide.connection(case_id, version, VERIFIED_TEXT, user)
         else:
             work = engine.guide.rebooted(case_id, version, user)
-        tell = functools.partial(_tell, languages, client, user, where)
-        await record_then_ack(ack, engine.tasks, work, tell, "guide-answer")
+        told = functools.partial(tell, languages, client, user, where)
+        await record_then_ack(ack, engine.tasks, work, told, "guide-answer")
 
     @app.view(View.CONNECTION_MESSAGE.value)
     async def on_connection(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -92,8 +91,8 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
             await engine.guide.maintenance(case_id, maintenance, notes, user)
             await engine.guide.connection(case_id, version, shown, user)
 
-        tell = functools.partial(_tell, languages, client, user, None)
-        await record_then_ack(ack, engine.tasks, work(), tell, "guide-modal")
+        told = functools.partial(tell, languages, client, user, None)
+        await record_then_ack(ack, engine.tasks, work(), told, "guide-modal")
 
     @app.view(View.DETECTION_COUNT.value)
     async def on_count(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -112,15 +111,8 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
             return
         case_id, version = found
         work = engine.guide.count(case_id, version, count, user)
-        tell = functools.partial(_tell, languages, client, user, None)
-        await record_then_ack(ack, engine.tasks, work, tell, "guide-count")
-
-
-def _where(body: dict[str, Any]) -> tuple[str, str | None] | None:
-    channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
-    if not channel:
-        return None
-    return str(channel), (body.get("message") or {}).get("thread_ts")
+        told = functools.partial(tell, languages, client, user, None)
+        await record_then_ack(ack, engine.tasks, work, told, "guide-count")
 
 
 async def _open_modal(
@@ -145,7 +137,7 @@ async def _reply_on_error(
     languages: Languages,
     client: AsyncWebClient,
     user: str,
-    where: tuple[str, str | None] | None,
+    where: Where | None,
     work: Awaitable[None],
 ) -> None:
     """Errors reach the person: ephemerally where they clicked, else as a direct message."""
@@ -155,22 +147,6 @@ async def _reply_on_error(
         if not isinstance(exc, DdiBotError):
             log.exception("guided answer failed")
         try:
-            await _tell(languages, client, user, where, exc)
+            await tell(languages, client, user, where, exc)
         except Exception:
             log.exception("could not tell %s about a failed answer", user)
-
-
-async def _tell(
-    languages: Languages,
-    client: AsyncWebClient,
-    user: str,
-    where: tuple[str, str | None] | None,
-    exc: Exception,
-) -> None:
-    text = error_message(await languages.of(user), exc, SLACK)
-    if where is not None:
-        channel, thread_ts = where
-        kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-        await client.chat_postEphemeral(channel=channel, user=user, text=text, **kwargs)
-    else:
-        await client.chat_postMessage(channel=user, text=text)
