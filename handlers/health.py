@@ -13,15 +13,14 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
-import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.engine import Engine
 from bot.syslog.counter import SyslogStats
+from handlers.startup import ask_slack
 
 SLACK_EVERY = 30.0  # seconds between two auth.test calls, at the least
 DATABASE_WITHIN = 2.0  # seconds the database has to answer
@@ -57,19 +56,9 @@ class Health:
             known = self._slack
             if known is not None and time.monotonic() - known[0] < SLACK_EVERY:
                 return known[1]
-            said = await self._ask_slack()
+            said = str(await ask_slack(self.client, SLACK_WITHIN))
             self._slack = (time.monotonic(), said)
             return said
-
-    async def _ask_slack(self) -> str:
-        try:
-            async with asyncio.timeout(SLACK_WITHIN):
-                await self.client.auth_test()
-        except SlackApiError as exc:
-            return f"refused ({exc.response.get('error') or exc.response.status_code})"
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            return f"unreachable ({type(exc).__name__})"
-        return OK
 
     async def healthz(self, _request: web.Request) -> web.Response:
         database, slack = await asyncio.gather(self.database(), self.slack())

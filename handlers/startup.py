@@ -4,7 +4,9 @@ fix; Slack being unreachable is not one (the outbox waits for it)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -13,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
+START_WITHIN = 10.0  # seconds auth.test has at start (the client retries a failed connection)
 # auth.test answers that mean the token will never work as it is
 REFUSED = frozenset(
     {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
@@ -34,25 +37,49 @@ def check_token_kinds(bot_token: str, app_token: str | None) -> None:
         )
 
 
-async def check_bot_token(client: AsyncWebClient) -> str | None:
-    """Slack's answer to ``auth.test``: the bot's user id; ``ConfigError`` if the token is
-    refused, None (and a warning) if Slack cannot be asked now."""
+@dataclass(frozen=True)
+class TokenCheck:
+    """Slack's answer to ``auth.test``: ``refused`` (a code after which the token never works
+    as it is), or ``unreachable`` (Slack could not be asked now, or answered something else)."""
+
+    refused: str | None = None
+    unreachable: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None and self.unreachable is None
+
+    def __str__(self) -> str:
+        if self.refused is not None:
+            return f"refused ({self.refused})"
+        if self.unreachable is not None:
+            return f"unreachable ({self.unreachable})"
+        return "ok"
+
+
+async def ask_slack(client: AsyncWebClient, within: float) -> TokenCheck:
+    """``auth.test`` with the bot token, answered within ``within`` seconds."""
     try:
-        response = await client.auth_test()
+        async with asyncio.timeout(within):
+            await client.auth_test()
     except SlackApiError as exc:
         code = str(exc.response.get("error") or exc.response.status_code)
-        if code in REFUSED:
-            raise ConfigError(
-                f"Slack refused SLACK_BOT_TOKEN ({code}): copy the Bot User OAuth Token "
-                "(xoxb-…) again, or reinstall the app to the workspace"
-            ) from None
-        log.warning("could not check the bot token with Slack (%s); starting anyway", code)
-        return None
+        return TokenCheck(refused=code) if code in REFUSED else TokenCheck(unreachable=code)
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return TokenCheck(unreachable=type(exc).__name__)
+    return TokenCheck()
+
+
+async def check_bot_token(client: AsyncWebClient) -> None:
+    """``ConfigError`` if Slack refuses the bot token; a warning if Slack cannot be asked."""
+    said = await ask_slack(client, START_WITHIN)
+    if said.refused is not None:
+        raise ConfigError(
+            f"Slack refused SLACK_BOT_TOKEN ({said.refused}): copy the Bot User OAuth Token "
+            "(xoxb-…) again, or reinstall the app to the workspace"
+        )
+    if said.unreachable is not None:
         log.warning(
             "could not reach Slack to check the bot token (%s); starting anyway, messages wait",
-            type(exc).__name__,
+            said.unreachable,
         )
-        return None
-    user = response.get("user_id")
-    return str(user) if user else None
