@@ -106,9 +106,10 @@ FIRST_OF_STREAM = ~(
 )
 
 
-def _free(now: Any) -> Any:
-    """Not being sent by a process right now (or that process's lease ran out)."""
-    return or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now)
+def _free(now: Any, lease: Any = OutboxRow.lease_until) -> Any:
+    """Not being sent by a process right now (or that process's lease ran out); ``lease``:
+    the ORM attribute, or the table's column in a Core statement."""
+    return or_(lease.is_(None), lease < now)
 
 
 _HEAD = (
@@ -242,7 +243,7 @@ _CLAIM = (
     .where(
         _OUTBOX.c.id == bindparam("row_id"),
         _OUTBOX.c.status == PENDING,
-        or_(_OUTBOX.c.lease_until.is_(None), _OUTBOX.c.lease_until < bindparam("at")),
+        _free(bindparam("at"), _OUTBOX.c.lease_until),
     )
     .values(
         owner=bindparam("new_owner"),

@@ -34,7 +34,6 @@ from storage.timeline import EventKind
 
 log = logging.getLogger(__name__)
 COALESCE = 0.05  # seconds the loop lets a burst of new rows gather before it looks
-GAUGE_EVERY = 5.0  # seconds between two counts of the outbox's depth (a metric)
 
 
 @dataclass(frozen=True)
@@ -65,8 +64,6 @@ class Delivery:
     async def run(self) -> None:
         """Forever: start a worker for every channel with something to deliver."""
         ctx = self.ctx
-        loop = asyncio.get_running_loop()
-        gauged = 0.0
         try:
             while True:
                 await asyncio.sleep(COALESCE)  # many rows written together: one look
@@ -78,9 +75,6 @@ class Delivery:
                     async with ctx.db.read() as session:
                         channels = await outbox.channels_due(session, ctx.clock())
                         nxt = await outbox.next_due(session)
-                        if loop.time() - gauged >= GAUGE_EVERY:
-                            gauged = loop.time()
-                            metrics.DEPTH.set(await outbox.depth(session))
                     for channel in channels:
                         started |= self._ensure_worker(channel)
                 except Exception:
