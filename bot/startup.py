@@ -15,7 +15,7 @@ from bot.redact import redact
 from storage.db import Database, make_engine, upgrade
 
 SETTING = "DDI_BOT_DATABASE_URL"
-EXAMPLES = "sqlite+aiosqlite:///ddi-bot.db or postgresql+asyncpg://user@host:5432/ddibot"
+EXAMPLES = "sqlite+aiosqlite:///ddi-bot.db or postgresql://user@host:5432/ddibot"
 
 
 def _engine(url: str) -> Database:
@@ -48,7 +48,9 @@ def _reason(exc: BaseException) -> str:
         text += " (create it first, for example with createdb)"
     elif "unable to open database file" in lowered:
         text += " (does its directory exist, and may the bot write there?)"
-    elif isinstance(cause, ConnectionRefusedError) or "connect call failed" in lowered:
+    elif "is the server running" in lowered:
+        pass  # psycopg's own words already say what to look at
+    elif isinstance(cause, ConnectionRefusedError) or "connection refused" in lowered:
         text += " (is the server running, and are the host and port right?)"
     return text
 

@@ -27,7 +27,23 @@ POOL_OVERFLOW = 10
 POOL_WAIT_SECONDS = 300.0
 
 
+# PostgreSQL URLs as people write them; all run on psycopg 3, the driver the job queue
+# (procrastinate) shares a transaction with
+_POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+asyncpg")
+POSTGRES_DRIVER = "postgresql+psycopg"
+
+
+def driver_url(url: str) -> str:
+    """``url`` with the driver the bot runs it on: ``postgresql://``, ``postgres://`` and
+    ``postgresql+asyncpg://`` become ``postgresql+psycopg://``; anything else is unchanged."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in _POSTGRES_SCHEMES:
+        return f"{POSTGRES_DRIVER}://{rest}"
+    return url
+
+
 def make_engine(url: str) -> AsyncEngine:
+    url = driver_url(url)
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url, connect_args={"timeout": 30}, pool_timeout=POOL_WAIT_SECONDS
@@ -105,6 +121,16 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
             # replicas starting together: one migrates, the others wait, then find it done
             connection.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
         command.upgrade(_alembic_config(connection), revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(run)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Take the schema back to ``revision`` (an operator rolling back a release)."""
+
+    def run(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), revision)
 
     async with engine.begin() as conn:
         await conn.run_sync(run)

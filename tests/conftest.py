@@ -14,6 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from storage.db import driver_url
+
 POSTGRES_ENV = "DDI_BOT_TEST_POSTGRES_URL"
 
 
@@ -25,9 +27,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return
     base = os.environ.get(POSTGRES_ENV)
     if not base:
-        pytest.skip(
-            f"{POSTGRES_ENV} is not set (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)"
-        )
+        pytest.skip(f"{POSTGRES_ENV} is not set (e.g. postgresql://postgres@127.0.0.1/test)")
+    base = driver_url(base)
     name = f"ddi_bot_test_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
     try:

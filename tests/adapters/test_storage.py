@@ -13,7 +13,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import cases, side_effects, timeline, timers
-from storage.db import current_revision, make_engine, make_sessions, upgrade
+from storage.db import current_revision, downgrade, make_engine, make_sessions, upgrade
 from storage.models import ApplianceRow
 from storage.timeline import EventKind
 
@@ -57,11 +57,26 @@ async def _case(sessions: async_sessionmaker[AsyncSession], appliance: str = "dd
 
 async def test_migrations_create_the_schema_and_are_idempotent(db: AsyncEngine) -> None:
     await upgrade(db)  # a second run at start must change nothing
-    assert await current_revision(db) == "0003"
-    async with db.connect() as conn:
-        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert await current_revision(db) == "0004"
+    tables = await _tables(db)
     assert {"appliances", "cases", "step_runs", "decisions", "events", "timers"} <= tables
     assert "side_effects" in tables
+    # the job queue replicas share lives in PostgreSQL only
+    queue = {"procrastinate_jobs", "procrastinate_workers", "procrastinate_periodic_defers"}
+    assert (queue <= tables) == (db.dialect.name == "postgresql")
+
+
+async def _tables(db: AsyncEngine) -> set[str]:
+    async with db.connect() as conn:
+        return await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+
+
+async def test_the_job_queue_schema_rolls_back_and_forward(db: AsyncEngine) -> None:
+    await downgrade(db, "0003")
+    assert await current_revision(db) == "0003"
+    assert not any(name.startswith("procrastinate") for name in await _tables(db))
+    await upgrade(db)  # nothing of the old schema is left in the way
+    assert await current_revision(db) == "0004"
 
 
 async def test_at_most_one_open_case_per_appliance(
@@ -211,7 +226,7 @@ async def test_replicas_starting_together_migrate_and_sync_without_colliding(
         async with sessions[0]() as session:
             rows = (await session.execute(select(ApplianceRow))).scalars().all()
         assert sorted(r.name for r in rows) == ["ddi-1", "ddi-2", "ddi-3"]
-        assert await current_revision(engines[0]) == "0003"
+        assert await current_revision(engines[0]) == "0004"
     finally:
         for e in engines:
             await e.dispose()

@@ -130,7 +130,8 @@ def _one_line_refusal(code: int, err: str) -> str:
         ("sqlite+aiosqlite:///{tmp}/no/such/dir/x.db", "{tmp}/no/such/dir does not exist"),
         ("sqlite+aiosqlite:///{tmp}/a-file/x.db", "{tmp}/a-file is not a directory"),
         ("sqlite+aiosqlite:///{tmp}", "does its directory exist"),  # a directory: no file
-        ("postgresql+asyncpg://bot:s3cret@127.0.0.1:{port}/ddi", "is the server running"),
+        ("postgresql://bot:s3cret@127.0.0.1:{port}/ddi", "Is the server running"),
+        ("postgresql+asyncpg://bot:s3cret@127.0.0.1:{port}/ddi", "Connection refused"),
         ("not a url", "is not a database URL; for example sqlite+aiosqlite"),
         ("mysql+nosuchdriver://db/x", "no database driver for 'mysql+nosuchdriver'"),
     ],
