@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.drivers.base import Driver, Watch
+from bot.engine.work import Recorder, record_nothing
 from bot.errors import ConfigError, UnknownAppliance
 from bot.files import FileSource
 from bot.inventory import Appliance, Inventory
@@ -136,6 +137,9 @@ class Context:
     foreground: Foreground = field(default_factory=Foreground)
     # when this process's syslog receiver started listening; None while it does not listen
     syslog_listening: Callable[[], datetime | None] = lambda: None
+    # writes the work a unit of work leaves behind, in its transaction (a job queue); in one
+    # process nothing is written and the work is run after the commit
+    record_work: Recorder = record_nothing
 
     def __post_init__(self) -> None:
         self.limits = Limits(self.config)

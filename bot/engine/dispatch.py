@@ -12,7 +12,7 @@ from typing import Protocol
 from bot.engine.context import Context
 from bot.engine.executor import drive
 from bot.engine.tasks import TaskTracker
-from bot.engine.unit import Work
+from bot.engine.work import Work
 
 
 class Dispatch(Protocol):

@@ -21,7 +21,8 @@ from bot.engine.driver_steps import run_driver_step
 from bot.engine.instruct import instruct
 from bot.engine.note import Note
 from bot.engine.pacing import backoff
-from bot.engine.unit import Applied, Work, apply
+from bot.engine.unit import Applied, apply
+from bot.engine.work import Work
 from bot.logs import about_case
 from bot.runbook import Step
 from bot.runbook.messages import CheckNetwork, Instruct, Observation, ProbeAppliance, RunStep

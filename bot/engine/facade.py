@@ -31,12 +31,12 @@ from bot.engine.unit import (
     Applied,
     Refusal,
     Rejected,
-    Work,
     answered,
     apply,
     view_of,
 )
 from bot.engine.uploads import Uploads
+from bot.engine.work import Work
 from bot.errors import AlreadyDecided, CaseAlreadyOpen, CaseNotFound, SlackPostFailed
 from bot.files import FileSource
 from bot.inventory import Inventory

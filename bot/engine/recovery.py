@@ -9,7 +9,8 @@ from bot.engine import reboot
 from bot.engine.context import Context
 from bot.engine.narration import prompt_key
 from bot.engine.outbox import say
-from bot.engine.unit import Applied, Work, apply, step_of, view_of
+from bot.engine.unit import Applied, apply, step_of, view_of
+from bot.engine.work import Work
 from bot.presenter import CaseView, prompt
 from bot.runbook import CaseState, Phase
 from bot.runbook.messages import CheckNetwork, Instruct, RunStep, ThreadFailed, TimerKind

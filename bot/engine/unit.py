@@ -3,7 +3,8 @@
 One unit of work, in one transaction: load the case, the pure ``runbook.step``, a
 compare-and-swap on the case version, the decision or answer (once per question, enforced by
 the database), timeline events, timers, and every message the change shows people (outbox
-rows). Whatever must run afterwards (a step, instructions, a probe) comes back as ``work``.
+rows). Whatever must run afterwards (a step, instructions, a probe) comes back as ``work``, and is
+handed to ``ctx.record_work`` in the same transaction (a job queue writes it down there).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.engine.context import Context
 from bot.engine.narration import narrate, opening
 from bot.engine.note import Note
 from bot.engine.outbox import queue, row_of
+from bot.engine.work import Work
 from bot.presenter import CaseView
 from bot.report import ReportFacts, facts_from
 from bot.runbook import CaseState, DecisionPoint, InvalidTransition, Phase, Step
@@ -42,16 +44,6 @@ from bot.runbook.model import AWAITING, RUNNING
 from storage import cases, outbox, side_effects, timeline, timers
 from storage.models import CaseRow
 from storage.timeline import EventKind
-
-WorkEffect = RunStep | Instruct | CheckNetwork | ProbeAppliance
-
-
-@dataclass(frozen=True)
-class Work:
-    """An effect to carry out after the commit, for the case as ``view`` shows it."""
-
-    view: CaseView
-    effect: WorkEffect
 
 
 @dataclass(frozen=True)
@@ -175,6 +167,12 @@ async def admit_many(ctx: Context, requests: Sequence[Admission]) -> list[Applie
         await timeline.add_events(session, events)
         await timeline.start_step_runs(session, runs)
         await outbox.add_many(session, rows, now)
+        begun_work = [
+            item
+            for appliance, view in opened.items()
+            for item in _work(view, begun[requests[first[appliance]].guided].effects)
+        ]
+        await ctx.record_work(session, begun_work)
     if opened:
         ctx.wake.outbox.set()
     results: list[Applied | Rejected] = []
@@ -303,7 +301,9 @@ async def _apply(
         )
         if note.also is not None and not await note.also(session):
             raise _Abort(Refusal.ROLLED_BACK)
-    applied = Applied(before, after, _work(after, transition.effects), point)
+        work = _work(after, transition.effects)
+        await ctx.record_work(session, work)
+    applied = Applied(before, after, work, point)
     return applied, transition.effects
 
 
