@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,7 @@ from bot.drivers.pool import DriverPool
 from bot.drivers.registry import check_driver
 from bot.engine import Engine, EngineConfig
 from bot.engine.context import utcnow
+from bot.engine.jobs import JobSettings, stop_worker
 from bot.errors import ConfigError
 from bot.files import FileSource
 from bot.inventory import Inventory, demo_inventory, load_inventory
@@ -28,6 +30,7 @@ from bot.syslog.service import SyslogService
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+STOP_GRACE = 5.0  # seconds a job may take to end when the process stops
 
 
 @dataclass
@@ -38,12 +41,16 @@ class Runtime:
     simulator: SimulatorHandle | None
     loops: list[asyncio.Task[None]] = field(default_factory=list)
     syslog: SyslogService | None = None
+    worker: asyncio.Task[None] | None = None  # PostgreSQL: this replica's job worker
 
     async def stop(self, drain: bool = True, grace: float | None = None) -> None:
         """Stop the timers, let running work finish (up to ``grace`` seconds) or cancel it,
-        then stop delivering. Whatever is cancelled is picked up again at the next start."""
+        then stop delivering. Whatever is cancelled is picked up again at the next start
+        (with jobs: by another replica, or this one's next start)."""
         timers, *others = self.loops
         await _cancel(timers)
+        if self.worker is not None:
+            await stop_worker(self.worker, grace if drain and grace is not None else 0.0)
         if drain:
             try:
                 await asyncio.wait_for(self.engine.tasks.drain(), timeout=grace)
@@ -59,6 +66,8 @@ class Runtime:
         await self.drivers.aclose()
         if self.simulator is not None:
             await self.simulator.stop()
+        if self.engine.jobs is not None:
+            await self.engine.jobs.close()
         await self.db.dispose()
 
 
@@ -132,6 +141,9 @@ async def start_runtime(
         )
     )
     config = config_from(settings, timing or timing_from(settings), artifacts or settings.data_dir)
+    jobs = None
+    if not db.sqlite:  # replicas share the database: work goes through its job queue
+        jobs = JobSettings(settings.database_url, settings.stall_seconds, config.case_concurrency)
     engine = Engine(
         db=db,
         inventory=inventory,
@@ -140,9 +152,12 @@ async def start_runtime(
         config=config,
         clock=clock,
         files=files,
+        jobs=jobs,
     )
     runtime = Runtime(engine, db, drivers, simulator)
     try:
+        if engine.jobs is not None:
+            await engine.jobs.open()
         await engine.sync_inventory()
         if settings.syslog_udp is not None or settings.syslog_tcp is not None:
             # before any case resumes: if the port is taken, nothing has started yet
@@ -156,11 +171,16 @@ async def start_runtime(
         await drivers.aclose()
         if simulator is not None:
             await simulator.stop()
+        if engine.jobs is not None:
+            await engine.jobs.close()
         await db.dispose()
         raise
     if resumed:
         log.info("resumed %d open case(s)", resumed)
     runtime.loops.append(asyncio.create_task(engine.run_timers(timer_poll), name="timers"))
+    if engine.jobs is not None:
+        worker = engine.jobs.run_worker(f"ddi-bot-{os.getpid()}", grace=STOP_GRACE)
+        runtime.worker = asyncio.create_task(worker, name="jobs")
     if deliver:
         runtime.loops.append(asyncio.create_task(engine.delivery.run(), name="outbox"))
     return runtime

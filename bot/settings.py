@@ -43,6 +43,8 @@ class Settings:
     slack_timeout: float = 10.0  # seconds for one Slack Web API call of the outbox
     step_concurrency: int = 32  # steps running at once (driver calls, probes); more queue
     health_port: int | None = None  # Socket Mode: where /healthz and /metrics are served
+    # PostgreSQL: a replica silent this long (no heartbeat) has its jobs taken over by another
+    stall_seconds: float = 60.0
 
     def __repr__(self) -> str:  # never print tokens
         return f"Settings(database_url={_redact_url(self.database_url)!r}, lang={self.lang!r})"
@@ -128,4 +130,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         slack_timeout=_number(env, "DDI_BOT_SLACK_TIMEOUT", 10.0),
         step_concurrency=_count(env, "DDI_BOT_STEP_CONCURRENCY", 32),
         health_port=_port(env, "DDI_BOT_HEALTH_PORT"),
+        stall_seconds=_number(env, "DDI_BOT_STALL_SECONDS", 60.0),
     )

@@ -1,6 +1,6 @@
 """Hands work out to be carried out: here, in tasks of this process (the embedded default).
 
-A port with one method, so that a job queue shared by replicas can take its place.
+A port, so that a job queue shared by replicas (``bot.engine.jobs``) can take its place.
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ from bot.engine.work import Work
 
 class Dispatch(Protocol):
     def submit(self, work: Sequence[Work]) -> None:
-        """Carry ``work`` out after the commit that produced it (never raises)."""
+        """Carry out ``work`` that a unit of work recorded, after its commit (never raises)."""
+        ...
+
+    def start(self, work: Sequence[Work]) -> None:
+        """Carry out ``work`` that no unit of work recorded (picking a case up again, asking
+        again what went missing); at most once per case version and effect (never raises)."""
         ...
 
 
@@ -34,6 +39,9 @@ class LocalDispatch:
     def submit(self, work: Sequence[Work]) -> None:
         if work:
             self.tasks.spawn(self._in_turn(work), f"case-{work[0].view.case_id}")
+
+    def start(self, work: Sequence[Work]) -> None:
+        self.submit(work)  # one process: nothing was written down, nothing to look up
 
     async def _in_turn(self, work: Sequence[Work]) -> None:
         async with self.turns:

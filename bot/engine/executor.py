@@ -29,6 +29,8 @@ from bot.runbook.messages import CheckNetwork, Instruct, Observation, ProbeAppli
 
 log = logging.getLogger(__name__)
 RETRIES = 5  # tries of one effect that keeps failing on the database or the network
+# what fails in passing (the database restarting, a pool that ran dry, the network): tried again
+TRANSIENT: tuple[type[Exception], ...] = (DBAPIError, OSError, TimeoutError)
 
 
 async def perform(ctx: Context, work: Work) -> tuple[Observation, Note] | None:
@@ -53,6 +55,25 @@ async def perform(ctx: Context, work: Work) -> tuple[Observation, Note] | None:
             assert_never(work.effect)
 
 
+async def advance(ctx: Context, item: Work) -> tuple[Work, ...]:
+    """Perform one effect and apply what it observed: the work that follows (already
+    recorded by the unit of work). Raises what failed; a stale or refused result is dropped."""
+    with about_case(item.view.case_id, item.view.appliance):
+        observed = await perform(ctx, item)
+        if observed is None:
+            return ()
+        applied = await apply(ctx, item.view.case_id, item.view.version, *observed)
+    if isinstance(applied, Applied):
+        return applied.work
+    log.info(
+        "case %s: %s result dropped (%s)",
+        item.view.case_id,
+        type(item.effect).__name__,
+        applied.reason.value,
+    )
+    return ()
+
+
 async def drive(ctx: Context, work: Iterable[Work]) -> None:
     """Until nothing is left to do now: perform, apply, continue with what follows.
 
@@ -64,12 +85,8 @@ async def drive(ctx: Context, work: Iterable[Work]) -> None:
         item, failures = pending.popleft()
         await ctx.foreground.wait_turn()
         try:
-            with about_case(item.view.case_id, item.view.appliance):
-                observed = await perform(ctx, item)
-                if observed is None:
-                    continue
-                applied = await apply(ctx, item.view.case_id, item.view.version, *observed)
-        except (DBAPIError, OSError, TimeoutError) as exc:
+            follow = await advance(ctx, item)
+        except TRANSIENT as exc:
             name = type(item.effect).__name__
             if failures + 1 >= RETRIES:
                 log.exception("case %s: %s failed %d times; left to a restart",
@@ -83,12 +100,4 @@ async def drive(ctx: Context, work: Iterable[Work]) -> None:
             # a bug: the case keeps its state; a restart, or /ddi-check on it, picks it up
             log.exception("case %s: %s failed", item.view.case_id, type(item.effect).__name__)
             continue
-        if isinstance(applied, Applied):
-            pending.extend((follow, 0) for follow in applied.work)
-        else:
-            log.info(
-                "case %s: %s result dropped (%s)",
-                item.view.case_id,
-                type(item.effect).__name__,
-                applied.reason.value,
-            )
+        pending.extend((f, 0) for f in follow)

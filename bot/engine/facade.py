@@ -19,8 +19,9 @@ from bot.engine.access import check_may_answer, check_may_decide, may_run
 from bot.engine.admission import Admissions
 from bot.engine.context import Context, Drivers, EngineConfig, Foreground, utcnow
 from bot.engine.delivery import Delivery
-from bot.engine.dispatch import LocalDispatch
+from bot.engine.dispatch import Dispatch, LocalDispatch
 from bot.engine.instruct import guide_key
+from bot.engine.jobs import JobQueue, JobSettings
 from bot.engine.narration import prompt_key
 from bot.engine.note import Note
 from bot.engine.outbox import say
@@ -125,7 +126,10 @@ class Engine:
         config: EngineConfig,
         clock: Callable[[], datetime] = utcnow,
         files: FileSource | None = None,
+        jobs: JobSettings | None = None,
     ) -> None:
+        """``jobs``: carry work out as jobs on the database (PostgreSQL, several replicas);
+        without it, in tasks of this process."""
         self.ctx = Context(
             db=db,
             inventory=inventory,
@@ -137,7 +141,11 @@ class Engine:
         )
         self.messenger = messenger
         self.tasks = TaskTracker()
-        self.dispatch = LocalDispatch(self.ctx, self.tasks)
+        self.jobs = None if jobs is None else JobQueue(self.ctx, jobs, self.tasks)
+        self.dispatch: Dispatch = LocalDispatch(self.ctx, self.tasks)
+        if self.jobs is not None:
+            self.ctx.record_work = self.jobs.record
+            self.dispatch = self.jobs
         self.uploads = Uploads(self.ctx, self.dispatch, self.tasks)
         self.guide = Guide(self)
         self.delivery = Delivery(self.ctx, messenger)
@@ -210,13 +218,15 @@ class Engine:
                 )
 
     async def resume(self) -> int:
-        """After a restart: pick up every open case, and files whose processing stopped."""
-        count, work = await recovery.resume(self.ctx)
-        by_case: dict[int, list[Work]] = {}
-        for item in work:
-            by_case.setdefault(item.view.case_id, []).append(item)
-        for batch in by_case.values():
-            self.dispatch.submit(batch)
+        """After a restart: pick up every open case, and files whose processing stopped.
+        With jobs, a case whose work another replica holds is left to it."""
+        if self.jobs is not None:
+            count = await self.jobs.resume()
+        else:
+            count, resumed = await recovery.resume(self.ctx)
+            for case in resumed:
+                self.dispatch.submit(case.recorded)
+                self.dispatch.start(case.fresh)
         await self.uploads.sweep()
         return count
 
@@ -238,8 +248,9 @@ class Engine:
             while True:
                 await self.tasks.drain()
                 async with self.db.read() as session:
-                    if await outbox.depth(session) == 0 and not self.tasks.busy:
-                        return
+                    idle = await outbox.depth(session) == 0 and not self.tasks.busy
+                if idle and (self.jobs is None or not await self.jobs.busy()):
+                    return
                 await asyncio.sleep(0.02)
 
     async def run_timers(self, max_sleep: float = 5.0) -> None:
@@ -321,7 +332,7 @@ class Engine:
             if queued is not None and queued.status == outbox.PENDING:
                 await outbox.kick(session, queued.id, now)
         if queued is None:
-            self.dispatch.submit([Work(view, Instruct(which))])
+            self.dispatch.start([Work(view, Instruct(which))])
         self.ctx.wake.outbox.set()
         return queued is None or queued.status == outbox.PENDING
 

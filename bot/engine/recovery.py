@@ -4,6 +4,7 @@ outbox still holds whatever was not delivered."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from bot.engine import reboot
 from bot.engine.context import Context
@@ -25,42 +26,56 @@ _WAITING_TIMER = {
 }
 
 
-async def resume(ctx: Context) -> tuple[int, list[Work]]:
+@dataclass(frozen=True)
+class Resumed:
+    """What picks a case up again: ``recorded`` was written down by a unit of work (a job
+    queue holds it already); ``fresh`` was not (it must be handed out)."""
+
+    recorded: tuple[Work, ...] = ()
+    fresh: tuple[Work, ...] = ()
+
+
+async def resume(ctx: Context) -> tuple[int, list[Resumed]]:
     """How many cases are open, and the work that picks each up again: re-run an interrupted
     step (steps 1-4 only read from the sensor), make sure a person was told what to do,
     settle a reboot that was being sent, re-arm a wait whose timer was lost."""
     async with ctx.db.read() as session:
         rows = list(await cases.open_cases(session))
-    work: list[Work] = []
+    work: list[Resumed] = []
     for row in rows:
         try:
-            work.extend(await _resume_one(ctx, view_of(row)))
+            work.append(await resume_one(ctx, view_of(row)))
         except Exception:
             log.exception("case %s: could not be resumed", row.id)
     return len(rows), work
 
 
-async def _resume_one(ctx: Context, view: CaseView) -> list[Work]:
+def has_work(phase: Phase) -> bool:
+    """A case in this phase is moved on by the bot's own work (not a person, not a timer)."""
+    return phase in RUNNING or phase in (Phase.REBOOT_INSTRUCTED, Phase.REBOOTING)
+
+
+async def resume_one(ctx: Context, view: CaseView) -> Resumed:
     state = view.state
     refused = await _thread_refused(ctx, view)
     if refused is not None:
         await apply(ctx, view.case_id, view.version, ThreadFailed(refused))
-        return []
+        return Resumed()
     if state.phase == Phase.REBOOTING:
         obs = await reboot.after_crash(ctx, view)
         applied = await apply(ctx, view.case_id, view.version, obs)
-        return list(applied.work) if isinstance(applied, Applied) else []
+        return Resumed(recorded=applied.work) if isinstance(applied, Applied) else Resumed()
     which = step_of(state)
     if state.phase in RUNNING or state.phase == Phase.REBOOT_INSTRUCTED:
         assert which is not None
         effect = Instruct(which) if state.person_step() is not None else RunStep(which)
-        first = [Work(view, CheckNetwork())] if view.version == 1 else []
-        return [*first, Work(view, effect)]
+        first = (Work(view, CheckNetwork()),) if view.version == 1 else ()
+        return Resumed(fresh=(*first, Work(view, effect)))
     if state.phase in AWAITING:
         await _ensure_question(ctx, view, state)
     if state.phase in _WAITING_TIMER:
         await _ensure_timer(ctx, view, _WAITING_TIMER[state.phase])
-    return []
+    return Resumed()
 
 
 async def _ensure_question(ctx: Context, view: CaseView, state: CaseState) -> None:

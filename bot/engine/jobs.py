@@ -1,0 +1,271 @@
+"""Work carried out as procrastinate jobs on the bot's PostgreSQL, by whichever replica is free.
+
+- A unit of work writes its work as jobs in its own transaction (``record``): a change is
+  never committed without the work it causes, nor work enqueued for a change rolled back.
+- Each job carries its case as the change left it (``Work.to_json``). Jobs of one appliance
+  run one after another (``lock``), in the order they were written; one case version asks
+  for each effect once (``queueing_lock``).
+- An effect that fails in passing is tried again by procrastinate (``RETRIES``). The reboot
+  is never tried again: a reboot whose outcome is uncertain is asked again of the approver.
+- ``takeover`` (every ``TAKEOVER_EVERY`` s, once across replicas): a job of a replica that
+  stopped sending heartbeats for ``stall_seconds`` is retried (a reboot is failed instead),
+  and an open case that waits for the bot's own work and has none gets its work again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Job, Status
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine import recovery
+from bot.engine.context import Context
+from bot.engine.executor import RETRIES, TRANSIENT, advance
+from bot.engine.tasks import TaskTracker
+from bot.engine.unit import view_of
+from bot.engine.work import Work
+from bot.logs import about_case
+from bot.presenter import CaseView
+from storage import cases
+
+log = logging.getLogger(__name__)
+
+EFFECT = "ddi_bot.effect"
+REBOOT = "ddi_bot.reboot"
+TAKEOVER = "ddi_bot.takeover"
+TAKEOVER_EVERY = 10  # seconds between two takeovers (a cron seconds field: divides 60)
+GIVE_UP_AFTER = 3  # failed jobs of one case version and effect before takeover leaves it
+ACTIVE = (Status.TODO.value, Status.DOING.value)
+
+
+def conninfo(url: str) -> str:
+    """The libpq URL procrastinate connects with, from the bot's SQLAlchemy URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    url: str  # the bot's database URL (PostgreSQL)
+    stall_seconds: float = 60.0  # a replica silent this long has its jobs taken over
+    concurrency: int = 16  # jobs one replica runs at once
+
+
+class JobQueue:
+    """The job queue of one replica: records, defers and runs the engine's work."""
+
+    def __init__(self, ctx: Context, settings: JobSettings, tasks: TaskTracker) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        self.tasks = tasks
+        self.app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(
+                conninfo=conninfo(settings.url), min_size=1, max_size=4
+            )
+        )
+        retry = procrastinate.RetryStrategy(
+            max_attempts=RETRIES, linear_wait=2, retry_exceptions=set(TRANSIENT)
+        )
+        self.effect = self.app.task(name=EFFECT, retry=retry)(self._effect)
+        self.reboot = self.app.task(name=REBOOT, retry=False)(self._effect)
+        takeover = self.app.task(name=TAKEOVER, lock=TAKEOVER, queueing_lock=TAKEOVER)(
+            self._takeover_job
+        )
+        self.app.periodic(cron=f"* * * * * */{TAKEOVER_EVERY}", periodic_id=TAKEOVER)(takeover)
+        self._opened = False
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        await self.app.open_async()
+        self._opened = True
+
+    async def close(self) -> None:
+        if self._opened:
+            await self.app.close_async()
+            self._opened = False
+
+    async def run_worker(self, name: str, grace: float = 0.0) -> None:
+        """Run jobs until cancelled; a cancel lets running jobs end for ``grace`` seconds (a
+        job cut short runs again, on this replica or another, through ``takeover``)."""
+        stall = self.settings.stall_seconds
+        await self.app.run_worker_async(
+            name=name,
+            concurrency=self.settings.concurrency,
+            wait=True,
+            install_signal_handlers=False,
+            delete_jobs="never",
+            update_heartbeat_interval=max(1.0, min(10.0, stall / 4)),
+            stalled_worker_timeout=stall,
+            fetch_job_polling_interval=5.0,
+            shutdown_graceful_timeout=grace,
+        )
+
+    # --- the Dispatch port --------------------------------------------------------------------
+
+    async def record(self, session: AsyncSession, work: Sequence[Work]) -> None:
+        """A ``Recorder``: ``work`` as jobs, in the transaction of ``session``."""
+        if not work:
+            return
+        connection = await (await session.connection()).get_raw_connection()
+        jobs = [self._job(item) for item in work]
+        await self.app.job_manager.batch_defer_jobs_async(
+            jobs=jobs, connection=connection.driver_connection
+        )
+
+    def submit(self, work: Sequence[Work]) -> None:
+        """Recorded work is already in the queue: a worker of any replica takes it."""
+
+    def start(self, work: Sequence[Work]) -> None:
+        if work:
+            self.tasks.spawn(self.defer(work), f"defer-{work[0].view.case_id}")
+
+    async def defer(self, work: Sequence[Work]) -> int:
+        """Enqueue work no unit of work recorded; work of a case version already waiting
+        in the queue is not enqueued twice. How many jobs were enqueued."""
+        enqueued = 0
+        for item in work:
+            try:
+                await self.app.job_manager.defer_job_async(self._job(item))
+            except AlreadyEnqueued:
+                continue
+            enqueued += 1
+        return enqueued
+
+    def _job(self, item: Work) -> Job:
+        task = self.reboot if item.is_reboot else self.effect
+        return task.configure(
+            lock=f"appliance:{item.view.appliance}",
+            queueing_lock=item.key(),
+            task_kwargs={"work": item.to_json()},
+        ).job
+
+    # --- the worker's side --------------------------------------------------------------------
+
+    async def _effect(self, work: dict[str, Any]) -> None:
+        item = Work.from_json(work)
+        await self.ctx.foreground.wait_turn()
+        await advance(self.ctx, item)  # what follows was recorded by the unit of work
+
+    async def _takeover_job(self, timestamp: int) -> None:
+        await self.takeover()
+
+    async def takeover(self) -> tuple[int, int]:
+        """(jobs of stalled replicas taken over, open cases given their work again)."""
+        manager = self.app.job_manager
+        stalled = list(
+            await manager.get_stalled_jobs(seconds_since_heartbeat=self.settings.stall_seconds)
+        )
+        for job in stalled:
+            assert job.id is not None
+            try:
+                if job.task_name == REBOOT:  # never sent twice: the approver is asked again
+                    await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+                else:
+                    await manager.retry_job(job)
+            except Exception as exc:  # another replica took it first, or it finished
+                log.info("job %s was not taken over: %s", job.id, exc)
+        if stalled:
+            log.warning("took over %d job(s) of a replica that stopped", len(stalled))
+        return len(stalled), await self.reconcile()
+
+    async def resume(self) -> int:
+        """At start: every open case where it stood (``reconcile``, then what a person or a
+        timer moves on: its question asked, its timer armed). How many cases are open."""
+        async with self.ctx.db.read() as session:
+            rows = list(await cases.open_cases(session))
+        await self.reconcile()
+        for view in (view_of(row) for row in rows):
+            if recovery.has_work(view.state.phase):
+                continue
+            try:
+                await recovery.resume_one(self.ctx, view)
+            except Exception:
+                log.exception("case %s: could not be resumed", view.case_id)
+        return len(rows)
+
+    async def reconcile(self) -> int:
+        """Give their work again to open cases that wait for the bot's own work and have no
+        job for it (a job cut short, a replica stopped). How many jobs were enqueued."""
+        async with self.ctx.db.read() as session:
+            waiting = [view_of(row) for row in await cases.open_cases(session)]
+            waiting = [view for view in waiting if recovery.has_work(view.state.phase)]
+            jobs = await self._jobs_of([view.case_id for view in waiting], session)
+        restarted = 0
+        for view in waiting:
+            mine = jobs.get(_prefix(view), {})
+            if any(status in ACTIVE for statuses in mine.values() for status in statuses):
+                continue
+            try:
+                with about_case(view.case_id, view.appliance):
+                    restarted += await self._restart(view, mine)
+            except Exception:
+                log.exception("case %s: could not be given its work again", view.case_id)
+        return restarted
+
+    async def _restart(self, view: CaseView, mine: dict[str, list[str]]) -> int:
+        resumed = await recovery.resume_one(self.ctx, view)
+        fresh = []
+        for item in resumed.fresh:
+            statuses = mine.get(item.key(), [])
+            if Status.SUCCEEDED.value in statuses:
+                continue  # done: the case waits for a person's answer
+            if len(statuses) >= GIVE_UP_AFTER:
+                log.error("case %s: %s failed %d times; left for a person to re-run",
+                          view.case_id, type(item.effect).__name__, len(statuses))  # fmt: skip
+                continue
+            fresh.append(item)
+        if fresh or resumed.recorded:
+            log.info("case %s: given its work again (%d job(s))", view.case_id, len(fresh))
+        return await self.defer(fresh) + len(resumed.recorded)
+
+    async def _jobs_of(
+        self, case_ids: Sequence[int], session: AsyncSession
+    ) -> dict[str, dict[str, list[str]]]:
+        """The jobs of these cases: case version prefix -> queueing lock -> statuses."""
+        if not case_ids:
+            return {}
+        rows = await session.execute(
+            text(
+                "SELECT queueing_lock, status::text FROM procrastinate_jobs "
+                "WHERE task_name IN (:effect, :reboot) "
+                "AND split_part(queueing_lock, ':', 2) = ANY(:ids)"
+            ),
+            {"effect": EFFECT, "reboot": REBOOT, "ids": [str(i) for i in case_ids]},
+        )
+        found: dict[str, dict[str, list[str]]] = {}
+        for key, status in rows:
+            prefix = key.rsplit(":", 2)[0] + ":"
+            found.setdefault(prefix, {}).setdefault(key, []).append(status)
+        return found
+
+    async def busy(self) -> bool:
+        """Whether any job of the engine waits or runs (the demo and tests wait for none)."""
+        async with self.ctx.db.read() as session:
+            found = await session.execute(
+                text(
+                    "SELECT 1 FROM procrastinate_jobs WHERE task_name IN (:effect, :reboot) "
+                    "AND status IN ('todo', 'doing') LIMIT 1"
+                ),
+                {"effect": EFFECT, "reboot": REBOOT},
+            )
+            return found.first() is not None
+
+
+def _prefix(view: CaseView) -> str:
+    """The start of the queueing lock of every job of the case at its version."""
+    return f"case:{view.case_id}:v{view.version}:"
+
+
+async def stop_worker(worker: asyncio.Task[None], grace: float) -> None:
+    """Cancel the worker once and let it unregister (cancelling again would cut that short)."""
+    worker.cancel()
+    await asyncio.wait([worker], timeout=grace + 5.0)
