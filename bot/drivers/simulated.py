@@ -312,7 +312,15 @@ class SimulatedDriver:
         return DetectionCount(count=count, period_start=start, period_end=end)
 
     async def capture(self, seconds: float) -> CaptureExport:
-        await self._json("POST", "capture/start", "start packet capture")
+        try:
+            await self._json("POST", "capture/start", "start packet capture")
+        except ApplianceProtocolError as exc:
+            if exc.params.get("status") != 409:
+                raise
+            # a capture left running by a process that stopped (a replica killed in this
+            # step): stop it, and capture afresh
+            await self._json("POST", "capture/stop", "stop a packet capture left running")
+            await self._json("POST", "capture/start", "start packet capture")
         await asyncio.sleep(seconds)
         await self._json("POST", "capture/stop", "stop packet capture")
         response = await self._request("GET", "capture/export", "export packet capture")

@@ -45,6 +45,10 @@ TAKEOVER = "ddi_bot.takeover"
 TAKEOVER_EVERY = 10  # seconds between two takeovers (a cron seconds field: divides 60)
 GIVE_UP_AFTER = 3  # failed jobs of one case version and effect before takeover leaves it
 ACTIVE = (Status.TODO.value, Status.DOING.value)
+# seconds between two looks for jobs besides the notification of a new one: a case's next
+# effect is written while its current one still holds the appliance's lock, and a worker
+# looks again only at its next poll once that job ends (a delay at every step of a case)
+POLL = 0.2
 
 
 def conninfo(url: str) -> str:
@@ -105,7 +109,7 @@ class JobQueue:
             delete_jobs="never",
             update_heartbeat_interval=max(1.0, min(10.0, stall / 4)),
             stalled_worker_timeout=stall,
-            fetch_job_polling_interval=5.0,
+            fetch_job_polling_interval=POLL,
             shutdown_graceful_timeout=grace,
         )
 

@@ -108,6 +108,15 @@ async def test_quiet_has_traffic_but_no_detections(driver_for: DriverFactory) ->
     assert summarise_export(export.content, export.filename).packets > 0
 
 
+async def test_a_capture_left_running_by_a_process_that_died_is_restarted(
+    driver_for: DriverFactory, simulator_url: str
+) -> None:
+    async with httpx.AsyncClient(base_url=simulator_url + "/api/v1/appliances/") as client:
+        assert (await client.post("ddi-quiet/capture/start")).status_code == 200  # then killed
+    export = await driver_for("ddi-quiet").capture(0.1)
+    assert summarise_export(export.content, export.filename).packets > 0
+
+
 async def test_no_traffic_captures_an_empty_pcap(driver_for: DriverFactory) -> None:
     driver = driver_for("ddi-no-traffic")
     assert (await driver.test_connection()).verified

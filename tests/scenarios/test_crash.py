@@ -12,7 +12,7 @@ import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ class Bot:
     http: httpx.AsyncClient
     port: int = 0
     proc: asyncio.subprocess.Process | None = None
+    database_url: str = ""  # default: a SQLite file in tmp
+    settings: dict[str, str] = field(default_factory=dict)  # more DDI_BOT_ settings
 
     @property
     def url(self) -> str:
@@ -66,7 +68,7 @@ class Bot:
             SLACK_BOT_TOKEN="xoxb-crash",
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=f"{self.slack.url}/api/",
-            DDI_BOT_DATABASE_URL=f"sqlite+aiosqlite:///{self.tmp / 'bot.db'}",
+            DDI_BOT_DATABASE_URL=self.database_url or f"sqlite+aiosqlite:///{self.tmp}/bot.db",
             DDI_BOT_INVENTORY=str(inventory),
             DDI_BOT_APPROVERS=APPROVER,
             DDI_BOT_APPLIANCE_TIMEOUT="2",
@@ -75,6 +77,7 @@ class Bot:
             DDI_BOT_SLACK_POSTS_PER_SECOND="50",
             DDI_BOT_SLACK_TIMEOUT="2",
         )
+        env.update(self.settings)
         self.port = _free_port()
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port),
