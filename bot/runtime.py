@@ -25,7 +25,7 @@ from bot.messenger import Messenger
 from bot.runbook import Timing
 from bot.settings import Settings
 from bot.simulator.server import SimulatorHandle, create_app, start_simulator
-from bot.startup import check_data_dir, open_database
+from bot.startup import check_data_dir, check_shared_data_dir, open_database
 from bot.syslog.service import SyslogService
 from storage.db import Database
 
@@ -125,8 +125,14 @@ async def start_runtime(
             if settings.inventory_path
             else demo_inventory()
         )
-    check_data_dir(artifacts or settings.data_dir)
+    data_dir = artifacts or settings.data_dir
+    check_data_dir(data_dir)
     db = await open_database(settings.database_url)
+    try:
+        await check_shared_data_dir(db, data_dir)
+    except BaseException:
+        await db.dispose()
+        raise
     simulator = None
     embedded = [a for a in inventory.simulated() if not a.simulator_url]
     if embedded:

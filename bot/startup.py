@@ -4,17 +4,22 @@ fix (``ConfigError``), never a traceback; a credential inside the database URL i
 from __future__ import annotations
 
 import asyncio
+import secrets
 import tempfile
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError, NoSuchModuleError
 
 from bot.errors import ConfigError
 from bot.redact import redact
+from storage import installation
 from storage.db import Database, make_engine, upgrade
 
 SETTING = "DDI_BOT_DATABASE_URL"
+MARKER = ".ddi-bot-installation"  # in DDI_BOT_DATA_DIR: which installation the files are of
+_MARKER_KEY = "data_dir_marker"
 EXAMPLES = "sqlite+aiosqlite:///ddi-bot.db or postgresql://user@host:5432/ddibot"
 
 
@@ -101,3 +106,39 @@ def check_data_dir(path: Path) -> None:
             f"DDI_BOT_DATA_DIR {path} is not a directory the bot can write to: "
             f"{exc.strerror or exc}"
         ) from None
+
+
+async def check_shared_data_dir(db: Database, path: Path) -> None:
+    """Replicas of one PostgreSQL database keep their files in one shared directory: the
+    first one to start writes a marker there (and its value in the database); a replica whose
+    ``DDI_BOT_DATA_DIR`` holds another marker, or none, is refused: it would miss the files
+    the others keep, and keep its own where they cannot see them."""
+    if db.sqlite:
+        return  # one process: its directory is the only one
+    marker = path / MARKER
+    try:
+        mine = marker.read_text(encoding="ascii").strip() if marker.exists() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"DDI_BOT_DATA_DIR: cannot read {marker}: {exc}") from None
+    async with db.write() as session:
+        expected, first = await installation.first_value(
+            session, _MARKER_KEY, mine or secrets.token_hex(16), datetime.now(UTC)
+        )
+    if mine == expected:
+        return
+    if mine is None and first:  # the first replica (or the first start since the upgrade)
+        _write_marker(marker, expected)
+        return
+    found = f"holds marker {mine}" if mine else f"has no {MARKER}"
+    raise ConfigError(
+        f"DDI_BOT_DATA_DIR {path} {found}, not this database's ({expected}): every replica "
+        "must use the same shared directory as the others (mount the same volume); if that "
+        f"directory is lost for good, write {expected} into {marker} to adopt this one"
+    )
+
+
+def _write_marker(marker: Path, value: str) -> None:
+    try:
+        marker.write_text(value + "\n", encoding="ascii")
+    except OSError as exc:
+        raise ConfigError(f"DDI_BOT_DATA_DIR: cannot write {marker}: {exc.strerror}") from None

@@ -1,5 +1,5 @@
 """Tables: appliances, cases, step runs, decisions, the event timeline, timers, side effects,
-uploads, syslog detection counts and the Slack outbox."""
+uploads, syslog detection counts and receivers, the Slack outbox and the installation."""
 
 from __future__ import annotations
 
@@ -191,3 +191,24 @@ class OutboxRow(Base):
     # the process sending it now, and until when: no other process sends it meanwhile
     owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
+
+
+class InstallationRow(Base):
+    """Facts of the installation every replica must agree on (the data directory's marker)."""
+
+    __tablename__ = "installation"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class SyslogReceiverRow(Base):
+    """A syslog receiver of some replica, and until when it was known to listen: whether the
+    feed was listened to all along a period is a question about every replica's receiver."""
+
+    __tablename__ = "syslog_receivers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime] = mapped_column(index=True)

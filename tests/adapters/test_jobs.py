@@ -48,7 +48,7 @@ def settings(postgres_url: str) -> Settings:
 async def _replica(
     settings: Settings, tmp: Path, *, worker: bool = True
 ) -> tuple[Runtime, RecordingNotifier]:
-    notifier = RecordingNotifier()
+    notifier = RecordingNotifier()  # every replica shares the data directory, as it must
     runtime = await start_runtime(
         settings, notifier, inventory=FLEET, timing=TIMING, simulator_reboot_seconds=0.3,
         artifacts=tmp / "artifacts", timer_poll=0.05,
@@ -121,8 +121,8 @@ async def test_work_is_written_with_the_change_and_only_with_it(
 async def test_two_replicas_share_the_cases_and_each_is_asked_once(
     settings: Settings, tmp_path: Path
 ) -> None:
-    one, notes_one = await _replica(settings, tmp_path / "one")
-    two, notes_two = await _replica(settings, tmp_path / "two")
+    one, notes_one = await _replica(settings, tmp_path)
+    two, notes_two = await _replica(settings, tmp_path)
     try:
         await one.engine.open_case("nagoya", "U1", "C1")
         await two.engine.open_case("tokyo", "U2", "C1")
@@ -146,12 +146,12 @@ async def test_two_replicas_share_the_cases_and_each_is_asked_once(
 async def test_a_step_held_by_a_replica_that_died_is_run_by_another(
     settings: Settings, tmp_path: Path
 ) -> None:
-    first, _ = await _replica(settings, tmp_path / "first", worker=False)
+    first, _ = await _replica(settings, tmp_path, worker=False)
     view = await first.engine.open_case("nagoya", "U1", "C1")
     await _die_holding(first, EFFECT)  # it took the bot's probes, then died
     await first.stop(drain=False)
 
-    survivor, notifier = await _replica(settings, tmp_path / "survivor")
+    survivor, notifier = await _replica(settings, tmp_path)
     try:
         # within the stall bound and one takeover period, the case goes on
         for _ in range(int((STALL + jobs_module.TAKEOVER_EVERY + 15) / 0.05)):
@@ -170,7 +170,7 @@ async def test_a_step_held_by_a_replica_that_died_is_run_by_another(
 async def test_a_reboot_held_by_a_replica_that_died_is_asked_again_never_resent(
     settings: Settings, tmp_path: Path
 ) -> None:
-    first, notes = await _replica(settings, tmp_path / "first")
+    first, notes = await _replica(settings, tmp_path)
     engine = first.engine
     await engine.open_case("tokyo", "U1", "C1")
     debug = await _wait_prompt(notes, "debug")
@@ -183,7 +183,7 @@ async def test_a_reboot_held_by_a_replica_that_died_is_asked_again_never_resent(
     await _die_holding(first, REBOOT)  # took the reboot, then died: was it sent?
     await first.stop(drain=False)
 
-    survivor, notifier = await _replica(settings, tmp_path / "survivor")
+    survivor, notifier = await _replica(settings, tmp_path)
     try:
         deadline = STALL + jobs_module.TAKEOVER_EVERY + 15
         for _ in range(int(deadline / 0.05)):
