@@ -168,7 +168,6 @@ async def start_runtime(
         if settings.syslog_udp is not None or settings.syslog_tcp is not None:
             # before any case resumes: if the port is taken, nothing has started yet
             runtime.syslog = await _start_syslog(settings, inventory, syslog_flush)
-            engine.ctx.syslog_listening = runtime.syslog.listening_since
         resumed = await engine.resume()
     except BaseException:  # leave nothing running or bound behind
         await engine.tasks.cancel_all()

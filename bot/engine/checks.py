@@ -102,7 +102,7 @@ async def feed(ctx: Context, view: CaseView) -> StepOutcome | None:
         return None
     end = ctx.clock()
     start = end - DETECTION_WINDOW
-    found = await feed_summary(ctx.db.sessions, appliance, start, end, ctx.syslog_listening())
+    found = await feed_summary(ctx.db.sessions, appliance, start, end)
     if found is None:
         return None
     record = {

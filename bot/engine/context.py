@@ -135,8 +135,6 @@ class Context:
     limits: Limits = field(init=False)
     wake: Wake = field(default_factory=Wake)
     foreground: Foreground = field(default_factory=Foreground)
-    # when this process's syslog receiver started listening; None while it does not listen
-    syslog_listening: Callable[[], datetime | None] = lambda: None
     # writes the work a unit of work leaves behind, in its transaction (a job queue); in one
     # process nothing is written and the work is run after the commit
     record_work: Recorder = record_nothing

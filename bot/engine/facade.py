@@ -177,15 +177,6 @@ class Engine:
         return self.ctx.db.sessions
 
     @property
-    def syslog_listening(self) -> Callable[[], datetime | None]:
-        """When this process's syslog receiver started listening (None: it does not)."""
-        return self.ctx.syslog_listening
-
-    @syslog_listening.setter
-    def syslog_listening(self, value: Callable[[], datetime | None]) -> None:
-        self.ctx.syslog_listening = value
-
-    @property
     def inventory(self) -> Inventory:
         return self.ctx.inventory
 

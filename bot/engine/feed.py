@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import t
 from bot.inventory import Appliance
-from storage import syslog_counts
+from storage import syslog_counts, syslog_receivers
 
 FORWARDS_WITHIN = timedelta(days=30)  # seen in the feed this recently: the sensor forwards
 USUAL_DAYS = 14  # the history "normally N per day" is taken over
@@ -52,20 +52,19 @@ async def feed_summary(
     appliance: Appliance,
     start: datetime,
     end: datetime,
-    listening_since: datetime | None,
 ) -> FeedSummary | None:
     """Step 2 from the feed, or None when the feed cannot say: the sensor has no syslog ids,
-    nothing came from it lately, or no receiver listens here. Zero detections is only an answer
-    when the receiver has listened through the whole period; detections found always are."""
-    if not appliance.syslog_ids or listening_since is None:
+    or nothing came from it lately. Zero detections is only an answer when some receiver (of
+    any replica) listened through the whole period; detections found always are."""
+    if not appliance.syslog_ids:
         return None
     async with sessions() as session:
         last = await syslog_counts.last_seen(session, appliance.name)
         if last is None or end - last > FORWARDS_WITHIN:
             return None
         count = await syslog_counts.total(session, appliance.name, start, end)
-    if count == 0 and listening_since > start:
-        return None  # silence we did not listen to is not an answer
+        if count == 0 and not await syslog_receivers.listened_through(session, start, end):
+            return None  # silence nobody listened to is not an answer
     usual = await usual_per_day(sessions, appliance, end)
     per_day, days = usual if usual is not None else (None, 0)
     return FeedSummary(count, start, end, last, per_day, days)

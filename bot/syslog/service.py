@@ -7,14 +7,17 @@ import asyncio
 import contextlib
 import logging
 import threading
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.inventory import Inventory
 from bot.syslog.counter import MinuteCount, SyslogStats
 from bot.syslog.mapping import SyslogIndex
 from bot.syslog.receiver import SyslogReceiver
-from storage import syslog_counts
+from storage import syslog_counts, syslog_receivers
 from storage.db import make_engine, make_sessions
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,7 @@ class SyslogService:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._receiver: SyslogReceiver | None = None
-        self._since: datetime | None = None
+        self.id = uuid.uuid4().hex  # this receiver, among every replica's (syslog_receivers)
 
     async def start(self) -> None:
         """Listen; raises (e.g. a port in use) before returning if the listeners cannot start."""
@@ -59,12 +62,6 @@ class SyslogService:
                 self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, grace)
-
-    def listening_since(self) -> datetime | None:
-        """When the listeners started, while they still run; None once the receiver stopped."""
-        if self._thread is None or not self._thread.is_alive():
-            return None
-        return self._since
 
     async def stats(self) -> SyslogStats | None:
         """The receiver's counters, read on its own thread (they are not thread-safe)."""
@@ -114,8 +111,31 @@ class SyslogService:
             async with receiver:
                 self._receiver = receiver
                 self.udp_port, self.tcp_port = receiver.udp_port, receiver.tcp_port
-                self._since = datetime.now(UTC)
+                await self._say_listening(sessions, first=True)
                 self._ready.set()
-                await self._stop.wait()
+                await self._keep_saying(sessions)
         finally:
             await db.dispose()
+
+    async def _keep_saying(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Until stopped: tell the database every HEARTBEAT seconds that this receiver still
+        listens (silence is an answer only where some receiver listened all along)."""
+        assert self._stop is not None
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(syslog_receivers.HEARTBEAT):
+                    await self._stop.wait()
+            await self._say_listening(sessions)
+
+    async def _say_listening(
+        self, sessions: async_sessionmaker[AsyncSession], first: bool = False
+    ) -> None:
+        now = datetime.now(UTC)
+        try:
+            async with sessions.begin() as session:
+                if first:
+                    await syslog_receivers.started(session, self.id, now)
+                else:
+                    await syslog_receivers.seen(session, self.id, now)
+        except Exception as exc:  # the database restarting: the next beat tries again
+            log.warning("syslog: could not record that the receiver listens: %s", exc)

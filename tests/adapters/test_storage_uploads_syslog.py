@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage import cases, syslog_counts, uploads
+from storage import cases, syslog_counts, syslog_receivers, uploads
 from storage.db import make_engine, make_sessions, upgrade
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -106,3 +106,30 @@ async def test_syslog_counts_add_up_and_sum_over_a_period(
         assert await syslog_counts.last_seen(session, "ddi-1") == minute
         assert await syslog_counts.first_seen(session, "ddi-1") == NOW
         assert await syslog_counts.last_seen(session, "ddi-3") is None
+
+
+@pytest.mark.parametrize(
+    ("receivers", "heard"),
+    [
+        ([(0, 24)], True),  # one receiver, all along
+        ([(1, 24)], False),  # started an hour into the period
+        ([(0, 10), (10.005, 24)], True),  # a rolling deploy: the new one started in time
+        ([(0, 10), (11, 24)], False),  # an hour nobody listened
+        ([(0, 16), (8, 24), (2, 3)], True),  # replicas side by side
+        ([(0, 20)], False),  # stopped four hours ago (not seen since)
+    ],
+)
+async def test_silence_counts_only_where_some_receiver_listened_all_along(
+    sessions: async_sessionmaker[AsyncSession],
+    receivers: list[tuple[float, float]],
+    heard: bool,
+) -> None:
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    end = start + timedelta(hours=24)
+    async with sessions.begin() as session:
+        for n, (began, last) in enumerate(receivers):
+            await syslog_receivers.started(session, f"r{n}", start + timedelta(hours=began))
+            await session.flush()
+            await syslog_receivers.seen(session, f"r{n}", start + timedelta(hours=last))
+    async with sessions() as session:
+        assert await syslog_receivers.listened_through(session, start, end) is heard

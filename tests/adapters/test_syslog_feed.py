@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from test_engine_durability import RecordingNotifier
 
 from bot.engine.feed import usual_per_day
@@ -18,7 +19,8 @@ from bot.inventory import Appliance, Inventory
 from bot.runbook import Timing
 from bot.runtime import Runtime, start_runtime
 from bot.settings import Settings
-from storage import syslog_counts
+from storage import syslog_counts, syslog_receivers
+from storage.models import SyslogReceiverRow
 
 FLEET = Inventory(
     (
@@ -152,7 +154,9 @@ async def test_a_quiet_day_heard_by_the_receiver_answers_step_2(
 ) -> None:
     runtime, notifier = running
     two_days_ago = datetime.now(UTC) - timedelta(days=2)
-    runtime.engine.syslog_listening = lambda: two_days_ago  # listening all along
+    async with runtime.engine.sessions.begin() as session:  # another replica's receiver
+        await syslog_receivers.started(session, "another-replica", two_days_ago)
+        await syslog_receivers.seen(session, "another-replica", datetime.now(UTC))
     await _busy_history(runtime)
     await runtime.engine.open_case("ddi-quiet-8", "U1", "C1")
     text = await _message(notifier, "from the syslog feed")
@@ -176,3 +180,17 @@ async def test_a_sensor_silent_for_days_is_judged_by_how_it_was_before(
     assert usual[0] == pytest.approx(120, rel=0.02)  # not diluted by the 10 silent days
     # silent for longer than FORWARDS_WITHIN: it does not forward any more, no figure
     assert await usual_per_day(runtime.engine.sessions, sensor, now + timedelta(days=40)) is None
+
+
+async def test_the_receiver_tells_the_database_it_listens(
+    running: tuple[Runtime, RecordingNotifier],
+) -> None:
+    """What every replica's step 2 reads: this receiver, listening since it started."""
+    runtime, _ = running
+    now = datetime.now(UTC)
+    async with runtime.engine.sessions() as session:
+        (began,) = (await session.execute(select(SyslogReceiverRow.started_at))).scalars()
+        assert now - timedelta(minutes=1) < began <= now
+        assert await syslog_receivers.listened_through(session, began, now)
+        earlier = began - timedelta(seconds=1)
+        assert not await syslog_receivers.listened_through(session, earlier, now)
