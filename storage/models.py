@@ -1,5 +1,6 @@
 """Tables: appliances, cases, step runs, decisions, the event timeline, timers, side effects,
-uploads, syslog detection counts and receivers, the Slack outbox and the installation."""
+uploads, syslog detection counts and receivers, the Slack outbox and its channels' pace, the
+installation."""
 
 from __future__ import annotations
 
@@ -212,3 +213,13 @@ class SyslogReceiverRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     started_at: Mapped[datetime]
     seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ChannelPaceRow(Base):
+    """When a channel may take its next Slack message, for every replica posting in it (the
+    theoretical arrival time of a GCRA: one message per interval, short bursts)."""
+
+    __tablename__ = "channel_pace"
+
+    channel: Mapped[str] = mapped_column(String(50), primary_key=True)
+    tat: Mapped[datetime]

@@ -15,20 +15,20 @@ import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.engine.context import Context
 from bot.engine.outgoing import Kind
-from bot.engine.pacing import Bucket, backoff
+from bot.engine.pacing import backoff
 from bot.engine.unit import Refusal, apply
 from bot.errors import DeliveryError
 from bot.logs import about_case
 from bot.messenger import Attachment, Messenger, Ref, from_body
 from bot.runbook.messages import ThreadFailed
-from storage import cases, outbox, timeline
+from storage import cases, channel_pace, outbox, timeline
 from storage.models import OutboxRow
 from storage.timeline import EventKind
 
@@ -50,16 +50,31 @@ class Delivery:
         self.ctx = ctx
         self.messenger = messenger
         self.max_sleep = max_sleep
-        self.buckets: dict[str, Bucket] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.poked: set[str] = set()
         self.stopping = False
         self.owner = uuid.uuid4().hex  # this process, as the sender of the rows it claims
 
-    def bucket(self, channel: str) -> Bucket:
-        if channel not in self.buckets:
-            self.buckets[channel] = Bucket(self.ctx.config.posts_per_second, self.ctx.config.burst)
-        return self.buckets[channel]
+    async def pace(self, channel: str) -> None:
+        """Wait for the channel's next slot, shared with every process posting in it (real
+        time, not the engine's clock: Slack's limits are)."""
+        config = self.ctx.config
+        interval = timedelta(seconds=1.0 / config.posts_per_second)
+        while True:
+            async with self.ctx.db.write() as session:
+                now = datetime.now(UTC)
+                wait = await channel_pace.reserve(session, channel, now, interval, config.burst)
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
+    async def pause(self, channel: str, seconds: float) -> None:
+        """Slack said to wait: no process posts in the channel meanwhile."""
+        config = self.ctx.config
+        interval = timedelta(seconds=1.0 / config.posts_per_second)
+        async with self.ctx.db.write() as session:
+            now = datetime.now(UTC)
+            await channel_pace.pause(session, channel, now, seconds, interval, config.burst)
 
     async def run(self) -> None:
         """Forever: start a worker for every channel with something to deliver."""
@@ -130,7 +145,7 @@ class Delivery:
                         return
                     row, thread_ts, appliance = taken
                     if row.kind != Kind.REPLY:
-                        await self.bucket(channel).take()
+                        await self.pace(channel)
                     with about_case(row.case_id, appliance):
                         sent = await self.deliver(row, thread_ts)
                 except asyncio.CancelledError:
@@ -249,7 +264,7 @@ class Delivery:
         metrics.DELIVERIES.labels(row.kind, "retry").inc()
         wait = backoff(row.attempts + 1, ctx.config.retry_first, ctx.config.retry_max)
         if exc.after is not None:
-            self.bucket(row.channel).pause(exc.after)
+            await self.pause(row.channel, exc.after)
             wait = max(wait, exc.after)
         stuck = now - row.created_at > timedelta(seconds=ctx.config.stuck_after)
         if stuck and not row.reported:

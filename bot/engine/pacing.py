@@ -1,48 +1,10 @@
-"""Pacing: a token bucket per channel (Slack takes about one message per second per channel,
-with short bursts; a rate limit answer pauses the channel), and the backoff between tries."""
+"""The backoff between tries of something that failed in passing (each channel's pace of
+Slack messages is shared by every replica: ``storage.channel_pace``)."""
 
 from __future__ import annotations
 
-import asyncio
 import random
-import time
 from collections.abc import Callable
-
-
-class Bucket:
-    def __init__(
-        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.rate = rate
-        self.burst = float(max(1, burst))
-        self.clock = clock
-        self.tokens = self.burst
-        self.stamp = clock()
-        self.paused_until = 0.0
-
-    def _refill(self) -> float:
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        return now
-
-    def wait_for(self) -> float:
-        """Seconds until a message may go (0: now)."""
-        now = self._refill()
-        paused = max(0.0, self.paused_until - now)
-        short = 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
-        return max(paused, short)
-
-    async def take(self) -> None:
-        """Wait for a token (sleeping, not polling: the wait is computed)."""
-        delay = self.wait_for()
-        while delay > 0:
-            await asyncio.sleep(delay)
-            delay = self.wait_for()
-        self.tokens -= 1.0
-
-    def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, self.clock() + seconds)
 
 
 def backoff(

@@ -1,56 +1,15 @@
-"""The outbox's rules without I/O: pacing per channel, backoff, and what Slack's answers mean."""
+"""The outbox's rules without I/O: backoff, and what Slack's answers mean (each channel's
+pace: tests/adapters/test_channel_pace.py)."""
 
 from __future__ import annotations
-
-import asyncio
 
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.engine.pacing import Bucket, backoff
+from bot.engine.pacing import backoff
 from handlers.messenger import classify
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_a_channel_takes_a_short_burst_then_one_message_a_second() -> None:
-    clock = Clock()
-    bucket = Bucket(rate=1.0, burst=3, clock=clock)
-    waits = []
-    for _ in range(5):
-        wait = bucket.wait_for()
-        waits.append(round(wait, 3))
-        clock.now += wait
-        bucket.tokens -= 1.0  # what take() does once the wait is over
-    assert waits == [0.0, 0.0, 0.0, 1.0, 1.0]
-    clock.now += 10.0  # a quiet channel refills, but never beyond the burst
-    assert bucket.wait_for() == 0.0 and bucket.tokens == 3.0
-
-
-def test_a_rate_limit_pauses_the_channel() -> None:
-    clock = Clock()
-    bucket = Bucket(rate=1.0, burst=3, clock=clock)
-    bucket.pause(30.0)
-    assert bucket.wait_for() == 30.0
-    clock.now += 30.0
-    assert bucket.wait_for() == 0.0
-
-
-async def test_take_waits_for_the_next_token() -> None:
-    bucket = Bucket(rate=200.0, burst=1)
-    await bucket.take()
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    await bucket.take()
-    assert loop.time() - started >= 0.004  # about 1/200 s: it waited rather than spun
 
 
 def test_backoff_doubles_with_jitter_up_to_a_cap() -> None:

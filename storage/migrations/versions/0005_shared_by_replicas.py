@@ -1,4 +1,5 @@
-"""the installation's facts (the data directory marker) and the syslog receivers of replicas
+"""what replicas share: the installation's facts (the data directory marker), the syslog
+receivers, each channel's pace of Slack messages
 
 Revision ID: 0005
 Revises: 0004
@@ -33,9 +34,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("syslog_receivers", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_syslog_receivers_seen_at"), ["seen_at"], unique=False)
+    op.create_table(
+        "channel_pace",
+        sa.Column("channel", sa.String(length=50), nullable=False),
+        sa.Column("tat", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("channel"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("channel_pace")
     with op.batch_alter_table("syslog_receivers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_syslog_receivers_seen_at"))
     op.drop_table("syslog_receivers")
