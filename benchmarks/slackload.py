@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psycopg
 from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +50,7 @@ APPROVER = "U0BENCHAPPROVER"
 # the phases in which a case waits for a person (its first question), as stored in cases.phase
 AWAIT_PREFIX = "await_"
 CLOSED = ("resolved", "escalated", "abandoned")
-POSTGRES_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/"
+POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/"
 ACK_DEADLINE_S = 3.0  # Slack's
 
 
@@ -401,33 +402,31 @@ class Unavailable(Exception):
     """PostgreSQL is not reachable: the reason is the message."""
 
 
-def _asyncpg_dsn(url: str, database: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1).rstrip("/") + "/" + database
+def _dsn(url: str, database: str) -> str:
+    """A libpq URL (psycopg's) of ``database`` on the server of a SQLAlchemy URL."""
+    rest = url.split("://", 1)[1]
+    return "postgresql://" + rest.rstrip("/") + "/" + database
 
 
 @contextlib.asynccontextmanager
 async def fresh_postgres(server: str = POSTGRES_SERVER) -> AsyncIterator[str]:
     """A new, empty database on ``server`` (a SQLAlchemy URL without a database), dropped
     afterwards; its SQLAlchemy URL."""
-    import asyncpg  # type: ignore[import-untyped]
-
     name = f"ddi_bench_{uuid.uuid4().hex[:10]}"
     try:
-        admin = await asyncio.wait_for(asyncpg.connect(_asyncpg_dsn(server, "postgres")), 5)
+        admin = await asyncio.wait_for(
+            psycopg.AsyncConnection.connect(_dsn(server, "postgres"), autocommit=True), 5
+        )
     except Exception as exc:
         raise Unavailable(f"PostgreSQL at {server} is not reachable: {exc!r}") from None
-    try:
+    async with admin:
         await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
     try:
         yield server.rstrip("/") + "/" + name
     finally:
-        admin = await asyncpg.connect(_asyncpg_dsn(server, "postgres"))
-        try:
+        admin = await psycopg.AsyncConnection.connect(_dsn(server, "postgres"), autocommit=True)
+        async with admin:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 @contextlib.asynccontextmanager
@@ -459,10 +458,10 @@ class Phases:
                 f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=30
             )
         else:
-            import asyncpg
-
             database = self.url.rsplit("/", 1)[1]
-            self._pg = await asyncpg.connect(_asyncpg_dsn(self.url.rsplit("/", 1)[0], database))
+            self._pg = await psycopg.AsyncConnection.connect(
+                _dsn(self.url.rsplit("/", 1)[0], database), autocommit=True
+            )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -475,7 +474,8 @@ class Phases:
         if self._sqlite is not None:
             connection = self._sqlite
             return await asyncio.to_thread(lambda: connection.execute(sql).fetchall())
-        return [tuple(r) for r in await self._pg.fetch(sql)]
+        cursor = await self._pg.execute(sql)
+        return [tuple(r) for r in await cursor.fetchall()]
 
     async def phases(self) -> dict[str, str]:
         """appliance -> phase of its newest case."""
@@ -486,7 +486,7 @@ class Phases:
         """Outbox rows by status; empty for a bot without an outbox (an older commit)."""
         try:
             rows = await self._rows("SELECT status, COUNT(*) FROM outbox GROUP BY status")
-        except Exception as exc:  # sqlite3.OperationalError / asyncpg's UndefinedTableError
+        except Exception as exc:  # sqlite3.OperationalError / psycopg's UndefinedTable
             if "outbox" not in str(exc):
                 raise
             return {}

@@ -7,13 +7,15 @@ row of its stream is still pending. Functions take a session and never commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage import channel_pace
 from storage.dialect import PerDialect, table
 from storage.models import CaseRow, OutboxRow
 
@@ -140,16 +142,39 @@ async def head(session: AsyncSession, channel: str, now: datetime) -> Taken | No
     return None if found is None else (found[0], found[1], found[2])
 
 
+@dataclass(frozen=True)
+class Pace:
+    """The channel's pace, shared by every process (``channel_pace``): a message per
+    ``interval``, ``burst`` at once; ``now`` is real time (Slack's limits are)."""
+
+    now: datetime
+    interval: timedelta
+    burst: int
+
+
 async def take(
-    session: AsyncSession, channel: str, *, owner: str, now: datetime, until: datetime
-) -> Taken | None:
+    session: AsyncSession,
+    channel: str,
+    *,
+    owner: str,
+    now: datetime,
+    until: datetime,
+    pace: Pace | None = None,
+) -> Taken | float | None:
     """Claim the channel's next row for ``owner`` until ``until`` (see ``head``), skipping
-    root updates that a newer one replaces; None when there is none to send now."""
+    root updates that a newer one replaces; None when there is none to send now. With
+    ``pace``, a message to the channel (not a reply to a person) also takes the channel's
+    next slot: the seconds to wait if there is none yet (nothing is claimed meanwhile)."""
     while (found := await head(session, channel, now)) is not None:
         row = found[0]
         if row.kind == "header" and await newer_pending(session, row):
             await mark_superseded(session, row.id, now)
             continue
+        if pace is not None and row.kind != "reply":
+            wait = await channel_pace.reserve(session, channel, pace.now, pace.interval,
+                                              pace.burst)  # fmt: skip
+            if wait > 0:
+                return wait
         posting = row.kind in ("root", "post", "attach")
         if await claim(session, row, owner=owner, now=now, until=until, may_post=posting):
             return found

@@ -55,26 +55,11 @@ class Delivery:
         self.stopping = False
         self.owner = uuid.uuid4().hex  # this process, as the sender of the rows it claims
 
-    async def pace(self, channel: str) -> None:
-        """Wait for the channel's next slot, shared with every process posting in it (real
-        time, not the engine's clock: Slack's limits are)."""
-        config = self.ctx.config
-        interval = timedelta(seconds=1.0 / config.posts_per_second)
-        while True:
-            async with self.ctx.db.write() as session:
-                now = datetime.now(UTC)
-                wait = await channel_pace.reserve(session, channel, now, interval, config.burst)
-            if wait <= 0:
-                return
-            await asyncio.sleep(wait)
-
     async def pause(self, channel: str, seconds: float) -> None:
         """Slack said to wait: no process posts in the channel meanwhile."""
-        config = self.ctx.config
-        interval = timedelta(seconds=1.0 / config.posts_per_second)
+        pace = self._pace()
         async with self.ctx.db.write() as session:
-            now = datetime.now(UTC)
-            await channel_pace.pause(session, channel, now, seconds, interval, config.burst)
+            await channel_pace.pause(session, channel, pace.now, seconds, pace.interval, pace.burst)
 
     async def run(self) -> None:
         """Forever: start a worker for every channel with something to deliver."""
@@ -138,14 +123,15 @@ class Delivery:
                     await self.ctx.foreground.wait_turn()
                     taken = await self._take(channel, sent)
                     sent = None
+                    if isinstance(taken, float):  # the channel's next slot is not yet due
+                        await asyncio.sleep(taken)
+                        continue
                     if taken is None:
                         if channel in self.poked:
                             self.poked.discard(channel)
                             continue
                         return
                     row, thread_ts, appliance = taken
-                    if row.kind != Kind.REPLY:
-                        await self.pace(channel)
                     with about_case(row.case_id, appliance):
                         sent = await self.deliver(row, thread_ts)
                 except asyncio.CancelledError:
@@ -157,15 +143,25 @@ class Delivery:
             if sent is not None:  # stopping: what went out is known to have gone out
                 await asyncio.shield(self._record(sent))
 
-    async def _take(self, channel: str, sent: Sent | None) -> outbox.Taken | None:
+    async def _take(self, channel: str, sent: Sent | None) -> outbox.Taken | float | None:
         """Record ``sent``; then the channel's next row, claimed by this process (its lease
-        covers the attempt)."""
+        covers the attempt), with the channel's next slot; or the seconds until that slot
+        (a row is held, and counts as maybe posted should this process die, only while
+        Slack is asked)."""
         now = self.ctx.clock()
         lease = now + timedelta(seconds=self.ctx.config.delivery_lease)
         async with self.ctx.db.write() as session:
             if sent is not None:
                 await self._mark(session, sent, now)
-            return await outbox.take(session, channel, owner=self.owner, now=now, until=lease)
+            return await outbox.take(
+                session, channel, owner=self.owner, now=now, until=lease, pace=self._pace()
+            )
+
+    def _pace(self) -> outbox.Pace:
+        """Real time, not the engine's clock: Slack's limits are."""
+        config = self.ctx.config
+        interval = timedelta(seconds=1.0 / config.posts_per_second)
+        return outbox.Pace(datetime.now(UTC), interval, config.burst)
 
     async def _record(self, sent: Sent) -> None:
         async with self.ctx.db.write() as session:

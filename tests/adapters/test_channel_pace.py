@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import channel_pace
+from storage import channel_pace, outbox
 from storage.db import make_engine, make_sessions, upgrade
+from storage.models import OutboxRow
 
 SECOND = timedelta(seconds=1)
 T0 = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
@@ -62,3 +64,29 @@ async def test_a_rate_limit_pauses_the_channel_for_every_replica(
     assert await _reserve(two, T0) == 30.0
     assert await _reserve(two, T0 + timedelta(seconds=29)) == 1.0
     assert await _reserve(two, T0 + timedelta(seconds=30)) == 0.0
+
+
+async def test_a_process_waiting_for_the_channel_holds_no_message(
+    replicas: tuple[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]],
+) -> None:
+    """Killed while it waits for the channel's slot, a process leaves no message leased (and
+    marked maybe posted) for the others to wait out; a reply to a person is not paced."""
+    one, two = replicas
+    pace = outbox.Pace(T0, SECOND, 3)
+    until = T0 + 60 * SECOND
+    async with one.begin() as session:
+        await outbox.add(session, stream="s", channel="C1", kind="post", body={}, now=T0)
+        await outbox.add(session, stream="r", channel="C2", kind="reply", body={}, now=T0)
+        for paused in ("C1", "C2"):
+            await channel_pace.pause(session, paused, T0, 30.0, SECOND, burst=3)
+    async with one.begin() as session:
+        taken = await outbox.take(session, "C1", owner="one", now=T0, until=until, pace=pace)
+    assert taken == 30.0
+    async with two() as session:
+        row = (
+            await session.execute(select(OutboxRow).where(OutboxRow.kind == "post"))
+        ).scalar_one()
+        assert (row.owner, row.lease_until) == (None, None)
+    async with two.begin() as session:
+        taken = await outbox.take(session, "C2", owner="two", now=T0, until=until, pace=pace)
+    assert isinstance(taken, tuple) and taken[0].kind == "reply"
