@@ -10,6 +10,7 @@
 - ``takeover`` (every ``TAKEOVER_EVERY`` s, once across replicas): a job of a replica that
   stopped sending heartbeats for ``stall_seconds`` is retried (a reboot is failed instead),
   and an open case that waits for the bot's own work and has none gets its work again.
+- ``cleanup`` (hourly, once across replicas): jobs finished ``KEEP_HOURS`` ago are deleted.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 EFFECT = "ddi_bot.effect"
 REBOOT = "ddi_bot.reboot"
 TAKEOVER = "ddi_bot.takeover"
+CLEANUP = "ddi_bot.cleanup"
+KEEP_HOURS = 7 * 24  # finished jobs are kept this long (takeover reads those of open cases)
 TAKEOVER_EVERY = 10  # seconds between two takeovers (a cron seconds field: divides 60)
 GIVE_UP_AFTER = 3  # failed jobs of one case version and effect before takeover leaves it
 ACTIVE = (Status.TODO.value, Status.DOING.value)
@@ -84,6 +87,8 @@ class JobQueue:
             self._takeover_job
         )
         self.app.periodic(cron=f"* * * * * */{TAKEOVER_EVERY}", periodic_id=TAKEOVER)(takeover)
+        cleanup = self.app.task(name=CLEANUP, queueing_lock=CLEANUP)(self._cleanup_job)
+        self.app.periodic(cron="17 * * * *", periodic_id=CLEANUP)(cleanup)
         self._opened = False
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -161,6 +166,19 @@ class JobQueue:
 
     async def _takeover_job(self, timestamp: int) -> None:
         await self.takeover()
+
+    async def _cleanup_job(self, timestamp: int) -> None:
+        await self.cleanup()
+
+    async def cleanup(self, older_than_hours: int = KEEP_HOURS) -> None:
+        """Forget jobs finished that long ago (hourly, once across replicas): the queue's
+        table does not grow for ever."""
+        await self.app.job_manager.delete_old_jobs(
+            nb_hours=older_than_hours,
+            include_failed=True,
+            include_cancelled=True,
+            include_aborted=True,
+        )
 
     async def takeover(self) -> tuple[int, int]:
         """(jobs of stalled replicas taken over, open cases given their work again)."""

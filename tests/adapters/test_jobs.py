@@ -200,3 +200,22 @@ async def test_a_reboot_held_by_a_replica_that_died_is_asked_again_never_resent(
         assert row is not None and row.phase == "await_reboot_approval"
     finally:
         await survivor.stop(drain=False)
+
+
+async def test_finished_jobs_are_forgotten_and_waiting_ones_kept(
+    settings: Settings, tmp_path: Path
+) -> None:
+    first, notes = await _replica(settings, tmp_path)
+    try:
+        await first.engine.open_case("nagoya", "U1", "C1")
+        await _wait_prompt(notes, "traffic")  # its jobs have run
+        assert first.worker is not None
+        await stop_worker(first.worker, 0.0)
+        first.worker = None
+        await first.engine.open_case("tokyo", "U1", "C2")  # waits for a worker
+        assert first.engine.jobs is not None
+        await first.engine.jobs.cleanup(older_than_hours=0)
+        left = await _jobs(first)
+        assert left and {status for _, status, _ in left} == {"todo"}
+    finally:
+        await first.stop(drain=False)

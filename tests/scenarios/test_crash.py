@@ -6,6 +6,7 @@ simulator (in this process) live on while the bot dies."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -158,8 +159,10 @@ def _posted_once(slack: FakeSlack) -> None:
     assert not twice, twice
 
 
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
+@contextlib.asynccontextmanager
+async def slack_and_sensors() -> AsyncIterator[tuple[FakeSlack, SimulatorHandle]]:
+    """The Slack-like server and the simulated sensors, in this process: they live on while
+    the bots die."""
     slack = FakeSlack()
     runner = web.AppRunner(slack.app())
     await runner.setup()
@@ -167,15 +170,22 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
     host, port = runner.addresses[0][:2]
     slack.url = f"http://{host}:{port}"
     simulator = await start_simulator(create_app(list(SENSORS), reboot_seconds=0.5))
-    async with httpx.AsyncClient(timeout=10) as http:
+    try:
+        yield slack, simulator
+    finally:
+        await simulator.stop()
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
+    async with slack_and_sensors() as (slack, simulator), httpx.AsyncClient(timeout=10) as http:
         bot = Bot(tmp_path, slack, simulator, http)
         try:
             yield bot
         finally:
             if bot.proc is not None and bot.proc.returncode is None:
                 await bot.stop()
-    await simulator.stop()
-    await runner.cleanup()
 
 
 async def test_a_check_acknowledged_just_before_a_crash_still_runs(bot: Bot) -> None:

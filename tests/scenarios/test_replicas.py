@@ -12,11 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiohttp import web
 from fakeslack import Call, FakeSlack
-from test_crash import APPROVER, SENSORS, Bot, _prompt, _roots, _until
-
-from bot.simulator.server import create_app, start_simulator
+from test_crash import APPROVER, Bot, _prompt, _roots, _until, slack_and_sensors
 
 STALL = 2  # DDI_BOT_STALL_SECONDS of both replicas
 TAKEOVER = STALL + 10 + 60  # the stall bound, one takeover period, and the 60 s
@@ -24,13 +21,6 @@ TAKEOVER = STALL + 10 + 60  # the stall bound, one takeover period, and the issu
 
 @pytest.fixture
 async def replicas(postgres_url: str, tmp_path: Path) -> AsyncIterator[tuple[Bot, Bot]]:
-    slack = FakeSlack()
-    runner = web.AppRunner(slack.app())
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    slack.url = f"http://{host}:{port}"
-    simulator = await start_simulator(create_app(list(SENSORS), reboot_seconds=0.5))
     shared = {
         "DDI_BOT_STALL_SECONDS": str(STALL),
         "DDI_BOT_DATA_DIR": str(tmp_path / "data"),  # shared by the replicas
@@ -38,7 +28,7 @@ async def replicas(postgres_url: str, tmp_path: Path) -> AsyncIterator[tuple[Bot
         "DDI_BOT_CAPTURE_SECONDS": "2",  # step 3 lasts long enough to be killed in
     }
     bots: list[Bot] = []
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with slack_and_sensors() as (slack, simulator), httpx.AsyncClient(timeout=10) as http:
         for name in ("a", "b"):
             (tmp_path / name).mkdir()
             bot = Bot(tmp_path / name, slack, simulator, http, database_url=postgres_url,
@@ -51,8 +41,6 @@ async def replicas(postgres_url: str, tmp_path: Path) -> AsyncIterator[tuple[Bot
             for bot in bots:
                 if bot.proc is not None and bot.proc.returncode is None:
                     await bot.stop()
-    await simulator.stop()
-    await runner.cleanup()
 
 
 def _posted_once(slack: FakeSlack) -> None:
