@@ -4,12 +4,14 @@ fix (``ConfigError``), never a traceback; a credential inside the database URL i
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError, NoSuchModuleError
 
 from bot.errors import ConfigError
@@ -116,18 +118,17 @@ async def check_shared_data_dir(db: Database, path: Path) -> None:
     if db.sqlite:
         return  # one process: its directory is the only one
     marker = path / MARKER
-    try:
-        mine = marker.read_text(encoding="ascii").strip() if marker.exists() else None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"DDI_BOT_DATA_DIR: cannot read {marker}: {exc}") from None
     async with db.write() as session:
+        # replicas starting together: one at a time reads, records and writes the marker
+        await session.execute(text("SELECT pg_advisory_xact_lock(4242003)"))
+        mine = _read_marker(marker)
         expected, first = await installation.first_value(
             session, _MARKER_KEY, mine or secrets.token_hex(16), datetime.now(UTC)
         )
+        if mine is None and first:  # the first replica (or the first start since the upgrade)
+            _write_marker(marker, expected)  # before the commit: never a value without a file
+            return
     if mine == expected:
-        return
-    if mine is None and first:  # the first replica (or the first start since the upgrade)
-        _write_marker(marker, expected)
         return
     found = f"holds marker {mine}" if mine else f"has no {MARKER}"
     raise ConfigError(
@@ -137,8 +138,19 @@ async def check_shared_data_dir(db: Database, path: Path) -> None:
     )
 
 
-def _write_marker(marker: Path, value: str) -> None:
+def _read_marker(marker: Path) -> str | None:
     try:
-        marker.write_text(value + "\n", encoding="ascii")
+        return marker.read_text(encoding="ascii").strip() or None if marker.exists() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"DDI_BOT_DATA_DIR: cannot read {marker}: {exc}") from None
+
+
+def _write_marker(marker: Path, value: str) -> None:
+    """Written whole or not at all (another replica never reads half a marker)."""
+    partial = marker.with_name(f"{marker.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        partial.write_text(value + "\n", encoding="ascii")
+        os.replace(partial, marker)
     except OSError as exc:
+        partial.unlink(missing_ok=True)
         raise ConfigError(f"DDI_BOT_DATA_DIR: cannot write {marker}: {exc.strerror}") from None

@@ -27,8 +27,10 @@ async def listened_through(
     session: AsyncSession, start: datetime, end: datetime, late: timedelta = LATE
 ) -> bool:
     """Whether some receiver listened at every moment from ``start`` to ``end``: one after
-    another (a rolling deploy), or side by side (replicas). A receiver is known to have
-    listened until ``late`` after it was last seen (it says so every so often)."""
+    another (a rolling deploy), or side by side (replicas). A receiver listens until it was
+    last seen (it says so every HEARTBEAT s, and as it stops); one still running (seen within
+    ``late`` of ``end``) listens up to ``end``. A receiver killed is not credited with the
+    time after its last word: silence then is nobody's."""
     rows = await session.execute(
         select(SyslogReceiverRow.started_at, SyslogReceiverRow.seen_at)
         .where(SyslogReceiverRow.started_at <= end, SyslogReceiverRow.seen_at >= start - late)
@@ -38,7 +40,7 @@ async def listened_through(
     for began, last in rows:
         if began > covered:
             return False  # nobody listened between covered and began
-        covered = max(covered, last + late)
+        covered = max(covered, end if last + late >= end else last)
         if covered >= end:
             return True
     return covered >= end

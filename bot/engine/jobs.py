@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,11 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import recovery
 from bot.engine.context import Context
 from bot.engine.executor import RETRIES, TRANSIENT, advance
+from bot.engine.pacing import backoff
 from bot.engine.tasks import TaskTracker
 from bot.engine.unit import view_of
 from bot.engine.work import Work
 from bot.logs import about_case
 from bot.presenter import CaseView
+from bot.runbook.messages import Instruct, RunStep
 from storage import cases
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,7 @@ CLEANUP = "ddi_bot.cleanup"
 KEEP_HOURS = 7 * 24  # finished jobs are kept this long (takeover reads those of open cases)
 TAKEOVER_EVERY = 10  # seconds between two takeovers (a cron seconds field: divides 60)
 GIVE_UP_AFTER = 3  # failed jobs of one case version and effect before takeover leaves it
+TAKEOVER_LOCK = 4242002  # advisory lock: one takeover at a time, across replicas
 ACTIVE = (Status.TODO.value, Status.DOING.value)
 # seconds between two looks for jobs besides the notification of a new one: a case's next
 # effect is written while its current one still holds the appliance's lock, and a worker
@@ -74,6 +78,7 @@ class JobQueue:
         self.settings = settings
         self.tasks = tasks
         self.app = procrastinate.App(
+            # (procrastinate checks a pooled connection before it lends it out)
             connector=procrastinate.PsycopgConnector(
                 conninfo=conninfo(settings.url), min_size=1, max_size=4
             )
@@ -83,9 +88,9 @@ class JobQueue:
         )
         self.effect = self.app.task(name=EFFECT, retry=retry)(self._effect)
         self.reboot = self.app.task(name=REBOOT, retry=False)(self._effect)
-        takeover = self.app.task(name=TAKEOVER, lock=TAKEOVER, queueing_lock=TAKEOVER)(
-            self._takeover_job
-        )
+        # no ``lock``: a takeover job left "doing" by a replica killed while it ran would
+        # hold it, and block every later takeover; takeovers take an advisory lock instead
+        takeover = self.app.task(name=TAKEOVER, queueing_lock=TAKEOVER)(self._takeover_job)
         self.app.periodic(cron=f"* * * * * */{TAKEOVER_EVERY}", periodic_id=TAKEOVER)(takeover)
         cleanup = self.app.task(name=CLEANUP, queueing_lock=CLEANUP)(self._cleanup_job)
         self.app.periodic(cron="17 * * * *", periodic_id=CLEANUP)(cleanup)
@@ -106,17 +111,27 @@ class JobQueue:
         """Run jobs until cancelled; a cancel lets running jobs end for ``grace`` seconds (a
         job cut short runs again, on this replica or another, through ``takeover``)."""
         stall = self.settings.stall_seconds
-        await self.app.run_worker_async(
-            name=name,
-            concurrency=self.settings.concurrency,
-            wait=True,
-            install_signal_handlers=False,
-            delete_jobs="never",
-            update_heartbeat_interval=max(1.0, min(10.0, stall / 4)),
-            stalled_worker_timeout=stall,
-            fetch_job_polling_interval=POLL,
-            shutdown_graceful_timeout=grace,
-        )
+        failures = 0
+        while True:  # procrastinate's worker stops on a database error: start it again
+            try:
+                await self.app.run_worker_async(
+                    name=name,
+                    concurrency=self.settings.concurrency,
+                    wait=True,
+                    install_signal_handlers=False,
+                    delete_jobs="never",
+                    update_heartbeat_interval=max(1.0, min(10.0, stall / 4)),
+                    stalled_worker_timeout=stall,
+                    fetch_job_polling_interval=POLL,
+                    shutdown_graceful_timeout=grace,
+                )
+                problem = "stopped"
+            except Exception as exc:
+                problem = f"failed ({type(exc).__name__}: {exc})"
+            failures += 1
+            wait = backoff(failures, first=1.0, cap=30.0)
+            log.error("jobs: the worker %s; starting it again in %.0f s", problem, wait)
+            await asyncio.sleep(wait)
 
     # --- the Dispatch port --------------------------------------------------------------------
 
@@ -141,7 +156,10 @@ class JobQueue:
         """Enqueue work no unit of work recorded; work of a case version already waiting
         in the queue is not enqueued twice. How many jobs were enqueued."""
         enqueued = 0
+        active = await self._active([item.key() for item in work])
         for item in work:
+            if item.key() in active:
+                continue  # this case version's effect waits or runs already
             try:
                 await self.app.job_manager.defer_job_async(self._job(item))
             except AlreadyEnqueued:
@@ -162,7 +180,18 @@ class JobQueue:
     async def _effect(self, work: dict[str, Any]) -> None:
         item = Work.from_json(work)
         await self.ctx.foreground.wait_turn()
+        if isinstance(item.effect, RunStep | Instruct) and await self._moved_on(item):
+            return  # run again after a takeover, its case went on: its result would be dropped
         await advance(self.ctx, item)  # what follows was recorded by the unit of work
+
+    async def _moved_on(self, item: Work) -> bool:
+        async with self.ctx.db.read() as session:
+            row = await cases.get_case(session, item.view.case_id)
+        moved = row is None or row.version != item.view.version
+        if moved:
+            log.info("case %s: %s of version %d not run: the case moved on",
+                     item.view.case_id, type(item.effect).__name__, item.view.version)  # fmt: skip
+        return moved
 
     async def _takeover_job(self, timestamp: int) -> None:
         await self.takeover()
@@ -181,30 +210,46 @@ class JobQueue:
         )
 
     async def takeover(self) -> tuple[int, int]:
-        """(jobs of stalled replicas taken over, open cases given their work again)."""
+        """(jobs of stalled replicas taken over, open cases given their work again); one
+        replica at a time (another one busy with it: nothing)."""
+        async with self.ctx.db.write() as session:
+            held = await session.execute(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": TAKEOVER_LOCK}
+            )
+            if not held.scalar_one():
+                return 0, 0
+            stalled = await self._take_over_stalled()
+            return stalled, await self.reconcile()
+
+    async def _take_over_stalled(self) -> int:
+        """Jobs of replicas silent for ``stall_seconds``: an effect runs again; a reboot is
+        failed (never sent twice: the approver is asked again), and so is a periodic job (the
+        next period does its work) or an effect whose retry is refused (one of its case
+        version waits already)."""
         manager = self.app.job_manager
         stalled = list(
             await manager.get_stalled_jobs(seconds_since_heartbeat=self.settings.stall_seconds)
         )
         for job in stalled:
             assert job.id is not None
-            try:
-                if job.task_name == REBOOT:  # never sent twice: the approver is asked again
-                    await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
-                else:
+            if job.task_name == EFFECT:
+                try:
                     await manager.retry_job(job)
-            except Exception as exc:  # another replica took it first, or it finished
-                log.info("job %s was not taken over: %s", job.id, exc)
+                    continue
+                except Exception as exc:  # a waiting duplicate holds its queueing lock
+                    log.info("job %s is not run again (%s): failed instead", job.id, exc)
+            with contextlib.suppress(Exception):  # finished meanwhile
+                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
         if stalled:
             log.warning("took over %d job(s) of a replica that stopped", len(stalled))
-        return len(stalled), await self.reconcile()
+        return len(stalled)
 
     async def resume(self) -> int:
         """At start: every open case where it stood (``reconcile``, then what a person or a
         timer moves on: its question asked, its timer armed). How many cases are open."""
         async with self.ctx.db.read() as session:
             rows = list(await cases.open_cases(session))
-        await self.reconcile()
+        await self.takeover()
         for view in (view_of(row) for row in rows):
             if recovery.has_work(view.state.phase):
                 continue
@@ -240,9 +285,10 @@ class JobQueue:
             statuses = mine.get(item.key(), [])
             if Status.SUCCEEDED.value in statuses:
                 continue  # done: the case waits for a person's answer
-            if len(statuses) >= GIVE_UP_AFTER:
+            failed = statuses.count(Status.FAILED.value)  # a job cut short at a stop: not
+            if failed >= GIVE_UP_AFTER:
                 log.error("case %s: %s failed %d times; left for a person to re-run",
-                          view.case_id, type(item.effect).__name__, len(statuses))  # fmt: skip
+                          view.case_id, type(item.effect).__name__, failed)  # fmt: skip
                 continue
             fresh.append(item)
         if fresh or resumed.recorded:
@@ -269,6 +315,20 @@ class JobQueue:
             found.setdefault(prefix, {}).setdefault(key, []).append(status)
         return found
 
+    async def _active(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` whose job waits or runs."""
+        if not keys:
+            return set()
+        async with self.ctx.db.read() as session:
+            rows = await session.execute(
+                text(
+                    "SELECT queueing_lock FROM procrastinate_jobs "
+                    "WHERE queueing_lock = ANY(:keys) AND status IN ('todo', 'doing')"
+                ),
+                {"keys": list(keys)},
+            )
+            return {str(key) for (key,) in rows}
+
     async def busy(self) -> bool:
         """Whether any job of the engine waits or runs (the demo and tests wait for none)."""
         async with self.ctx.db.read() as session:
@@ -288,6 +348,8 @@ def _prefix(view: CaseView) -> str:
 
 
 async def stop_worker(worker: asyncio.Task[None], grace: float) -> None:
-    """Cancel the worker once and let it unregister (cancelling again would cut that short)."""
+    """Cancel the worker once and let it end its jobs (``grace``: the worker's own shutdown
+    timeout), record how they ended and unregister; cancelling again would cut that short,
+    and closing the pool under it would lose how they ended."""
     worker.cancel()
-    await asyncio.wait([worker], timeout=grace + 5.0)
+    await asyncio.wait([worker], timeout=grace + 10.0)

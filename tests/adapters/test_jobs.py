@@ -20,7 +20,7 @@ from test_engine_durability import (
 )
 
 from bot.engine import jobs as jobs_module
-from bot.engine.jobs import EFFECT, REBOOT, stop_worker
+from bot.engine.jobs import EFFECT, REBOOT, TAKEOVER, stop_worker
 from bot.engine.note import Note
 from bot.engine.unit import Refusal, Rejected, apply
 from bot.runbook import Choice
@@ -72,22 +72,28 @@ async def _jobs(runtime: Runtime) -> list[tuple[str, str, str]]:
         return [(name, status, key) for name, status, key in rows]
 
 
-async def _die_holding(runtime: Runtime, task_name: str) -> int:
-    """A replica that took the next ``task_name`` job and died (no heartbeat since)."""
+async def _die_holding(runtime: Runtime, *task_names: str, silent: bool = True) -> int:
+    """A replica that took the next jobs, of ``task_names``, and died: its worker's id. Its
+    heartbeat is an hour old (``silent``), or goes quiet from now on."""
     manager = runtime.engine.jobs.app.job_manager  # type: ignore[union-attr]
     worker_id = await manager.register_worker()
-    job = await manager.fetch_job(queues=None, worker_id=worker_id)
-    assert job is not None and job.task_name == task_name, job
+    for task_name in task_names:
+        job = await manager.fetch_job(queues=None, worker_id=worker_id)
+        assert job is not None and job.task_name == task_name, job
+    if silent:
+        await _silent_since(runtime, worker_id, "1 hour")
+    return worker_id
+
+
+async def _silent_since(runtime: Runtime, worker_id: int, since: str) -> None:
     async with runtime.engine.db.write() as session:
         await session.execute(
             text(
-                "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' "
-                "WHERE id = :id"
+                "UPDATE procrastinate_workers SET last_heartbeat = now() - CAST(:since AS interval)"
+                " WHERE id = :id"
             ),
-            {"id": worker_id},
+            {"id": worker_id, "since": since},
         )
-    assert job.id is not None
-    return job.id
 
 
 async def test_work_is_written_with_the_change_and_only_with_it(
@@ -148,10 +154,14 @@ async def test_a_step_held_by_a_replica_that_died_is_run_by_another(
 ) -> None:
     first, _ = await _replica(settings, tmp_path, worker=False)
     view = await first.engine.open_case("nagoya", "U1", "C1")
-    await _die_holding(first, EFFECT)  # it took the bot's probes, then died
-    await first.stop(drain=False)
-
+    assert first.engine.jobs is not None
+    await first.engine.jobs.app.tasks[TAKEOVER].defer_async(timestamp=0)
+    # it took the bot's probes and a takeover of its own, then died while the survivor ran:
+    # the survivor's periodic takeover must not wait behind the dead one's
+    dead = await _die_holding(first, EFFECT, TAKEOVER, silent=False)
     survivor, notifier = await _replica(settings, tmp_path)
+    await _silent_since(first, dead, f"{STALL + 1} seconds")
+    await first.stop(drain=False)
     try:
         # within the stall bound and one takeover period, the case goes on
         for _ in range(int((STALL + jobs_module.TAKEOVER_EVERY + 15) / 0.05)):

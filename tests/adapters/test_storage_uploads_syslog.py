@@ -113,7 +113,8 @@ async def test_syslog_counts_add_up_and_sum_over_a_period(
     [
         ([(0, 24)], True),  # one receiver, all along
         ([(1, 24)], False),  # started an hour into the period
-        ([(0, 10), (10.005, 24)], True),  # a rolling deploy: the new one started in time
+        ([(0, 10), (9.99, 24)], True),  # a rolling deploy: the new one started in time
+        ([(0, 10), (10.005, 24)], False),  # the old one killed: 18 s nobody listened
         ([(0, 10), (11, 24)], False),  # an hour nobody listened
         ([(0, 16), (8, 24), (2, 3)], True),  # replicas side by side
         ([(0, 20)], False),  # stopped four hours ago (not seen since)
