@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,11 +50,13 @@ class Runtime:
         (with jobs: by another replica, or this one's next start)."""
         timers, *others = self.loops
         await _cancel(timers)
-        if self.worker is not None:
-            await stop_worker(self.worker, grace if drain and grace is not None else 0.0)
+        began = time.monotonic()
+        if self.worker is not None:  # its jobs end within the worker's STOP_GRACE
+            await stop_worker(self.worker, STOP_GRACE)
         if drain:
-            try:
-                await asyncio.wait_for(self.engine.tasks.drain(), timeout=grace)
+            left = None if grace is None else max(0.0, grace - (time.monotonic() - began))
+            try:  # the grace is for all running work: the worker's jobs and this process's
+                await asyncio.wait_for(self.engine.tasks.drain(), timeout=left)
             except TimeoutError:
                 log.warning("stopping: work still running after %s s is cancelled", grace)
         await self.engine.tasks.cancel_all()

@@ -1,8 +1,9 @@
 """``GET /healthz`` and ``GET /metrics``: served beside ``/slack/events`` in HTTP mode and, in
 Socket Mode, on ``DDI_BOT_HEALTH_PORT``.
 
-``/healthz`` answers 200 when the database answers and Slack accepts the bot token, else 503
-with what is wrong (a readiness check: restarting the bot does not fix Slack or the database).
+``/healthz`` answers 200 when the database answers, Slack accepts the bot token and (on
+PostgreSQL) this replica's job worker runs, else 503 with what is wrong (a readiness check:
+restarting the bot does not fix Slack or the database).
 Slack is asked (``auth.test``) at most every ``SLACK_EVERY`` seconds, whatever the scrape rate.
 ``/metrics`` is Prometheus' text format (prometheus-client)."""
 
@@ -60,10 +61,21 @@ class Health:
             self._slack = (time.monotonic(), said)
             return said
 
+    def jobs(self) -> str | None:
+        """PostgreSQL: whether this replica's job worker runs (None: no job queue)."""
+        queue = self.engine.jobs
+        if queue is None:
+            return None
+        return queue.worker_problem or OK
+
     async def healthz(self, _request: web.Request) -> web.Response:
         database, slack = await asyncio.gather(self.database(), self.slack())
-        healthy = database == OK and slack == OK
-        body = {"status": "ok" if healthy else "unhealthy", "database": database, "slack": slack}
+        parts = {"database": database, "slack": slack}
+        jobs = self.jobs()
+        if jobs is not None:
+            parts["jobs"] = jobs
+        healthy = all(value == OK for value in parts.values())
+        body = {"status": "ok" if healthy else "unhealthy", **parts}
         return web.json_response(body, status=200 if healthy else 503)
 
     async def metrics(self, _request: web.Request) -> web.Response:

@@ -95,6 +95,8 @@ class JobQueue:
         cleanup = self.app.task(name=CLEANUP, queueing_lock=CLEANUP)(self._cleanup_job)
         self.app.periodic(cron="17 * * * *", periodic_id=CLEANUP)(cleanup)
         self._opened = False
+        # why this replica's worker does not run jobs now (None: it runs, or never started)
+        self.worker_problem: str | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -113,6 +115,7 @@ class JobQueue:
         stall = self.settings.stall_seconds
         failures = 0
         while True:  # procrastinate's worker stops on a database error: start it again
+            self.worker_problem = None
             try:
                 await self.app.run_worker_async(
                     name=name,
@@ -130,6 +133,7 @@ class JobQueue:
                 problem = f"failed ({type(exc).__name__}: {exc})"
             failures += 1
             wait = backoff(failures, first=1.0, cap=30.0)
+            self.worker_problem = f"the worker {problem}; starting again"
             log.error("jobs: the worker %s; starting it again in %.0f s", problem, wait)
             await asyncio.sleep(wait)
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from test_engine_durability import (
@@ -27,6 +28,7 @@ from bot.runbook import Choice
 from bot.runbook.messages import Decided
 from bot.runtime import Runtime, start_runtime
 from bot.settings import Settings
+from handlers.health import Health
 from storage import cases
 
 STALL = 1.0  # seconds without a heartbeat before a replica's jobs are taken over
@@ -229,3 +231,29 @@ async def test_finished_jobs_are_forgotten_and_waiting_ones_kept(
         assert left and {status for _, status, _ in left} == {"todo"}
     finally:
         await first.stop(drain=False)
+
+
+async def test_a_worker_that_stops_is_started_again_and_health_says_so(
+    settings: Settings, tmp_path: Path
+) -> None:
+    runtime, notes = await _replica(settings, tmp_path)
+    health = Health(runtime.engine, AsyncWebClient(token="xoxb-unused"))
+    queue = runtime.engine.jobs
+    assert queue is not None and health.jobs() == "ok"
+    try:
+        await queue.app.connector.close_async()  # its connections gone (a database restart)
+        for _ in range(200):
+            if health.jobs() != "ok":
+                break
+            await asyncio.sleep(0.05)
+        assert "starting again" in (health.jobs() or "")
+        await queue.app.open_async()  # the database is back
+        for _ in range(400):
+            if health.jobs() == "ok":
+                break
+            await asyncio.sleep(0.05)
+        assert health.jobs() == "ok"
+        await runtime.engine.open_case("nagoya", "U1", "C1")  # and jobs run again
+        await _wait_prompt(notes, "traffic")
+    finally:
+        await runtime.stop(drain=False)
