@@ -3,6 +3,8 @@ message per second per channel, with short bursts, whichever replica posts them.
 
 A GCRA (generic cell rate algorithm): one time per channel, the theoretical arrival time of
 the next message; a message may go when that time is at most ``burst - 1`` intervals ahead.
+``slot`` and ``paused`` are the arithmetic, for a process that paces on its own (SQLite: one
+process, no row to share).
 """
 
 from __future__ import annotations
@@ -33,12 +35,25 @@ async def reserve(
     """Take the channel's next slot: 0.0 if a message may go now (the slot is taken), else the
     seconds to wait before asking again (nothing is taken)."""
     row = await _row(session, channel, now)
-    tat = max(row.tat, now)
-    early = tat - now - interval * (max(1, burst) - 1)
+    row.tat, wait = slot(row.tat, now, interval, burst)
+    return wait
+
+
+def slot(tat: datetime, now: datetime, interval: timedelta, burst: int) -> tuple[datetime, float]:
+    """The GCRA itself: (the channel's new time, 0.0) when a message may go now, else (its
+    time unchanged, the seconds to wait)."""
+    due = max(tat, now)
+    early = due - now - interval * (max(1, burst) - 1)
     if early > timedelta(0):
-        return early.total_seconds()
-    row.tat = tat + interval
-    return 0.0
+        return tat, early.total_seconds()
+    return due + interval, 0.0
+
+
+def paused(
+    tat: datetime, now: datetime, seconds: float, interval: timedelta, burst: int
+) -> datetime:
+    """The channel's time once nothing may go for ``seconds``."""
+    return max(tat, now + timedelta(seconds=seconds) + interval * (max(1, burst) - 1))
 
 
 async def pause(
@@ -51,5 +66,4 @@ async def pause(
 ) -> None:
     """No message in the channel for ``seconds`` (Slack said to wait: a rate limit)."""
     row = await _row(session, channel, now)
-    held = now + timedelta(seconds=seconds) + interval * (max(1, burst) - 1)
-    row.tat = max(row.tat, held)
+    row.tat = paused(row.tat, now, seconds, interval, burst)

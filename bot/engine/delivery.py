@@ -15,14 +15,14 @@ import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.engine.context import Context
 from bot.engine.outgoing import Kind
-from bot.engine.pacing import backoff
+from bot.engine.pacing import LocalPace, backoff, real_now
 from bot.engine.unit import Refusal, apply
 from bot.errors import DeliveryError
 from bot.logs import about_case
@@ -54,12 +54,23 @@ class Delivery:
         self.poked: set[str] = set()
         self.stopping = False
         self.owner = uuid.uuid4().hex  # this process, as the sender of the rows it claims
+        # one process (SQLite) paces on its own; replicas share each channel's pace in the
+        # database, taken with the claim of the message
+        self.local = LocalPace() if ctx.db.sqlite else None
+
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(seconds=1.0 / self.ctx.config.posts_per_second)
 
     async def pause(self, channel: str, seconds: float) -> None:
         """Slack said to wait: no process posts in the channel meanwhile."""
-        pace = self._pace()
+        if self.local is not None:
+            self.local.pause(channel, real_now(), seconds, self.interval, self.ctx.config.burst)
+            return
         async with self.ctx.db.write() as session:
-            await channel_pace.pause(session, channel, pace.now, seconds, pace.interval, pace.burst)
+            await channel_pace.pause(
+                session, channel, real_now(), seconds, self.interval, self.ctx.config.burst
+            )
 
     async def run(self) -> None:
         """Forever: start a worker for every channel with something to deliver."""
@@ -121,6 +132,15 @@ class Delivery:
             while not self.stopping:
                 try:
                     await self.ctx.foreground.wait_turn()
+                    if self.local is not None:
+                        burst = self.ctx.config.burst
+                        wait = self.local.reserve(channel, real_now(), self.interval, burst)
+                        if wait > 0:
+                            if sent is not None:  # known as sent while the channel waits
+                                await self._record(sent)
+                                sent = None
+                            await asyncio.sleep(wait)
+                            continue
                     taken = await self._take(channel, sent)
                     sent = None
                     if isinstance(taken, float):  # the channel's next slot is not yet due
@@ -157,11 +177,11 @@ class Delivery:
                 session, channel, owner=self.owner, now=now, until=lease, pace=self._pace()
             )
 
-    def _pace(self) -> outbox.Pace:
-        """Real time, not the engine's clock: Slack's limits are."""
-        config = self.ctx.config
-        interval = timedelta(seconds=1.0 / config.posts_per_second)
-        return outbox.Pace(datetime.now(UTC), interval, config.burst)
+    def _pace(self) -> outbox.Pace | None:
+        """The shared pace, taken with the claim (None: this process paces on its own)."""
+        if self.local is not None:
+            return None
+        return outbox.Pace(real_now(), self.interval, self.ctx.config.burst)
 
     async def _record(self, sent: Sent) -> None:
         async with self.ctx.db.write() as session:

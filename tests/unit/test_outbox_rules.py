@@ -1,15 +1,42 @@
-"""The outbox's rules without I/O: backoff, and what Slack's answers mean (each channel's
-pace: tests/adapters/test_channel_pace.py)."""
+"""The outbox's rules without I/O: a channel's pace in one process, backoff, and what Slack's
+answers mean (the pace replicas share: tests/adapters/test_channel_pace.py)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.engine.pacing import backoff
+from bot.engine.pacing import LocalPace, backoff
 from handlers.messenger import classify
+
+SECOND = timedelta(seconds=1)
+T0 = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+
+
+def test_one_process_paces_a_channel_a_burst_then_one_message_a_second() -> None:
+    pace, now, waits = LocalPace(), T0, []
+    for _ in range(5):
+        wait = pace.reserve("C1", now, SECOND, 3)
+        while wait > 0:
+            waits.append(wait)
+            now += timedelta(seconds=wait)
+            wait = pace.reserve("C1", now, SECOND, 3)
+        waits.append(0.0)
+    assert waits == [0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    now += timedelta(seconds=10)  # a quiet channel takes a burst again, never more
+    assert [pace.reserve("C1", now, SECOND, 3) for _ in range(4)] == [0.0, 0.0, 0.0, 1.0]
+    assert pace.reserve("C2", now, SECOND, 3) == 0.0  # each channel its own pace
+
+
+def test_a_rate_limit_pauses_the_channel_in_one_process() -> None:
+    pace = LocalPace()
+    pace.pause("C1", T0, 30.0, SECOND, 3)
+    assert pace.reserve("C1", T0, SECOND, 3) == 30.0
+    assert pace.reserve("C1", T0 + 30 * SECOND, SECOND, 3) == 0.0
 
 
 def test_backoff_doubles_with_jitter_up_to_a_cap() -> None:
