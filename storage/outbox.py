@@ -6,16 +6,14 @@ row of its stream is still pending. Functions take a session and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage import channel_pace
 from storage.dialect import PerDialect, table
 from storage.models import CaseRow, OutboxRow
 
@@ -142,14 +140,9 @@ async def head(session: AsyncSession, channel: str, now: datetime) -> Taken | No
     return None if found is None else (found[0], found[1], found[2])
 
 
-@dataclass(frozen=True)
-class Pace:
-    """The channel's pace, shared by every process (``channel_pace``): a message per
-    ``interval``, ``burst`` at once; ``now`` is real time (Slack's limits are)."""
-
-    now: datetime
-    interval: timedelta
-    burst: int
+# takes the channel's next slot for a message about to be claimed: 0.0 when it may go now,
+# else the seconds to wait (nothing taken)
+Reserve = Callable[[AsyncSession, str], Awaitable[float]]
 
 
 async def take(
@@ -159,7 +152,7 @@ async def take(
     owner: str,
     now: datetime,
     until: datetime,
-    pace: Pace | None = None,
+    pace: Reserve | None = None,
 ) -> Taken | float | None:
     """Claim the channel's next row for ``owner`` until ``until`` (see ``head``), skipping
     root updates that a newer one replaces; None when there is none to send now. With
@@ -171,8 +164,7 @@ async def take(
             await mark_superseded(session, row.id, now)
             continue
         if pace is not None and row.kind != "reply":
-            wait = await channel_pace.reserve(session, channel, pace.now, pace.interval,
-                                              pace.burst)  # fmt: skip
+            wait = await pace(session, channel)
             if wait > 0:
                 return wait
         posting = row.kind in ("root", "post", "attach")

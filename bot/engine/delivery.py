@@ -132,15 +132,6 @@ class Delivery:
             while not self.stopping:
                 try:
                     await self.ctx.foreground.wait_turn()
-                    if self.local is not None:
-                        burst = self.ctx.config.burst
-                        wait = self.local.reserve(channel, real_now(), self.interval, burst)
-                        if wait > 0:
-                            if sent is not None:  # known as sent while the channel waits
-                                await self._record(sent)
-                                sent = None
-                            await asyncio.sleep(wait)
-                            continue
                     taken = await self._take(channel, sent)
                     sent = None
                     if isinstance(taken, float):  # the channel's next slot is not yet due
@@ -174,14 +165,16 @@ class Delivery:
             if sent is not None:
                 await self._mark(session, sent, now)
             return await outbox.take(
-                session, channel, owner=self.owner, now=now, until=lease, pace=self._pace()
+                session, channel, owner=self.owner, now=now, until=lease, pace=self._reserve
             )
 
-    def _pace(self) -> outbox.Pace | None:
-        """The shared pace, taken with the claim (None: this process paces on its own)."""
+    async def _reserve(self, session: AsyncSession, channel: str) -> float:
+        """The channel's next slot, in real time (Slack's limits are): kept by this process
+        when it is the only one (SQLite), else in the database, shared by every replica."""
+        burst = self.ctx.config.burst
         if self.local is not None:
-            return None
-        return outbox.Pace(real_now(), self.interval, self.ctx.config.burst)
+            return self.local.reserve(channel, real_now(), self.interval, burst)
+        return await channel_pace.reserve(session, channel, real_now(), self.interval, burst)
 
     async def _record(self, sent: Sent) -> None:
         async with self.ctx.db.write() as session:

@@ -72,7 +72,10 @@ async def test_a_process_waiting_for_the_channel_holds_no_message(
     """Killed while it waits for the channel's slot, a process leaves no message leased (and
     marked maybe posted) for the others to wait out; a reply to a person is not paced."""
     one, two = replicas
-    pace = outbox.Pace(T0, SECOND, 3)
+
+    async def pace(session: AsyncSession, channel: str) -> float:
+        return await channel_pace.reserve(session, channel, T0, SECOND, 3)
+
     until = T0 + 60 * SECOND
     async with one.begin() as session:
         await outbox.add(session, stream="s", channel="C1", kind="post", body={}, now=T0)
