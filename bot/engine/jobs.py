@@ -35,7 +35,7 @@ from bot.engine.executor import RETRIES, TRANSIENT, advance
 from bot.engine.pacing import backoff
 from bot.engine.tasks import TaskTracker
 from bot.engine.unit import view_of
-from bot.engine.work import Work
+from bot.engine.work import Work, version_key, version_key_of
 from bot.logs import about_case
 from bot.presenter import CaseView
 from bot.runbook.messages import Instruct, RunStep
@@ -269,10 +269,10 @@ class JobQueue:
         async with self.ctx.db.read() as session:
             waiting = [view_of(row) for row in await cases.open_cases(session)]
             waiting = [view for view in waiting if recovery.has_work(view.state.phase)]
-            jobs = await self._jobs_of([view.case_id for view in waiting], session)
+            jobs = await self._jobs_of(waiting, session)
         restarted = 0
         for view in waiting:
-            mine = jobs.get(_prefix(view), {})
+            mine = jobs.get(version_key(view.case_id, view.version), {})
             if any(status in ACTIVE for statuses in mine.values() for status in statuses):
                 continue
             try:
@@ -300,23 +300,25 @@ class JobQueue:
         return await self.defer(fresh) + len(resumed.recorded)
 
     async def _jobs_of(
-        self, case_ids: Sequence[int], session: AsyncSession
+        self, views: Sequence[CaseView], session: AsyncSession
     ) -> dict[str, dict[str, list[str]]]:
-        """The jobs of these cases: case version prefix -> queueing lock -> statuses."""
-        if not case_ids:
+        """The jobs of these cases at their versions: version key -> job key -> statuses."""
+        if not views:
             return {}
         rows = await session.execute(
             text(
                 "SELECT queueing_lock, status::text FROM procrastinate_jobs "
-                "WHERE task_name IN (:effect, :reboot) "
-                "AND split_part(queueing_lock, ':', 2) = ANY(:ids)"
+                "WHERE task_name IN (:effect, :reboot) AND queueing_lock LIKE ANY(:prefixes)"
             ),
-            {"effect": EFFECT, "reboot": REBOOT, "ids": [str(i) for i in case_ids]},
+            {
+                "effect": EFFECT,
+                "reboot": REBOOT,
+                "prefixes": [version_key(v.case_id, v.version) + "%" for v in views],
+            },
         )
         found: dict[str, dict[str, list[str]]] = {}
         for key, status in rows:
-            prefix = key.rsplit(":", 2)[0] + ":"
-            found.setdefault(prefix, {}).setdefault(key, []).append(status)
+            found.setdefault(version_key_of(key), {}).setdefault(key, []).append(status)
         return found
 
     async def _active(self, keys: Sequence[str]) -> set[str]:
@@ -344,11 +346,6 @@ class JobQueue:
                 {"effect": EFFECT, "reboot": REBOOT},
             )
             return found.first() is not None
-
-
-def _prefix(view: CaseView) -> str:
-    """The start of the queueing lock of every job of the case at its version."""
-    return f"case:{view.case_id}:v{view.version}:"
 
 
 async def stop_worker(worker: asyncio.Task[None], grace: float) -> None:

@@ -35,7 +35,7 @@ class Work:
     def key(self) -> str:
         """Names this work among all others: one case version asks for each effect once."""
         kind, step = _effect_json(self.effect)
-        return f"case:{self.view.case_id}:v{self.view.version}:{kind}:{step or '-'}"
+        return f"{version_key(self.view.case_id, self.view.version)}{kind}:{step or '-'}"
 
     def to_json(self) -> dict[str, Any]:
         view = self.view
@@ -63,6 +63,16 @@ class Work:
             int(data["version"]),
         )
         return cls(view, _effect_from(str(data["effect"]), data.get("step")))
+
+
+def version_key(case_id: int, version: int) -> str:
+    """How the key of every work of one case version begins."""
+    return f"case:{case_id}:v{version}:"
+
+
+def version_key_of(key: str) -> str:
+    """The ``version_key`` a work's ``key`` begins with."""
+    return key.rsplit(":", 2)[0] + ":"
 
 
 def _effect_json(effect: WorkEffect) -> tuple[str, int | None]:
