@@ -142,8 +142,10 @@ class Engine:
         self.messenger = messenger
         self.tasks = TaskTracker()
         self.jobs = None if jobs is None else JobQueue(self.ctx, jobs, self.tasks)
-        self.dispatch: Dispatch = LocalDispatch(self.ctx, self.tasks)
-        if self.jobs is not None:
+        self.dispatch: Dispatch
+        if self.jobs is None:
+            self.dispatch = LocalDispatch(self.ctx, self.tasks)
+        else:
             self.ctx.record_work = self.jobs.record
             self.dispatch = self.jobs
         self.uploads = Uploads(self.ctx, self.dispatch, self.tasks)

@@ -167,12 +167,11 @@ async def admit_many(ctx: Context, requests: Sequence[Admission]) -> list[Applie
         await timeline.add_events(session, events)
         await timeline.start_step_runs(session, runs)
         await outbox.add_many(session, rows, now)
-        begun_work = [
-            item
+        work = {
+            appliance: _work(view, begun[requests[first[appliance]].guided].effects)
             for appliance, view in opened.items()
-            for item in _work(view, begun[requests[first[appliance]].guided].effects)
-        ]
-        await ctx.record_work(session, begun_work)
+        }
+        await ctx.record_work(session, [item for items in work.values() for item in items])
     if opened:
         ctx.wake.outbox.set()
     results: list[Applied | Rejected] = []
@@ -181,8 +180,7 @@ async def admit_many(ctx: Context, requests: Sequence[Admission]) -> list[Applie
         if view_or_none is None:
             results.append(Rejected(Refusal.ALREADY_OPEN))
         else:
-            work = _work(view_or_none, begun[request.guided].effects)
-            results.append(Applied(view_or_none, view_or_none, work))
+            results.append(Applied(view_or_none, view_or_none, work[request.appliance]))
     return results
 
 
