@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from bot.errors import ConfigError, InventoryError, UnknownAppliance
+from bot.sensor_ids import normalise_id, unusable_reason
 
 SCENARIOS = ("healthy", "tmsp-down", "quiet", "no-traffic", "unreachable", "reboot-fails")
 DEFAULT_DRIVER = "guided"
@@ -105,8 +106,6 @@ def parse_inventory(
     entry that cannot work; it is reported with the entry's line too."""
     if not isinstance(data, Mapping) or not isinstance(data.get("appliances"), list):
         raise InventoryError(f"{source}: expected a mapping with an 'appliances' list")
-    from bot.syslog.mapping import normalise_id
-
     seen: set[str] = set()
     syslog_owner: dict[str, str] = {}
     appliances: list[Appliance] = []
@@ -122,6 +121,9 @@ def parse_inventory(
             raise InventoryError(f"{where('name')}: duplicate name {appliance.name!r}")
         seen.add(appliance.name)
         for syslog_id in appliance.syslog_ids:  # one sender, one appliance: counts must not split
+            reason = unusable_reason(syslog_id)
+            if reason is not None:
+                raise InventoryError(f"{where('syslog_ids', appliance.name)}: {reason}")
             owner = syslog_owner.setdefault(normalise_id(syslog_id), appliance.name)
             if owner != appliance.name:
                 raise InventoryError(

@@ -6,7 +6,8 @@ GUID in ``deviceExternalId`` and the threat type in ``cn3`` (``cn3Label=ThreatTy
 
 TMEF (Trend Micro Event Format) has the same ``CEF:0|...`` header but Trend's own keys: the GUID
 in ``deviceGUID`` and the threat type labelled ``Deep Discovery_ThreatType`` (``cn4`` in DDI's
-guide). It is told apart from CEF by ``deviceGUID``.
+guide). It is told apart from CEF by ``deviceGUID``. Real sensors also write the label with a space
+(``cn3Label=Threat Type``): labels are compared without case, spaces or underscores.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from bot.syslog.times import parse_event_time
 
 _ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
 _UNESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t"}
-_THREAT_LABELS = (b"ThreatType", b"Deep Discovery_ThreatType")
+_THREAT_LABELS = frozenset({b"threattype", b"deepdiscoverythreattype"})  # compared squeezed
 # The keys the receiver needs, each with its raw value: a value runs to the space before the next
 # "key=" (an "=" after a bare key; escaped "\=" never qualifies, unescaped ones in URLs are kept).
 _CEF_WANTED = re.compile(
@@ -81,6 +82,11 @@ def _cef_threat_type(values: dict[bytes, bytes]) -> bytes | None:
     if values.get(b"cn3Label") == b"ThreatType":
         return values.get(b"cn3")
     for key, label in values.items():
-        if label in _THREAT_LABELS and key.endswith(b"Label"):
+        if key.endswith(b"Label") and is_threat_label(label):
             return values.get(key[:-5])
     return None
+
+
+def is_threat_label(label: bytes) -> bool:
+    """``ThreatType``, ``Threat Type``, ``threat_type``, ``Deep Discovery_ThreatType``..."""
+    return label.replace(b" ", b"").replace(b"_", b"").lower() in _THREAT_LABELS

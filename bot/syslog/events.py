@@ -5,6 +5,12 @@ key: the device identifiers (``dvc``, ``dvchost``, ``deviceExternalId``/``device
 event time (CEF/TMEF ``rt``, LEEF ``devTime``), the severity and the threat type. See ``cef``
 and ``leef`` for the formats.
 
+Relays re-frame what they forward, and the event's own prefix is what they damage: rsyslog and
+syslog-ng take ``CEF:`` of ``CEF:0|...`` as the syslog tag, then write ``CEF: 0|...`` (a space
+after the tag) or, in RFC 5424, APP-NAME ``CEF`` with the message ``0|...``; LEEF likewise. Both
+are put back together here (``app`` is the RFC 5424 APP-NAME), as is an event after a second header
+or a host name (``relay ddi01 CEF:0|...``).
+
 A Trend Micro DDI line that is not a detection (system, alert, update events) is *ignored*, as is
 any other product's or non-CEF/LEEF text; a line that cannot be read is *bad*.
 """
@@ -28,17 +34,28 @@ __all__ = ["DetectionEvent", "EventFormat", "Rejected", "parse_event"]
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def parse_event(body: bytes) -> DetectionEvent | Rejected:
-    """The detection in ``body``, or why there is none (``Rejected``: ignored or bad)."""
+# A relay's APP-NAME or tag that was an event's prefix, upper case and without its colon.
+_PREFIX_APPS = {b"CEF": b"CEF:", b"LEEF": b"LEEF:"}
+
+
+def parse_event(body: bytes, app: bytes = b"") -> DetectionEvent | Rejected:
+    """The detection in ``body``, or why there is none (``Rejected``: ignored or bad).
+
+    ``app`` is the RFC 5424 APP-NAME the message came with (empty when there was none)."""
     if body[:4] == b"CEF:":
-        return parse_cef(body)
+        return parse_cef(body if body[4:5] != b" " else b"CEF:" + body[4:].lstrip(b" "))
     if body[:5] == b"LEEF:":
-        return parse_leef(body)
+        return parse_leef(body if body[5:6] != b" " else b"LEEF:" + body[5:].lstrip(b" "))
+    if app:
+        prefix = _PREFIX_APPS.get(app.rstrip(b":").upper())
+        rest = body.lstrip(b": ")
+        if prefix is not None and rest[:1].isdigit():  # "0|Trend Micro|..." under APP-NAME CEF
+            return parse_event(prefix + rest)
     # A tag or second header before the event ("ddi01 CEF:0|..."), as relays sometimes add.
-    for marker, parse in ((b" CEF:", parse_cef), (b" LEEF:", parse_leef)):
+    for marker in (b" CEF:", b" LEEF:"):
         at = body.find(marker, 0, 512)
         if at >= 0:
-            return parse(body[at + 1 :])
+            return parse_event(body[at + 1 :])
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:

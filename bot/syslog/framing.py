@@ -5,8 +5,14 @@ from its first byte: a digit means octet counting (``LEN SP MSG``), anything els
 LF. Memory stays bounded by ``max_message``: an oversize message is skipped (and counted as bad)
 without being buffered, and the stream stays in step.
 
-``parse_syslog`` splits one message into header host, header time and body. A body without any
-syslog header (a bare ``CEF:0|...`` line) is accepted as it is.
+``parse_syslog`` splits one message into header host, header time, application and body. A body
+without any syslog header (a bare ``CEF:0|...`` line) is accepted as it is. Relays re-frame what
+they forward; the shapes read here besides RFC 3164 and RFC 5424 proper:
+- RFC 3164 with an RFC 3339 time (rsyslog's ``RSYSLOG_ForwardFormat``:
+  ``<PRI>2024-03-09T17:05:21.123+09:00 host tag: msg``);
+- RFC 5424 whose APP-NAME is the event's own prefix (rsyslog and syslog-ng take ``CEF:`` of
+  ``CEF:0|...`` as the tag, so the message is ``0|...`` under APP-NAME ``CEF``): the application is
+  returned so that ``events.parse_event`` can put the prefix back.
 """
 
 from __future__ import annotations
@@ -118,11 +124,13 @@ class StreamDeframer:
 
 @dataclass(frozen=True, slots=True)
 class SyslogMessage:
-    """One message: ``rfc`` is 5424, 3164 or 0 (no syslog header); ``body`` is the MSG part."""
+    """One message: ``rfc`` is 5424, 3164 or 0 (no syslog header); ``app`` the RFC 5424 APP-NAME
+    (empty for 3164, whose tag stays in the body); ``body`` is the MSG part."""
 
     rfc: int
     raw_host: bytes
     raw_time: bytes
+    app: bytes
     body: bytes
 
     @property
@@ -131,20 +139,19 @@ class SyslogMessage:
 
     @property
     def timestamp(self) -> datetime | None:
-        """The header time when it is unambiguous (RFC 5424 carries an offset; 3164 does not)."""
-        if self.rfc == 5424:
-            return parse_rfc5424_time(self.raw_time)
-        return None
+        """The header time when it is unambiguous: RFC 3339 with an offset (RFC 5424, or 3164 as
+        rsyslog forwards it); the classic 3164 time has neither zone nor year."""
+        return parse_rfc5424_time(self.raw_time) if has_offset_time(self.raw_time) else None
 
     def local_timestamp(self, year: int) -> datetime | None:
         """The RFC 3164 ``Mmm dd hh:mm:ss`` time in ``year``, naive (the zone is not sent)."""
-        if self.rfc != 3164:
+        if self.rfc != 3164 or has_offset_time(self.raw_time):
             return None
         return parse_rfc3164_time(self.raw_time, year)
 
 
-# (rfc, raw host, raw time, body)
-Split = tuple[int, bytes, bytes, bytes]
+# (rfc, raw host, raw time, app, body)
+Split = tuple[int, bytes, bytes, bytes, bytes]
 
 
 def parse_syslog(data: bytes) -> SyslogMessage | None:
@@ -156,7 +163,7 @@ def parse_syslog(data: bytes) -> SyslogMessage | None:
 def split_syslog(data: bytes) -> Split | None:
     """``parse_syslog`` as a plain tuple, for the hot path."""
     if data[:1] != b"<":
-        return 0, b"", b"", _clean(data)
+        return 0, b"", b"", b"", _clean(data)
     close = data.find(b">", 1, 5)
     if close < 2 or not data[1:close].isdigit() or int(data[1:close]) > 191:
         return None
@@ -172,19 +179,26 @@ def _clean(body: bytes) -> bytes:
     return body.rstrip(b"\r\n\x00")
 
 
+def has_offset_time(raw: bytes) -> bool:
+    """Whether a header time is RFC 3339 (``2024-03-09T...``) rather than ``Mmm dd hh:mm:ss``."""
+    return raw[4:5] == b"-" and raw[:4].isdigit()
+
+
 def _rfc3164(rest: bytes) -> Split | None:
     # "Mmm dd hh:mm:ss host msg"; the day may be space-padded ("Mar  9").
     if len(rest) >= 16 and rest[:3] in _MONTHS and rest[15:16] == b" " and rest[9:10] == b":":
         stamp, rest = rest[:15], rest[16:]
+    elif rest[10:11] == b"T" and has_offset_time(rest) and (end := rest.find(b" ", 19, 40)) > 0:
+        stamp, rest = rest[:end], rest[end + 1 :]  # "2024-03-09T17:05:21.123+09:00 host msg"
     else:
         # No recognisable timestamp: some senders put the body straight after <PRI>.
-        return 3164, b"", b"", _clean(rest)
+        return 3164, b"", b"", b"", _clean(rest)
     if rest[:4] == b"CEF:" or rest[:5] == b"LEEF:":
-        return 3164, b"", stamp, _clean(rest)
+        return 3164, b"", stamp, b"", _clean(rest)
     space = rest.find(b" ")
     if space <= 0:
-        return None if not rest.strip() else (3164, b"", stamp, _clean(rest))
-    return 3164, rest[:space], stamp, _clean(rest[space + 1 :])
+        return None if not rest.strip() else (3164, b"", stamp, b"", _clean(rest))
+    return 3164, rest[:space], stamp, b"", _clean(rest[space + 1 :])
 
 
 def _rfc5424(rest: bytes) -> Split | None:
@@ -194,7 +208,7 @@ def _rfc5424(rest: bytes) -> Split | None:
             parts.append(b"")  # a header with structured data and no MSG
         else:
             return None
-    stamp, host, _app, _procid, _msgid, tail = parts
+    stamp, host, app, _procid, _msgid, tail = parts
     if tail[:1] == b"-":
         body = tail[2:] if tail[1:2] == b" " else tail[1:]
     elif tail[:1] == b"[":
@@ -204,7 +218,13 @@ def _rfc5424(rest: bytes) -> Split | None:
         body = tail[end + 1 :] if tail[end : end + 1] == b" " else tail[end:]
     else:
         return None
-    return 5424, b"" if host == b"-" else host, b"" if stamp == b"-" else stamp, _clean(body)
+    return (
+        5424,
+        b"" if host == b"-" else host,
+        b"" if stamp == b"-" else stamp,
+        b"" if app == b"-" else app,
+        _clean(body),
+    )
 
 
 def _sd_end(tail: bytes) -> int:

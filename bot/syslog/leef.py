@@ -4,6 +4,12 @@ LEEF 1.0: ``LEEF:1.0|Trend Micro|Deep Discovery Inspector|ver|eventName|k=v<TAB>
 ``devTime`` (``devTimeFormat=MMM dd yyyy HH:mm:ss z``), ``sev``, ``dvc``, ``dvchost``,
 ``deviceGUID`` and ``threatType``. LEEF 2.0 adds a delimiter field after the event id: one
 character, or ``xHH``/``0xHH``; left empty (or left out) it is a tab.
+
+Relays escape control characters, the tab that separates LEEF fields above all: rsyslog writes it
+``#011`` (or ``\\011``, by its ``$ControlCharacterEscapePrefix``), others ``\\t``, ``\\x09`` or
+``<009>``. The delimiter field is read in any of these spellings, and when the delimiter itself
+is nowhere in the extension, its escaped spellings are looked for instead. ``threatType`` is
+found in any case.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ def parse_leef(body: bytes) -> DetectionEvent | Rejected:
                 return CUT_HEADER
             delimiter = b"\t"
         else:
-            delimiter_field = parts.pop(5)
+            delimiter_field = parts.pop(5).strip()
             if b"=" in delimiter_field:  # no delimiter field after all: it was the extension
                 parts[5] = delimiter_field + b"|" + parts[5]
                 delimiter = b"\t"
@@ -55,13 +61,18 @@ def parse_leef(body: bytes) -> DetectionEvent | Rejected:
         return OTHER_PRODUCT
     if not is_detection(event_id):
         return NOT_DETECTION
+    if delimiter not in ext:
+        delimiter = _escaped_separator(ext, delimiter)
     ext = delimiter + ext
     dev_time = _leef_value(ext, delimiter, b"devTime=")
+    threat = _leef_value(ext, delimiter, b"threatType=")
+    if threat is None:
+        threat = _leef_value_any_case(ext, delimiter, b"threattype=")
     return DetectionEvent(
         "leef",
         event_id.decode("utf-8", "replace").strip(),
         severity(_leef_value(ext, delimiter, b"sev=")),
-        plain(_leef_value(ext, delimiter, b"threatType=")),
+        plain(threat),
         plain(_leef_value(ext, delimiter, b"dvc=")),
         plain(_leef_value(ext, delimiter, b"dvchost=")),
         plain(_leef_value(ext, delimiter, b"deviceGUID=")),
@@ -70,17 +81,57 @@ def parse_leef(body: bytes) -> DetectionEvent | Rejected:
 
 
 def _leef_delimiter(field: bytes) -> bytes | None:
+    """The delimiter byte a LEEF 2.0 delimiter field names, in any spelling read here."""
     if not field:
         return b"\t"
     if len(field) == 1:
         return field
-    hexa = field[2:] if field[:2].lower() == b"0x" else field[1:] if field[:1] in b"xX" else b""
-    if 1 <= len(hexa) <= 2:
-        try:
-            return bytes([int(hexa, 16)])
-        except ValueError:
-            return None
+    lower = field.lower()
+    if lower == b"\\t":
+        return b"\t"
+    for prefix in (b"0x", b"\\x", b"x"):
+        if lower.startswith(prefix):
+            return _code(lower[len(prefix) :], 16, 2)
+    if lower[:1] == b"<" and lower[-1:] == b">":  # "<009>"
+        return _code(lower[1:-1], 10, 3)
+    if lower[:1] in (b"#", b"\\"):  # "#011", "\011": octal, as rsyslog escapes
+        return _code(lower[1:], 8, 3)
     return None
+
+
+def _code(digits: bytes, base: int, most: int) -> bytes | None:
+    if not 1 <= len(digits) <= most:
+        return None
+    try:
+        value = int(digits, base)
+    except ValueError:
+        return None
+    return bytes([value]) if value < 0x80 else None
+
+
+def _escaped_separator(ext: bytes, delimiter: bytes) -> bytes:
+    """The spelling of a control-character delimiter that a relay left in ``ext``."""
+    code = delimiter[0]
+    if code >= 0x20 and code != 0x7F:
+        return delimiter
+    spellings = [b"#%03o" % code, b"\\%03o" % code, b"<%03d>" % code, b"\\x%02x" % code]
+    spellings.append(b"\\x%02X" % code)
+    if code == 9:
+        spellings.append(b"\\t")
+    for spelling in spellings:
+        if spelling in ext:
+            return spelling
+    return delimiter
+
+
+def _leef_value_any_case(ext: bytes, delimiter: bytes, key: bytes) -> bytes | None:
+    """``_leef_value`` for a lower-case ``key`` spelt in any case."""
+    at = ext.lower().find(delimiter.lower() + key)
+    if at < 0:
+        return None
+    start = at + len(delimiter) + len(key)
+    end = ext.find(delimiter, start)
+    return ext[start:end] if end >= 0 else ext[start:].rstrip(b"\r\n")
 
 
 def _leef_value(ext: bytes, delimiter: bytes, key: bytes) -> bytes | None:

@@ -2,32 +2,21 @@
 
 Each appliance lists ``syslog_ids`` in the inventory: its address as the bot sees it, its
 ``dvchost``, its device GUID. Matching ignores case, and IP addresses match in any spelling
-(``::ffff:10.0.0.5`` is ``10.0.0.5``).
+(``::ffff:10.0.0.5`` is ``10.0.0.5``). Names that identify no sensor (``localhost``, ``-``;
+see ``bot.sensor_ids``) are refused in the index and never matched.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 
 from bot.errors import InventoryError
+from bot.sensor_ids import normalise_id, unusable_reason
+
+__all__ = ["SyslogIndex", "normalise_id"]
 
 _CACHE_LIMIT = 4096
 _CACHED_CHARS = 255  # longer values are no identifier: not worth memory in the cache
-
-
-def normalise_id(value: str) -> str:
-    """The form identifiers are compared in: trimmed, lower case, canonical IP addresses."""
-    text = value.strip().lower()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return text
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(address)
 
 
 class SyslogIndex:
@@ -39,6 +28,9 @@ class SyslogIndex:
         for name, identifiers in entries:
             names.append(name)
             for raw in identifiers:
+                reason = unusable_reason(raw)
+                if reason is not None:
+                    raise InventoryError(f"{name!r}: {reason}", appliance=name)
                 for key in {raw.strip().lower(), normalise_id(raw)}:
                     if not key:
                         continue

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from bot.sensor_ids import is_usable
 from bot.syslog.counter import DetectionCounter
-from bot.syslog.events import Rejected, parse_event
-from bot.syslog.framing import parse_rfc5424_time, split_syslog
+from bot.syslog.events import DetectionEvent, Rejected, parse_event
+from bot.syslog.framing import has_offset_time, parse_rfc5424_time, split_syslog
 from bot.syslog.mapping import SyslogIndex
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,8 @@ class MessageHandler:
             if message is None:
                 counter.reject()
                 return
-            rfc, host, stamp, body = message
-            event = parse_event(body)
+            _rfc, host, stamp, app, body = message
+            event = parse_event(body, app)
             if isinstance(event, Rejected):
                 if event.kind == "bad":
                     counter.reject()
@@ -53,14 +54,21 @@ class MessageHandler:
                 header_host = host.decode("utf-8", "replace")
                 appliance = self.index.by_identifier(header_host) if header_host else None
                 if appliance is None:
-                    label = event.dvchost or event.dvc or event.device_guid or header_host or "-"
-                    counter.unknown(f"{sender} {label}")
+                    counter.unknown(f"{sender} {_label(event, header_host)}")
                     return
             when = event.timestamp
-            if when is None and rfc == 5424:
+            if when is None and has_offset_time(stamp):
                 header_time = parse_rfc5424_time(stamp)
                 when = None if header_time is None else header_time.timestamp()
             counter.count(appliance, when, received_at)
         except Exception:  # a parser bug must not stop the receiver; never log the content
             log.debug("syslog message from %s could not be handled", sender, exc_info=True)
             counter.reject()
+
+
+def _label(event: DetectionEvent, header_host: str) -> str:
+    """What names an unknown sender for operators: its first identifier that names a sensor."""
+    for value in (event.dvchost, event.dvc, event.device_guid, header_host):
+        if value and is_usable(value):
+            return value
+    return event.dvchost or "-"

@@ -58,6 +58,10 @@ def test_a_minimal_file_loads_with_defaults(tmp_path: Path) -> None:
         ),
         ("appliances:\n  - name: a\n    scenario: quiet\n", "only applies to driver simulated"),
         ("appliances:\n  - name: a\n    site: [x]\n", "'site' must be a string"),
+        (
+            "appliances:\n  - name: a\n    syslog_ids: [10.0.0.5, localhost]\n",
+            "line 3: appliance #1 (a): syslog id 'localhost' names no sensor in particular",
+        ),
     ],
 )
 def test_invalid_files_are_rejected_with_a_precise_message(

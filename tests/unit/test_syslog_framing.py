@@ -146,16 +146,25 @@ def test_rfc3164_space_padded_day_and_no_host() -> None:
     )
 
 
-def test_rfc3164_with_a_timestamp_we_do_not_know_keeps_the_whole_rest_as_body() -> None:
-    m = parse_syslog(b"<134>2024-03-09T17:05:21+09:00 ddi " + CEF)
+def test_rfc3164_with_an_rfc3339_time_as_rsyslog_forwards_it() -> None:
+    # RSYSLOG_ForwardFormat: "<%PRI%>%TIMESTAMP:::date-rfc3339% %HOSTNAME% %syslogtag%%msg%"
+    m = parse_syslog(b"<134>2024-03-09T17:05:21.123456+09:00 ddi " + CEF)
     assert m is not None
-    assert m.rfc == 3164 and m.body == b"2024-03-09T17:05:21+09:00 ddi " + CEF
+    assert (m.rfc, m.host, m.body) == (3164, "ddi", CEF)
+    assert m.timestamp == datetime(2024, 3, 9, 8, 5, 21, 123456, tzinfo=UTC)
+    assert m.local_timestamp(2024) is None  # it has a zone: the local reading does not apply
+
+
+def test_rfc3164_with_a_timestamp_we_do_not_know_keeps_the_whole_rest_as_body() -> None:
+    m = parse_syslog(b"<134>2024-03-09 17:05:21 ddi " + CEF)
+    assert m is not None
+    assert m.rfc == 3164 and m.body == b"2024-03-09 17:05:21 ddi " + CEF
 
 
 def test_rfc5424_header_with_nil_structured_data() -> None:
     m = parse_syslog(LINE_5424)
     assert m is not None
-    assert (m.rfc, m.host, m.body) == (5424, "ddi-tokyo.example", CEF)
+    assert (m.rfc, m.host, m.app, m.body) == (5424, "ddi-tokyo.example", b"ddi", CEF)
     assert m.timestamp == datetime(2024, 3, 9, 8, 5, 21, 123000, tzinfo=UTC)
 
 
