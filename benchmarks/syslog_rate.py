@@ -126,6 +126,9 @@ class Timed:
     def reject(self, n: int) -> None:
         self.inner.reject(n)
 
+    def admits(self, sender: str) -> bool:
+        return bool(self.inner.admits(sender))
+
 
 class CountOnly:
     """Baseline: frames arrive through the same sockets and de-framing, nothing is parsed."""
@@ -138,6 +141,9 @@ class CountOnly:
 
     def reject(self, n: int) -> None:
         self.counter.reject(n)
+
+    def admits(self, sender: str) -> bool:
+        return True
 
 
 async def _serve(mode: str, expected: int, idle: float) -> None:

@@ -53,12 +53,12 @@ class SyslogTotals(Collector):
     def collect(self) -> Iterator[CounterMetricFamily]:
         family = CounterMetricFamily(
             "ddi_bot_syslog_messages",
-            "Syslog messages received, by result (counted, ignored, bad, unknown_sender)",
+            "Syslog messages received, by result (counted, ignored, bad, unknown_sender, refused)",
             labels=["result"],
         )
         stats = self.stats
         if stats is not None:
-            for result in ("counted", "ignored", "bad", "unknown_sender"):
+            for result in ("counted", "ignored", "bad", "unknown_sender", "refused"):
                 family.add_metric([result], getattr(stats, result))
         yield family
 

@@ -23,11 +23,13 @@ from bot.errors import ConfigError
 from bot.files import FileSource
 from bot.inventory import Inventory, demo_inventory, load_inventory
 from bot.messenger import Messenger
+from bot.networks import AddressFilter
 from bot.runbook import Timing
 from bot.settings import Settings
 from bot.simulator.server import SimulatorHandle, create_app, start_simulator
 from bot.startup import check_data_dir, check_shared_data_dir, open_database
 from bot.syslog.service import SyslogService
+from bot.syslog.tls import server_context
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -168,7 +170,7 @@ async def start_runtime(
         if engine.jobs is not None:
             await engine.jobs.open()
         await engine.sync_inventory()
-        if settings.syslog_udp is not None or settings.syslog_tcp is not None:
+        if settings.syslog_listens:
             # before any case resumes: if the port is taken, nothing has started yet
             runtime.syslog = await _start_syslog(settings, inventory, syslog_flush)
         resumed = await engine.resume()
@@ -195,19 +197,26 @@ async def start_runtime(
 
 
 async def _start_syslog(settings: Settings, inventory: Inventory, flush: float) -> SyslogService:
+    tls = None
+    if settings.syslog_tls is not None:
+        assert settings.syslog_cert is not None and settings.syslog_key is not None
+        tls = server_context(settings.syslog_cert, settings.syslog_key)
     syslog = SyslogService(
         settings.database_url,
         inventory,
         host=settings.syslog_host,
         udp_port=settings.syslog_udp,
         tcp_port=settings.syslog_tcp,
+        tls_port=settings.syslog_tls,
+        tls=tls,
+        allow=AddressFilter(settings.syslog_allow) if settings.syslog_allow else None,
         flush_interval=flush,
     )
     try:
         await syslog.start()
     except OSError as exc:
         raise ConfigError(
-            f"cannot listen for syslog on {settings.syslog_host} "
-            f"(udp {settings.syslog_udp}, tcp {settings.syslog_tcp}): {exc.strerror or exc}"
+            f"cannot listen for syslog on {settings.syslog_host} (udp {settings.syslog_udp}, "
+            f"tcp {settings.syslog_tcp}, tls {settings.syslog_tls}): {exc.strerror or exc}"
         ) from None
     return syslog

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
+from bot.networks import Network, parse_networks
 from bot.redact import redact as _redact_url
 
 LANGS = ("en", "ja")
@@ -37,6 +38,10 @@ class Settings:
     syslog_udp: int | None = None  # listen port for the syslog detection feed; None: off
     syslog_tcp: int | None = None
     syslog_host: str = "0.0.0.0"  # sensors send from other hosts
+    syslog_tls: int | None = None  # syslog over TLS (RFC 5425), with the two files below
+    syslog_cert: Path | None = None
+    syslog_key: Path | None = None
+    syslog_allow: tuple[Network, ...] = ()  # senders allowed; empty: any
     max_upload_mb: float = 512.0  # larger files posted in a case thread are refused
     timezone: str = "UTC"  # the sensors' console time zone (IANA name, e.g. Asia/Tokyo)
     posts_per_second: float = 1.0  # Slack messages per channel per second (short bursts)
@@ -45,6 +50,11 @@ class Settings:
     health_port: int | None = None  # Socket Mode: where /healthz and /metrics are served
     # PostgreSQL: a replica silent this long (no heartbeat) has its jobs taken over by another
     stall_seconds: float = 60.0
+
+    @property
+    def syslog_listens(self) -> bool:
+        """Whether any syslog listener (UDP, TCP, TLS) is on."""
+        return any(p is not None for p in (self.syslog_udp, self.syslog_tcp, self.syslog_tls))
 
     def __repr__(self) -> str:  # never print tokens
         return f"Settings(database_url={_redact_url(self.database_url)!r}, lang={self.lang!r})"
@@ -96,6 +106,36 @@ def _timezone(env: Mapping[str, str]) -> str:
     return name
 
 
+def _syslog_allow(env: Mapping[str, str]) -> tuple[Network, ...]:
+    raw = env.get("DDI_BOT_SYSLOG_ALLOW") or ""
+    try:
+        networks = parse_networks(raw)
+    except ValueError as exc:
+        raise ConfigError(
+            f"DDI_BOT_SYSLOG_ALLOW: {exc}; give comma-separated addresses or ranges such as "
+            "10.1.0.0/16, 192.0.2.7"
+        ) from None
+    if raw.strip() and not networks:
+        raise ConfigError("DDI_BOT_SYSLOG_ALLOW is set but lists no address or range")
+    return networks
+
+
+def _syslog_tls(env: Mapping[str, str]) -> tuple[int | None, Path | None, Path | None]:
+    port = _port(env, "DDI_BOT_SYSLOG_TLS")
+    cert, key = env.get("DDI_BOT_SYSLOG_CERT") or None, env.get("DDI_BOT_SYSLOG_KEY") or None
+    if port is not None and (cert is None or key is None):
+        raise ConfigError(
+            "DDI_BOT_SYSLOG_TLS needs DDI_BOT_SYSLOG_CERT and DDI_BOT_SYSLOG_KEY "
+            "(the PEM certificate the sensors see and its private key)"
+        )
+    if port is None and (cert is not None or key is not None):
+        raise ConfigError(
+            "DDI_BOT_SYSLOG_CERT/DDI_BOT_SYSLOG_KEY are set but DDI_BOT_SYSLOG_TLS is not: "
+            "set the port to listen on for syslog over TLS"
+        )
+    return port, Path(cert) if cert else None, Path(key) if key else None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     lang = env.get("DDI_BOT_LANG", "en") or "en"
@@ -104,6 +144,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     inventory = env.get("DDI_BOT_INVENTORY")
     operators = env.get("DDI_BOT_OPERATORS")
     api_url = env.get("SLACK_API_URL") or SLACK_API_URL
+    syslog_tls, syslog_cert, syslog_key = _syslog_tls(env)
     return Settings(
         database_url=env.get("DDI_BOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
         inventory_path=Path(inventory) if inventory else None,
@@ -124,6 +165,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         syslog_udp=_port(env, "DDI_BOT_SYSLOG_UDP"),
         syslog_tcp=_port(env, "DDI_BOT_SYSLOG_TCP"),
         syslog_host=env.get("DDI_BOT_SYSLOG_HOST") or "0.0.0.0",
+        syslog_tls=syslog_tls,
+        syslog_cert=syslog_cert,
+        syslog_key=syslog_key,
+        syslog_allow=_syslog_allow(env),
         max_upload_mb=_number(env, "DDI_BOT_MAX_UPLOAD_MB", 512.0),
         timezone=_timezone(env),
         posts_per_second=_number(env, "DDI_BOT_SLACK_POSTS_PER_SECOND", 1.0),

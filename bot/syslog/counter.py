@@ -24,7 +24,10 @@ class MinuteCount:
 
 @dataclass(frozen=True, slots=True)
 class SyslogStats:
-    """Totals since start. ``received`` = counted + ignored + bad + unknown_sender."""
+    """Totals since start. ``received`` = counted + ignored + bad + unknown_sender + refused.
+
+    ``refused``: datagrams, and TCP/TLS connections, from senders outside ``DDI_BOT_SYSLOG_ALLOW``.
+    """
 
     received: int
     counted: int
@@ -34,6 +37,7 @@ class SyslogStats:
     pending: int  # detections counted but not yet flushed
     last_seen: Mapping[str, datetime] = field(default_factory=dict)
     unknown_sources: Mapping[str, int] = field(default_factory=dict)
+    refused: int = 0
 
 
 class DetectionCounter:
@@ -46,6 +50,7 @@ class DetectionCounter:
         self.ignored = 0
         self.bad = 0
         self.unknown_sender = 0
+        self.refused = 0
         self._pending: dict[tuple[str, int], int] = {}
         self._last_seen: dict[str, float] = {}
         self._unknown: dict[str, int] = {}
@@ -70,6 +75,11 @@ class DetectionCounter:
         """``n`` bad messages (unreadable lines, broken frames)."""
         self.received += n
         self.bad += n
+
+    def refuse(self, n: int = 1) -> None:
+        """``n`` datagrams or connections from senders the allowlist leaves out."""
+        self.received += n
+        self.refused += n
 
     def unknown(self, source: str) -> None:
         """A detection from no appliance in the inventory; ``source`` names it for operators."""
@@ -109,4 +119,5 @@ class DetectionCounter:
             pending=self.pending,
             last_seen={a: datetime.fromtimestamp(t, UTC) for a, t in self._last_seen.items()},
             unknown_sources=dict(self._unknown),
+            refused=self.refused,
         )

@@ -1,10 +1,15 @@
-"""UDP and TCP syslog listeners on the running event loop; messages go to a ``FrameHandler``."""
+"""UDP, TCP and TLS syslog listeners on the running event loop; messages go to a ``FrameHandler``.
+
+TLS (RFC 5425) is the TCP listener on a TLS server socket: the same framing, and the same bounds.
+A stream from a sender the handler does not admit is closed at once, before anything is read.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +25,7 @@ EVICT_IDLE_AFTER = 300.0  # seconds of silence after which a connection may give
 UDP_BATCH = 512  # datagrams read per wake-up before yielding to the event loop
 UDP_MAX = 65535
 TCP_BACKLOG = 128
+TLS_HANDSHAKE_TIMEOUT = 10.0  # seconds; a peer that never finishes the handshake is dropped
 Clock = Callable[[], float]
 
 
@@ -114,6 +120,12 @@ class TcpListener(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self.sender = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
         self.last_active = asyncio.get_running_loop().time()
+        if not self.handler.admits(self.sender):
+            log.debug(
+                "syslog TCP: %s is not in DDI_BOT_SYSLOG_ALLOW, connection closed", self.sender
+            )
+            transport.abort()
+            return
         if len(self.connections) >= self.max_connections:
             # full: a connection silent for a long time gives way (a quiet sensor's, or someone's
             # who holds many open: senders reconnect); otherwise the newcomer is refused
@@ -256,7 +268,9 @@ async def open_tcp(
     max_message: int = DEFAULT_MAX_MESSAGE,
     clock: Clock = time.time,
     evict_idle_after: float = EVICT_IDLE_AFTER,
+    tls: ssl.SSLContext | None = None,
 ) -> tuple[asyncio.Server, int]:
+    """Start listening (over TLS with ``tls``); returns the server and the bound port."""
     sock = bound_socket(host, port, socket.SOCK_STREAM)
     bound: int = sock.getsockname()[1]
     loop = asyncio.get_running_loop()
@@ -267,6 +281,8 @@ async def open_tcp(
             ),
             sock=sock,
             backlog=TCP_BACKLOG,
+            ssl=tls,
+            ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if tls is not None else None,
         )
     except BaseException:
         sock.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from bot.networks import AddressFilter
 from bot.sensor_ids import is_usable
 from bot.syslog.counter import DetectionCounter
 from bot.syslog.events import DetectionEvent, Rejected, parse_event
@@ -12,6 +13,7 @@ from bot.syslog.framing import has_offset_time, parse_rfc5424_time, split_syslog
 from bot.syslog.mapping import SyslogIndex
 
 log = logging.getLogger(__name__)
+_WARN_LIMIT = 256  # refused senders named in the log, each once; a flood of others is counted
 
 
 class FrameHandler(Protocol):
@@ -21,21 +23,49 @@ class FrameHandler(Protocol):
 
     def reject(self, n: int) -> None: ...
 
+    def admits(self, sender: str) -> bool:
+        """Whether a stream from ``sender`` may be read at all (refused ones are counted)."""
+        ...
+
 
 class MessageHandler:
-    """Parses, maps and counts; never raises (a message it cannot handle is counted as bad)."""
+    """Parses, maps and counts; never raises (a message it cannot handle is counted as bad).
 
-    __slots__ = ("counter", "index")
+    With ``allow``, messages from other senders are counted as refused and dropped unread."""
 
-    def __init__(self, index: SyslogIndex, counter: DetectionCounter) -> None:
+    __slots__ = ("_warned", "allow", "counter", "index")
+
+    def __init__(
+        self, index: SyslogIndex, counter: DetectionCounter, allow: AddressFilter | None = None
+    ) -> None:
         self.index = index
         self.counter = counter
+        self.allow = allow
+        self._warned: set[str] = set()  # senders already named in a warning
 
     def reject(self, n: int) -> None:
         self.counter.reject(n)
 
+    def admits(self, sender: str) -> bool:
+        if self.allow is None or self.allow.allows(sender):
+            return True
+        self._refuse(sender)
+        return False
+
+    def _refuse(self, sender: str) -> None:
+        self.counter.refuse()
+        warned = self._warned
+        if sender not in warned and len(warned) < _WARN_LIMIT:
+            warned.add(sender)
+            log.warning(
+                "syslog from %s refused: the address is outside DDI_BOT_SYSLOG_ALLOW", sender
+            )
+
     def handle(self, frame: bytes, sender: str, received_at: float) -> None:
         counter = self.counter
+        if self.allow is not None and not self.allow.allows(sender):
+            self._refuse(sender)
+            return
         try:
             message = split_syslog(frame)
             if message is None:

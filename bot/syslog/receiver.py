@@ -1,7 +1,10 @@
-"""The syslog receiver: UDP and TCP listeners, counting, and a periodic flush to a sink.
+"""The syslog receiver: UDP, TCP and TLS listeners, counting, and a periodic flush to a sink.
 
     async with SyslogReceiver(index, sink, udp_port=514, tcp_port=514) as receiver:
         ...  # receiver.udp_port / receiver.tcp_port are the bound ports (0 picks free ones)
+
+``tls_port`` with ``tls`` (a server ``SSLContext``) adds RFC 5425 syslog over TLS; ``allow``
+leaves out senders outside its networks (counted as refused).
 
 The sink stores a batch of ``MinuteCount``; if it raises, the counts are kept for the next flush.
 Stopping closes the listeners, then flushes one last time.
@@ -12,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 
+from bot.networks import AddressFilter
 from bot.syslog.counter import DetectionCounter, MinuteCount, SyslogStats
 from bot.syslog.framing import DEFAULT_MAX_MESSAGE
 from bot.syslog.listeners import (
@@ -52,14 +57,21 @@ class SyslogReceiver:
         evict_idle_after: float = EVICT_IDLE_AFTER,
         counter: DetectionCounter | None = None,
         clock: Clock = time.time,
+        tls_port: int | None = None,
+        tls: ssl.SSLContext | None = None,
+        allow: AddressFilter | None = None,
     ) -> None:
-        """``udp_port``/``tcp_port`` ``None`` disables that listener; ``0`` picks a free port."""
+        """``udp_port``/``tcp_port``/``tls_port`` ``None`` disables that listener; ``0`` picks a
+        free port."""
+        if tls_port is not None and tls is None:
+            raise ValueError("a TLS syslog port needs a TLS context")
         self.index = index
         self.counter = counter or DetectionCounter()
-        self.handler: FrameHandler = MessageHandler(index, self.counter)
+        self.handler: FrameHandler = MessageHandler(index, self.counter, allow)
         self._sink = sink
         self._host = host
-        self._want_udp, self._want_tcp = udp_port, tcp_port
+        self._want_udp, self._want_tcp, self._want_tls = udp_port, tcp_port, tls_port
+        self._tls_context = tls
         self.flush_interval = flush_interval
         self._max_message = max_message
         self._udp_rcvbuf = udp_rcvbuf
@@ -68,9 +80,11 @@ class SyslogReceiver:
         self._clock = clock
         self.udp_port: int | None = None
         self.tcp_port: int | None = None
+        self.tls_port: int | None = None
         self.udp_rcvbuf: int | None = None  # as the kernel reports it
         self._udp: UdpEndpoint | None = None
         self._tcp: asyncio.Server | None = None
+        self._tls: asyncio.Server | None = None
         self._connections: set[TcpListener] = set()
         self._flusher: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -112,12 +126,29 @@ class SyslogReceiver:
                     self._clock,
                     self._evict_idle_after,
                 )
+            if self._want_tls is not None:
+                self._tls, self.tls_port = await open_tcp(
+                    self.handler,
+                    self._host,
+                    self._want_tls,
+                    self._connections,
+                    self._max_connections,
+                    self._max_message,
+                    self._clock,
+                    self._evict_idle_after,
+                    tls=self._tls_context,
+                )
         except BaseException:
             await self._close_listeners()
             raise
         self._stopping.clear()
         self._flusher = asyncio.create_task(self._flush_loop(), name="syslog-flush")
-        log.info("syslog receiver listening: udp=%s tcp=%s", self.udp_port, self.tcp_port)
+        log.info(
+            "syslog receiver listening: udp=%s tcp=%s tls=%s",
+            self.udp_port,
+            self.tcp_port,
+            self.tls_port,
+        )
 
     async def stop(self) -> None:
         """Close the listeners, let a running flush finish, then flush what is left."""
@@ -165,10 +196,13 @@ class SyslogReceiver:
         if self._udp is not None:
             self._udp.close()
             self._udp = None
-        if self._tcp is not None:
-            self._tcp.close()
+        servers = [server for server in (self._tcp, self._tls) if server is not None]
+        for server in servers:
+            server.close()
+        if servers:
             for connection in list(self._connections):
                 connection.close()
-            await self._tcp.wait_closed()
-            self._tcp = None
+        for server in servers:
+            await server.wait_closed()
+        self._tcp = self._tls = None
         await asyncio.sleep(0)  # let transports deliver their last data and close

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import threading
 import uuid
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.inventory import Inventory
+from bot.networks import AddressFilter
 from bot.syslog.counter import MinuteCount, SyslogStats
 from bot.syslog.mapping import SyslogIndex
 from bot.syslog.receiver import SyslogReceiver
@@ -32,11 +34,15 @@ class SyslogService:
         host: str,
         udp_port: int | None,
         tcp_port: int | None,
+        tls_port: int | None = None,
+        tls: ssl.SSLContext | None = None,
+        allow: AddressFilter | None = None,
         flush_interval: float = 10.0,
     ) -> None:
         self.database_url = database_url
         self.index = SyslogIndex((a.name, a.syslog_ids) for a in inventory.appliances)
         self.host, self.udp_port, self.tcp_port = host, udp_port, tcp_port
+        self.tls_port, self._tls, self._allow = tls_port, tls, allow
         self.flush_interval = flush_interval
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -53,7 +59,12 @@ class SyslogService:
         await asyncio.to_thread(self._ready.wait)
         if self._error is not None:
             raise self._error
-        log.info("syslog: listening on udp %s, tcp %s", self.udp_port, self.tcp_port)
+        log.info(
+            "syslog: listening on udp %s, tcp %s, tls %s",
+            self.udp_port,
+            self.tcp_port,
+            self.tls_port,
+        )
 
     async def stop(self, grace: float = 15.0) -> None:
         """Stop listening and store what was counted (a last flush)."""
@@ -106,11 +117,15 @@ class SyslogService:
                 host=self.host,
                 udp_port=self.udp_port,
                 tcp_port=self.tcp_port,
+                tls_port=self.tls_port,
+                tls=self._tls,
+                allow=self._allow,
                 flush_interval=self.flush_interval,
             )
             async with receiver:
                 self._receiver = receiver
                 self.udp_port, self.tcp_port = receiver.udp_port, receiver.tcp_port
+                self.tls_port = receiver.tls_port
                 await self._say_listening(sessions, first=True)
                 self._ready.set()
                 await self._keep_saying(sessions)

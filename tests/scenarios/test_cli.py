@@ -218,6 +218,27 @@ async def test_serve_refuses_a_data_dir_it_cannot_write_to(tmp_path: Path) -> No
     assert "could not reach Slack to check the bot token" in err
 
 
+async def test_serve_refuses_syslog_tls_files_it_cannot_use(tmp_path: Path) -> None:
+    (tmp_path / "cert.pem").write_text("-----BEGIN CERTIFICATE-----\nnope\n", encoding="utf-8")
+    (tmp_path / "key.pem").write_text("not a key", encoding="utf-8")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL="http://127.0.0.1:1/api/",  # unreachable: a warning, not a refusal
+        DDI_BOT_SYSLOG_TLS=str(port),
+        DDI_BOT_SYSLOG_HOST="127.0.0.1",
+        DDI_BOT_SYSLOG_CERT=str(tmp_path / "cert.pem"),
+        DDI_BOT_SYSLOG_KEY=str(tmp_path / "key.pem"),
+    )
+    code, _, err = await _run(["serve"], env)
+    line = _one_line_refusal(code, err)
+    assert "are not a PEM certificate and its private key" in line and "cert.pem" in line
+
+
 async def test_serve_names_the_inventory_line_of_a_driver_that_is_not_installed(
     tmp_path: Path,
 ) -> None:

@@ -129,7 +129,7 @@ def _index() -> SyslogIndex:
 
 def _check_totals(counter: DetectionCounter) -> None:
     s = counter.stats()
-    assert s.received == s.counted + s.ignored + s.bad + s.unknown_sender
+    assert s.received == s.counted + s.ignored + s.bad + s.unknown_sender + s.refused
     assert len(s.unknown_sources) <= 256
     assert all(len(source) <= 200 for source in s.unknown_sources)
     assert s.pending <= s.counted
@@ -343,6 +343,9 @@ class CountingHandler:
     def reject(self, n: int) -> None:
         self.rejected += n
         self.inner.reject(n)
+
+    def admits(self, sender: str) -> bool:
+        return self.inner.admits(sender)
 
 
 def _frame(rng: random.Random, message: bytes) -> bytes:

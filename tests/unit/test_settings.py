@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,36 @@ def test_the_console_time_zone_is_checked() -> None:
     assert load_settings({"DDI_BOT_TIMEZONE": "Asia/Tokyo"}).timezone == "Asia/Tokyo"
     with pytest.raises(ConfigError, match="DDI_BOT_TIMEZONE must be an IANA time zone"):
         load_settings({"DDI_BOT_TIMEZONE": "Mars/Olympus"})
+
+
+def test_syslog_allowlist_and_tls_settings() -> None:
+    s = load_settings({})
+    assert (s.syslog_allow, s.syslog_tls, s.syslog_listens) == ((), None, False)
+    s = load_settings(
+        {
+            "DDI_BOT_SYSLOG_ALLOW": "10.1.0.0/16, 192.0.2.7 ,2001:db8::/32",
+            "DDI_BOT_SYSLOG_TLS": "6514",
+            "DDI_BOT_SYSLOG_CERT": "/etc/ddi-bot/syslog.pem",
+            "DDI_BOT_SYSLOG_KEY": "/etc/ddi-bot/syslog.key",
+        }
+    )
+    assert [str(n) for n in s.syslog_allow] == ["10.1.0.0/16", "192.0.2.7/32", "2001:db8::/32"]
+    assert (s.syslog_tls, s.syslog_listens) == (6514, True)
+    assert s.syslog_cert is not None and s.syslog_cert.name == "syslog.pem"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DDI_BOT_SYSLOG_ALLOW": "10.1.0.0/16, sensors"}, "'sensors' is not an address or a CIDR"),
+        ({"DDI_BOT_SYSLOG_ALLOW": "10.1.0.0/33"}, "DDI_BOT_SYSLOG_ALLOW: '10.1.0.0/33'"),
+        ({"DDI_BOT_SYSLOG_ALLOW": " , "}, "lists no address or range"),
+        ({"DDI_BOT_SYSLOG_TLS": "6514"}, "DDI_BOT_SYSLOG_TLS needs DDI_BOT_SYSLOG_CERT"),
+        ({"DDI_BOT_SYSLOG_TLS": "6514", "DDI_BOT_SYSLOG_CERT": "c.pem"}, "and DDI_BOT_SYSLOG_KEY"),
+        ({"DDI_BOT_SYSLOG_CERT": "c.pem"}, "but DDI_BOT_SYSLOG_TLS is not"),
+        ({"DDI_BOT_SYSLOG_TLS": "tls"}, "DDI_BOT_SYSLOG_TLS must be a port number"),
+    ],
+)
+def test_bad_syslog_allowlist_and_tls_settings_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(env)
