@@ -24,6 +24,7 @@ class SyslogIndex:
 
     def __init__(self, entries: Iterable[tuple[str, Iterable[str]]]) -> None:
         self._ids: dict[str, str] = {}
+        self._raw: dict[bytes, str] = {}  # the same keys as UTF-8, for raw event values
         names: list[str] = []
         for name, identifiers in entries:
             names.append(name)
@@ -40,6 +41,7 @@ class SyslogIndex:
                             f"syslog id {raw!r} is listed for both {owner!r} and {name!r}",
                             appliance=name,
                         )
+        self._raw = {key.encode(): name for key, name in self._ids.items()}
         self.appliances: tuple[str, ...] = tuple(names)
         self._spellings: dict[str, str | None] = {}
 
@@ -82,3 +84,24 @@ class SyslogIndex:
                 if found is not None:
                     return found
         return None
+
+    def resolve_raw(
+        self,
+        guid: bytes | None,
+        dvchost: bytes | None,
+        dvc: bytes | None,
+        sender: str | None,
+    ) -> str | None:
+        """``resolve`` for raw event values (a ``Sighting``'s): exact matches are looked up as
+        bytes; anything else is decoded and goes the whole way."""
+        raw = self._raw
+        for value in (guid, dvchost, dvc):
+            if value:
+                found = raw.get(value.lower())
+                if found is not None:
+                    return found
+        return self.resolve(_text(guid), _text(dvchost), _text(dvc), sender)
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("utf-8", "replace") if value else None

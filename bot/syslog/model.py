@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 VENDOR = b"Trend Micro"
 PRODUCT = b"Deep Discovery Inspector"
@@ -15,8 +15,9 @@ FIRST_NON_DETECTION_ID = 200_000
 EventFormat = Literal["cef", "tmef", "leef"]
 
 
-@dataclass(frozen=True, slots=True)
-class DetectionEvent:
+class DetectionEvent(NamedTuple):
+    """One detection (a named tuple: built for every message, it must be cheap to make)."""
+
     format: EventFormat
     event_id: str
     severity: int | None
@@ -34,6 +35,16 @@ class DetectionEvent:
     @property
     def time(self) -> datetime | None:
         return None if self.timestamp is None else datetime.fromtimestamp(self.timestamp, UTC)
+
+
+class Sighting(NamedTuple):
+    """What counting needs of a detection, as raw bytes: the device identifiers (CEF escapes
+    already undone) and the event time. ``events.sight`` makes these, without the rest."""
+
+    device_guid: bytes | None
+    dvchost: bytes | None
+    dvc: bytes | None
+    timestamp: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +109,8 @@ def is_ddi(vendor: bytes, product: bytes) -> bool:
 
 
 def is_detection(event_id: bytes) -> bool:
+    if len(event_id) <= 5 and event_id.isdigit():  # the usual rule id: below 100000
+        return True
     event_id = event_id.strip()
     if event_id.isdigit():
         number = event_id.lstrip(b"0") or b"0"  # int() refuses over 4300 digits

@@ -8,7 +8,7 @@ from typing import Protocol
 from bot.networks import AddressFilter
 from bot.sensor_ids import is_usable
 from bot.syslog.counter import DetectionCounter
-from bot.syslog.events import DetectionEvent, Rejected, parse_event
+from bot.syslog.events import Rejected, Sighting, sight
 from bot.syslog.framing import has_offset_time, parse_rfc5424_time, split_syslog
 from bot.syslog.mapping import SyslogIndex
 
@@ -72,14 +72,14 @@ class MessageHandler:
                 counter.reject()
                 return
             _rfc, host, stamp, app, body = message
-            event = parse_event(body, app)
+            event = sight(body, app)
             if isinstance(event, Rejected):
                 if event.kind == "bad":
                     counter.reject()
                 else:
                     counter.ignore()
                 return
-            appliance = self.index.resolve(event.device_guid, event.dvchost, event.dvc, sender)
+            appliance = self.index.resolve_raw(event.device_guid, event.dvchost, event.dvc, sender)
             if appliance is None:  # last resort: the host named in the syslog header
                 header_host = host.decode("utf-8", "replace")
                 appliance = self.index.by_identifier(header_host) if header_host else None
@@ -96,9 +96,12 @@ class MessageHandler:
             counter.reject()
 
 
-def _label(event: DetectionEvent, header_host: str) -> str:
+def _label(event: Sighting, header_host: str) -> str:
     """What names an unknown sender for operators: its first identifier that names a sensor."""
-    for value in (event.dvchost, event.dvc, event.device_guid, header_host):
+    for raw in (event.dvchost, event.dvc, event.device_guid):
+        value = raw.decode("utf-8", "replace") if raw else ""
         if value and is_usable(value):
             return value
-    return event.dvchost or "-"
+    if header_host and is_usable(header_host):
+        return header_host
+    return "-"

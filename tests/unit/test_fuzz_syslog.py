@@ -32,6 +32,7 @@ from bot.syslog import (
     parse_event,
     parse_syslog,
 )
+from bot.syslog.events import Sighting, sight
 from bot.syslog.framing import parse_rfc5424_time
 from bot.syslog.listeners import TcpListener, UdpListener
 from bot.syslog.times import parse_event_time, parse_iso_time
@@ -236,6 +237,25 @@ def _parse_everything(message: bytes) -> None:
 def test_parsers_never_raise_on_mutated_events() -> None:
     for message in messages(seed=1, n=2500):
         _parse_everything(message)
+
+
+def test_sight_reads_what_parse_event_reads_on_mutated_events() -> None:
+    """The receiver counts with ``sight``, which skips what counting does not need: on every
+    message it must agree with the full parse on the verdict, the identifiers and the time."""
+    agreed = 0
+    for message in messages(seed=2, n=2500):
+        split = parse_syslog(message)
+        body, app = (message, b"") if split is None else (split.body, split.app)
+        full, seen = parse_event(body, app), sight(body, app)
+        if isinstance(full, Rejected):
+            assert seen == full, message
+            continue
+        assert isinstance(seen, Sighting), message
+        decoded = tuple(v.decode("utf-8", "replace") if v else None for v in seen[:3])
+        assert decoded == (full.device_guid, full.dvchost, full.dvc), message
+        assert seen.timestamp == full.timestamp, message
+        agreed += 1
+    assert agreed > 500  # the corpus does reach detections, not only rejections
 
 
 @pytest.mark.parametrize(
