@@ -21,12 +21,14 @@ from bot.i18n import t
 from bot.inventory import Appliance, Inventory
 from bot.messenger import Attachment, Content, Ref
 from bot.presenter import TERMINAL, Prompt, error_message
-from bot.runbook import Timing
+from bot.runbook import Choice, Timing
 from bot.runtime import Runtime, start_runtime
 from bot.settings import Settings
 from storage import cases, outbox
 
 DEMO_USER = "demo-user"
+# the two-person rule: a reboot is approved by someone other than who opened the case
+DEMO_APPROVER = "demo-approver"
 
 
 EMOJI = {":white_check_mark:": "✅", ":x:": "❌", ":warning:": "⚠️", ":grey_question:": "❔"}
@@ -125,8 +127,12 @@ class TerminalMessenger:
                     chosen = options[int(raw) - 1]
                     break
                 self._print(t(self.engine.config.lang, "demo.invalid", count=len(options)))
+        user = DEMO_USER
+        if chosen.choice == Choice.APPROVE_REBOOT:
+            user = DEMO_APPROVER
+            self._print(t(self.engine.config.lang, "demo.second_person", user=DEMO_APPROVER))
         try:
-            await self.engine.decide(prompt.case_id, prompt.version, chosen.choice, DEMO_USER)
+            await self.engine.decide(prompt.case_id, prompt.version, chosen.choice, user)
         except DdiBotError as exc:
             self._print(error_message(self.engine.config.lang, exc, TERMINAL))
 
@@ -202,7 +208,7 @@ async def run_demo(
             Settings(),
             database_url=url,
             lang=lang,
-            approvers=frozenset({DEMO_USER}),
+            approvers=frozenset({DEMO_APPROVER}),
             appliance_timeout=2.0,
             capture_seconds=1.0,
             posts_per_second=1000.0,  # a terminal has no rate limit

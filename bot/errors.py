@@ -40,6 +40,12 @@ class NotAuthorised(DdiBotError):
     key = "error.not_authorised"
 
 
+class SelfApproval(NotAuthorised):
+    """The two-person rule: the person who opened the case cannot approve its reboot."""
+
+    key = "error.self_approval"
+
+
 class NotOperator(DdiBotError):
     key = "error.not_operator"
 

@@ -6,7 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.errors import AlreadyDecided, CaseAlreadyOpen, DdiBotError, UnknownAppliance
+from bot.errors import (
+    AlreadyDecided,
+    CaseAlreadyOpen,
+    DdiBotError,
+    NotAuthorised,
+    UnknownAppliance,
+)
 from bot.i18n import MESSAGES, t
 from bot.runbook import CaseState, Choice, DecisionPoint, Phase, Step
 from bot.runbook.model import AWAITING, CHOICES, RECOMMENDED, RUNNING, StepStatus
@@ -278,6 +284,10 @@ def error_message(lang: str, exc: Exception, style: Style, link: str | None = No
             choice=t(lang, f"choice.{exc.params['choice']}"),
             user=style.mention(exc.params["user"]),
         )
+    if isinstance(exc, NotAuthorised):
+        approvers = exc.params.get("approvers") or []
+        who = ", ".join(style.mention(a) for a in approvers) or t(lang, "error.no_approver")
+        return t(lang, exc.key, who=who)
     if isinstance(exc, DdiBotError):
         return t(lang, exc.key, detail=style.escape(exc.detail))
     return t(lang, "error.internal")

@@ -19,6 +19,7 @@ from bot.drivers.registry import check_driver
 from bot.engine import Engine, EngineConfig
 from bot.engine.context import utcnow
 from bot.engine.jobs import JobSettings, stop_worker
+from bot.engine.roster import Groups
 from bot.errors import ConfigError
 from bot.files import FileSource
 from bot.inventory import Inventory, demo_inventory, load_inventory
@@ -96,6 +97,7 @@ def config_from(settings: Settings, timing: Timing, artifacts: Path) -> EngineCo
         lang=settings.lang,
         approvers=settings.approvers,
         operators=settings.operators,
+        two_person=settings.two_person,
         timing=timing,
         capture_seconds=settings.capture_seconds,
         artifacts=artifacts,
@@ -121,6 +123,7 @@ async def start_runtime(
     files: FileSource | None = None,
     syslog_flush: float = 10.0,
     deliver: bool = True,
+    groups: Groups | None = None,
 ) -> Runtime:
     """Everything one process runs; ``deliver=False`` leaves the outbox undelivered (tests
     that look at what was queued)."""
@@ -164,6 +167,7 @@ async def start_runtime(
         clock=clock,
         files=files,
         jobs=jobs,
+        groups=groups,
     )
     runtime = Runtime(engine, db, drivers, simulator)
     try:

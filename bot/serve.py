@@ -17,6 +17,7 @@ from bot.errors import ConfigError
 from bot.runtime import start_runtime
 from bot.settings import Settings
 from handlers.app import build_app, make_client, outbox_client
+from handlers.groups import SlackGroups
 from handlers.health import Health, health_app
 from handlers.messenger import SlackMessenger
 from handlers.server import create_web_app
@@ -49,7 +50,9 @@ async def _serve(settings: Settings, host: str, port: int, http: aiohttp.ClientS
     await check_bot_token(client)  # before anything starts: a refused token stops here
     token, api = settings.slack_bot_token, settings.slack_api_url
     messenger = SlackMessenger(outbox_client(token, api, settings.slack_timeout, http))
-    runtime = await start_runtime(settings, messenger, files=SlackFiles(client))
+    runtime = await start_runtime(
+        settings, messenger, files=SlackFiles(client), groups=SlackGroups(client)
+    )
     # what start-up loaded (SQLAlchemy, scapy, matplotlib, procrastinate: a large heap) is
     # kept out of the collector's full passes, which otherwise stall the loop for ~80 ms
     # when one falls in a burst of /ddi-check (fleet_sweep.py: ack p50 157 -> 82 ms)

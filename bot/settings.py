@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ class Settings:
     lang: str = "en"
     approvers: frozenset[str] = frozenset()
     operators: frozenset[str] | None = None  # None: anyone who can see the command may run it
+    two_person: bool = True  # whoever opened a case cannot approve its reboot
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -60,8 +62,30 @@ class Settings:
         return f"Settings(database_url={_redact_url(self.database_url)!r}, lang={self.lang!r})"
 
 
-def _ids(value: str | None) -> frozenset[str]:
-    return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
+_SLACK_ID = re.compile(r"[UWS][A-Z0-9]+")
+
+
+def _ids(env: Mapping[str, str], name: str) -> frozenset[str]:
+    """Slack user ids (``U…``, ``W…``) and user group ids (``S…``), comma-separated."""
+    ids = frozenset(part.strip() for part in (env.get(name) or "").split(",") if part.strip())
+    for value in sorted(ids):
+        if not _SLACK_ID.fullmatch(value):
+            raise ConfigError(
+                f"{name}: {value!r} is not a Slack user id (U…, W…) or user group id (S…); "
+                "find it in the person's or group's profile, under 'Copy member ID'"
+            )
+    return ids
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "true", "yes", "1"):
+        return True
+    if raw in ("off", "false", "no", "0"):
+        return False
+    raise ConfigError(f"{name} must be on or off, got {raw!r}")
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -149,8 +173,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get("DDI_BOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
         inventory_path=Path(inventory) if inventory else None,
         lang=lang,
-        approvers=_ids(env.get("DDI_BOT_APPROVERS")),
-        operators=_ids(operators) if operators else None,
+        approvers=_ids(env, "DDI_BOT_APPROVERS"),
+        operators=_ids(env, "DDI_BOT_OPERATORS") if operators else None,
+        two_person=_switch(env, "DDI_BOT_TWO_PERSON", True),
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,

@@ -48,7 +48,7 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
             names = ", ".join(f"`{slack_escape(a.name)}`" for a in engine.inventory.appliances)
             await ack(text=t(lang, "help", names=names or "—"))
             return
-        if not engine.may_run(user):
+        if not await engine.may_run(user):
             await ack(text=t(lang, "error.not_operator"))
             return
         try:

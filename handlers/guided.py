@@ -123,7 +123,7 @@ async def _open_modal(
     case_id: int,
     version: int,
 ) -> None:
-    engine.guide.check_may_answer(str(body.get("user", {}).get("id", "")))
+    await engine.guide.check_may_answer(str(body.get("user", {}).get("id", "")))
     view = await engine.guide.waiting_step(case_id, version)
     build: Callable[[str, int, int], dict[str, Any]] = (
         modals.connection_modal if which == GuideAction.OTHER else modals.count_modal

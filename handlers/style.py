@@ -1,7 +1,8 @@
-"""How Slack shows outside text and people: mrkdwn escaping and user mentions."""
+"""How Slack shows outside text and people: mrkdwn escaping, user and user group mentions."""
 
 from __future__ import annotations
 
+from bot.engine.roster import is_group
 from bot.presenter import Style
 
 
@@ -11,6 +12,9 @@ def slack_escape(text: str) -> str:
 
 
 def mention(user: str) -> str:
+    """``<@U…>`` for a person, ``<!subteam^S…>`` for a user group (as settings may list)."""
+    if is_group(user):
+        return f"<!subteam^{slack_escape(user)}>"
     return f"<@{slack_escape(user)}>"
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.drivers.base import Driver, Watch
+from bot.engine.roster import Roster
 from bot.engine.work import Recorder, record_nothing
 from bot.errors import ConfigError, UnknownAppliance
 from bot.files import FileSource
@@ -33,8 +34,9 @@ def utcnow() -> datetime:
 @dataclass(frozen=True)
 class EngineConfig:
     lang: str = "en"
-    approvers: frozenset[str] = frozenset()
-    operators: frozenset[str] | None = None
+    approvers: frozenset[str] = frozenset()  # Slack user and user group ids
+    operators: frozenset[str] | None = None  # None: anyone who can see the command
+    two_person: bool = True  # whoever opened a case cannot approve its reboot
     timing: Timing = field(default_factory=Timing)
     capture_seconds: float = 5.0
     artifacts: Path = Path("ddi-bot-data")
@@ -132,6 +134,7 @@ class Context:
     config: EngineConfig
     clock: Callable[[], datetime] = utcnow
     files: FileSource | None = None
+    roster: Roster = field(default_factory=Roster)  # who is in the roles' user groups
     limits: Limits = field(init=False)
     wake: Wake = field(default_factory=Wake)
     foreground: Foreground = field(default_factory=Foreground)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.drivers.base import Watch
 from bot.engine import answers, recovery
-from bot.engine.access import check_may_answer, check_may_decide, may_run
+from bot.engine.access import Access
 from bot.engine.admission import Admissions
 from bot.engine.context import Context, Drivers, EngineConfig, Foreground, utcnow
 from bot.engine.delivery import Delivery
@@ -25,6 +25,7 @@ from bot.engine.jobs import JobQueue, JobSettings
 from bot.engine.narration import prompt_key
 from bot.engine.note import Note
 from bot.engine.outbox import say
+from bot.engine.roster import Groups, Roster
 from bot.engine.scheduler import run_timers
 from bot.engine.tasks import TaskTracker
 from bot.engine.unit import (
@@ -85,8 +86,8 @@ class Guide:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def check_may_answer(self, user: str) -> None:
-        check_may_answer(self.engine.config, user)
+    async def check_may_answer(self, user: str) -> None:
+        await self.engine.access.check_may_answer(user)
 
     async def waiting_step(self, case_id: int, version: int) -> CaseView:
         found = await answers.waiting(self.engine.ctx, case_id, version)
@@ -95,22 +96,22 @@ class Guide:
         return found[0]
 
     async def connection(self, case_id: int, version: int, shown: str, user: str) -> None:
-        self.check_may_answer(user)
+        await self.check_may_answer(user)
         found = await answers.connection(self.engine.ctx, case_id, version, shown, user)
         self.engine.run(found, case_id)
 
     async def count(self, case_id: int, version: int, counted: int, user: str) -> None:
-        self.check_may_answer(user)
+        await self.check_may_answer(user)
         found = await answers.count(self.engine.ctx, case_id, version, counted, user)
         self.engine.run(found, case_id)
 
     async def rebooted(self, case_id: int, version: int, user: str) -> None:
-        self.check_may_answer(user)
+        await self.check_may_answer(user)
         found = await answers.rebooted(self.engine.ctx, case_id, version, user)
         self.engine.run(found, case_id)
 
     async def maintenance(self, case_id: int, answer: str, notes: str, user: str) -> None:
-        self.check_may_answer(user)
+        await self.check_may_answer(user)
         if not await answers.maintenance(self.engine.ctx, case_id, answer, notes, user):
             raise CaseNotFound(str(case_id))
 
@@ -127,9 +128,10 @@ class Engine:
         clock: Callable[[], datetime] = utcnow,
         files: FileSource | None = None,
         jobs: JobSettings | None = None,
+        groups: Groups | None = None,
     ) -> None:
         """``jobs``: carry work out as jobs on the database (PostgreSQL, several replicas);
-        without it, in tasks of this process."""
+        without it, in tasks of this process. ``groups``: reads Slack user groups' members."""
         self.ctx = Context(
             db=db,
             inventory=inventory,
@@ -138,6 +140,7 @@ class Engine:
             config=config,
             clock=clock,
             files=files,
+            roster=Roster(groups),
         )
         self.messenger = messenger
         self.tasks = TaskTracker()
@@ -166,6 +169,11 @@ class Engine:
         self.ctx.config = value
 
     @property
+    def access(self) -> Access:
+        """Who may do what, by the settings of now (tests change them while running)."""
+        return Access(self.ctx.config, self.ctx.roster)
+
+    @property
     def foreground(self) -> Foreground:
         """Slack requests being answered; background work lets them go first."""
         return self.ctx.foreground
@@ -188,11 +196,8 @@ class Engine:
     def driver(self, name: str) -> Watch:
         return self.ctx.drivers.get(self.inventory.get(name))
 
-    def may_run(self, user: str) -> bool:
-        return may_run(self.config, user)
-
-    def check_may_decide(self, user: str, choice: Choice) -> None:
-        check_may_decide(self.config, user, choice)
+    async def may_run(self, user: str) -> bool:
+        return await self.access.may_run(user)
 
     def run(self, result: Applied | Rejected, case_id: int) -> Applied:
         """Hand the work of an applied change out, or raise what the person must be told."""
@@ -356,7 +361,7 @@ class Engine:
     ) -> Decision:
         """A person answered the question asked at ``version`` (its message: ``clicked``).
         Exactly once, enforced by the database."""
-        self.check_may_decide(user, choice)
+        await self._check_may_decide(case_id, user, choice)
         key = (case_id, version)
         first = self._deciding.get(key)
         if first is not None:  # a double click, or Slack's retry: this process has one going
@@ -372,6 +377,14 @@ class Engine:
         finally:
             if self._deciding.get(key) is task:
                 del self._deciding[key]
+
+    async def _check_may_decide(self, case_id: int, user: str, choice: Choice) -> None:
+        requested_by = None
+        if choice == Choice.APPROVE_REBOOT and self.config.two_person:
+            async with self.db.read() as session:
+                row = await cases.get_case(session, case_id)
+            requested_by = None if row is None else row.requested_by
+        await self.access.check_may_decide(user, choice, requested_by)
 
     async def _decide(
         self, case_id: int, version: int, choice: Choice, user: str, clicked: str | None

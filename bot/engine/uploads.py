@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.capture.texts import escape as capture_escape
 from bot.detections import parse_detection_export
-from bot.engine.access import check_may_answer
+from bot.engine.access import Access
 from bot.engine.checks import with_usual
 from bot.engine.context import Context
 from bot.engine.dispatch import Dispatch
@@ -256,7 +256,7 @@ class Uploads:
             raise _Refused(t(lang, "upload.not_expected", name=name))
         assert which is not None
         try:
-            check_may_answer(ctx.config, user)
+            await Access(ctx.config, ctx.roster).check_may_answer(user)
         except NotOperator:
             raise _Refused(
                 t(lang, "upload.not_operator", name=name, user=style.mention(user))

@@ -311,8 +311,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "`{appliance}` には対応中のケース #{case_id} があります: {link}",
     },
     "error.not_authorised": {
-        "en": "Only approvers (DDI_BOT_APPROVERS) may approve a reboot. Nothing was done.",
-        "ja": "再起動を承認できるのは承認者（DDI_BOT_APPROVERS）のみです。何も実行していません。",
+        "en": "Only approvers (DDI_BOT_APPROVERS) may approve a reboot: {who}. Nothing was done.",
+        "ja": "再起動を承認できるのは承認者（DDI_BOT_APPROVERS）のみです: {who}。"
+        "何も実行していません。",
+    },
+    "error.self_approval": {
+        "en": "You opened this case, so another approver must approve its reboot (two-person "
+        "rule, DDI_BOT_TWO_PERSON): {who}. Nothing was done.",
+        "ja": "このケースを開始した本人は再起動を承認できません（二者承認、DDI_BOT_TWO_PERSON）。"
+        "ほかの承認者に依頼してください: {who}。何も実行していません。",
+    },
+    "error.no_approver": {
+        "en": "nobody else is listed",
+        "ja": "ほかに登録された承認者はいません",
     },
     "error.not_operator": {
         "en": "You are not allowed to run DDI checks (DDI_BOT_OPERATORS).",
@@ -404,6 +415,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "demo.recommended": {
         "en": "   (* = recommended: press Enter to take it)",
         "ja": "   （* = 推奨: Enter でそれを選びます）",
+    },
+    "demo.second_person": {
+        "en": "   (approved as @{user}: whoever opened a case cannot approve its reboot)",
+        "ja": "   （@{user} として承認: ケースを開始した本人は再起動を承認できません）",
     },
     "demo.invalid": {
         "en": "   Type a number from 1 to {count}, or press Enter for the recommended answer (*).",

@@ -29,6 +29,7 @@ from bot.runbook import Timing
 from bot.runtime import Runtime, start_runtime
 from bot.settings import Settings
 from handlers.app import build_app, make_client, outbox_client
+from handlers.groups import SlackGroups
 from handlers.health import Health
 from handlers.messenger import SlackMessenger
 from handlers.server import create_web_app
@@ -38,6 +39,8 @@ from storage.models import CaseRow
 SECRET = "test-signing-secret"
 OPERATOR = "U0OPERATOR"
 APPROVER = "U0APPROVER"
+APPROVER_GROUP = "S0ONCALL"  # a Slack user group listed in DDI_BOT_APPROVERS
+GROUP_MEMBER = "U0ONCALL"  # one of its members (fakeslack answers usergroups.users.list)
 CHANNEL = "C0OPS"
 
 FLEET = Inventory(
@@ -223,12 +226,12 @@ async def harness(tmp_path: Path, self_signed: tuple[Path, Path]) -> AsyncIterat
             Appliance(name=GUIDED, console=console.address, capture_interface="eth1", site="kobe"),
         )
     )
-    slack = FakeSlack()
+    slack = FakeSlack(usergroups={APPROVER_GROUP: [GROUP_MEMBER]})
     slack.url, slack_runner = await _serve(slack.app())
     settings = replace(
         Settings(),
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        approvers=frozenset({APPROVER}),
+        approvers=frozenset({APPROVER, APPROVER_GROUP}),
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SECRET,
         slack_api_url=f"{slack.url}/api/",
@@ -249,6 +252,7 @@ async def harness(tmp_path: Path, self_signed: tuple[Path, Path]) -> AsyncIterat
         artifacts=tmp_path / "artifacts",
         timer_poll=0.1,
         files=SlackFiles(client),
+        groups=SlackGroups(client),
     )
     bolt = build_app(runtime.engine, client, SECRET)
     health = Health(runtime.engine, client)

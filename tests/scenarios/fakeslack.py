@@ -51,6 +51,7 @@ class FakeSlack:
     failures: list[tuple[str, str | int]] = field(default_factory=list)  # what was injected
     messages: list[dict[str, Any]] = field(default_factory=list)  # every message posted
     locales: dict[str, str] = field(default_factory=dict)  # user -> locale users.info says
+    usergroups: dict[str, list[str]] = field(default_factory=dict)  # S… -> its members
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -179,6 +180,11 @@ class FakeSlack:
             if user in self.locales and str(args.get("include_locale")).lower() in ("1", "true"):
                 found["locale"] = self.locales[user]
             return {"ok": True, "user": found}
+        if method == "usergroups.users.list":
+            group = str(args.get("usergroup", ""))
+            if group not in self.usergroups:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": list(self.usergroups[group])}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "ddi"}
         if method == "chat.postMessage":

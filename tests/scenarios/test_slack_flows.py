@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
-from conftest import APPROVER, CHANNEL, OPERATOR, Harness
+from conftest import APPROVER, APPROVER_GROUP, CHANNEL, GROUP_MEMBER, OPERATOR, Harness
 from sqlalchemy import func, select
 
 from storage.models import DecisionRow, SideEffectRow, TimerRow
@@ -141,6 +141,49 @@ async def test_only_approvers_can_approve_a_reboot(harness: Harness) -> None:
     await h.click(approval, "Reject", user=APPROVER)
     assert (await h.wait_closed("ddi-tokyo-1")).outcome == "escalated"
     assert await h.reboots("ddi-tokyo-1") == 0
+
+
+async def test_whoever_opened_the_case_cannot_approve_its_reboot(harness: Harness) -> None:
+    h = harness
+    await h.command("ddi-tokyo-1", user=APPROVER)  # an approver opens the case themself
+    await h.click(await h.prompt("Skip"), "Skip", user=APPROVER)
+    approval = await h.prompt("Approve reboot")
+    await h.click(approval, "Approve reboot", user=APPROVER)
+    refusal = await h.wait_for(lambda: h.slack.by("chat.postEphemeral"))
+    assert refusal[0].args["user"] == APPROVER
+    text = refusal[0].args["text"]
+    assert "You opened this case" in text and "two-person rule" in text
+    assert f"<!subteam^{APPROVER_GROUP}>" in text and f"<@{APPROVER}>" not in text  # who can
+    await h.runtime.engine.tasks.drain()
+    assert (await h.case("ddi-tokyo-1")).phase == "await_reboot_approval"
+    assert await h.reboots("ddi-tokyo-1") == 0
+    # a member of the approvers' user group may
+    await h.click(approval, "Approve reboot", user=GROUP_MEMBER)
+    row = await h.wait_closed("ddi-tokyo-1")
+    assert row.outcome == "resolved" and await h.reboots("ddi-tokyo-1") == 1
+    (approved,) = [d for d in await _decisions(h, row.id) if d.choice == "approve_reboot"]
+    assert approved.user_id == GROUP_MEMBER
+    looked_up = [c.args.get("usergroup") for c in h.slack.by("usergroups.users.list")]
+    assert looked_up == [APPROVER_GROUP]
+
+
+async def test_a_user_group_admits_its_members_only(harness: Harness) -> None:
+    h = harness
+    h.runtime.engine.ctx.roster.recheck_after = 0.2  # how soon a miss may read the group again
+    await h.command("ddi-tokyo-1")
+    await h.click(await h.prompt("Skip"), "Skip")
+    approval = await h.prompt("Approve reboot")
+    await h.click(approval, "Approve reboot", user="U0STRANGER")
+    refusal = await h.wait_for(lambda: h.slack.by("chat.postEphemeral"))
+    assert "Only approvers" in refusal[0].args["text"]
+    assert f"<!subteam^{APPROVER_GROUP}>" in refusal[0].args["text"]
+    # someone added to the group since is found at once (a miss reads the group again)
+    h.slack.usergroups[APPROVER_GROUP].append("U0STRANGER")
+    await asyncio.sleep(h.runtime.engine.ctx.roster.recheck_after)
+    await h.click(approval, "Approve reboot", user="U0STRANGER")
+    row = await h.wait_closed("ddi-tokyo-1")
+    assert row.outcome == "resolved" and await h.reboots("ddi-tokyo-1") == 1
+    assert len(h.slack.by("usergroups.users.list")) == 2
 
 
 async def test_double_and_concurrent_approvals_reboot_exactly_once(harness: Harness) -> None:

@@ -30,6 +30,7 @@ METHOD_SCOPES = {
     "views_open": None,
     "auth_test": None,  # serve checks its token at start (no scope needed)
     "users_info": "users:read",  # a person's locale: the language of their case
+    "usergroups_users_list": "usergroups:read",  # roles that list a user group (S…)
     "files_info": "files:read",
     # the outbox looks for a message whose answer was lost (groups:history for private
     # channels comes with the message.groups event below)

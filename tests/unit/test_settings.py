@@ -122,3 +122,25 @@ def test_syslog_allowlist_and_tls_settings() -> None:
 def test_bad_syslog_allowlist_and_tls_settings_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(env)
+
+
+def test_roles_take_user_and_group_ids_and_the_two_person_rule_is_on_by_default() -> None:
+    s = load_settings({"DDI_BOT_APPROVERS": "U0123ABC, S0ONCALL", "DDI_BOT_OPERATORS": "W0ENT"})
+    assert s.approvers == frozenset({"U0123ABC", "S0ONCALL"})
+    assert s.operators == frozenset({"W0ENT"})
+    assert s.two_person is True
+    assert load_settings({"DDI_BOT_TWO_PERSON": "off"}).two_person is False
+    assert load_settings({"DDI_BOT_TWO_PERSON": "ON"}).two_person is True
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DDI_BOT_APPROVERS": "U0123ABC, alice"}, "DDI_BOT_APPROVERS: 'alice' is not a Slack"),
+        ({"DDI_BOT_OPERATORS": "@oncall"}, "DDI_BOT_OPERATORS: '@oncall' is not a Slack"),
+        ({"DDI_BOT_TWO_PERSON": "maybe"}, "DDI_BOT_TWO_PERSON must be on or off"),
+    ],
+)
+def test_bad_roles_and_switches_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(env)
