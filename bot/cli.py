@@ -1,4 +1,4 @@
-"""The ``ddi-bot`` command: serve, demo, simulator, db upgrade."""
+"""The ``ddi-bot`` command: serve, demo, simulator, analyze-pcap, case verify, db upgrade."""
 
 from __future__ import annotations
 
@@ -50,6 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     capture_cli.add_parser(sub)
 
+    case = sub.add_parser("case", help="one case's stored record")
+    case_sub = case.add_subparsers(dest="case_command", required=True)
+    verify = case_sub.add_parser(
+        "verify", help="check that a case's timeline was not altered (exit 1 if it was)"
+    )
+    verify.add_argument("case_id", type=int, help="the case number (#N in Slack)")
+    verify.add_argument("--lang", choices=LANGS, default=None, help="default: DDI_BOT_LANG")
+
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations up to the newest schema")
@@ -58,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    quiet = args.command in ("demo", "db", "analyze-pcap")
+    quiet = args.command in ("demo", "db", "analyze-pcap", "case")
     level = logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO
     try:
         configure(level, log_format(os.environ))  # no line prints a credential in a URL
@@ -84,6 +92,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await serve(settings, args.host, args.port)
     if args.command == "simulator":
         return await _simulator(settings.inventory_path, args.host, args.port, args.reboot_seconds)
+    if args.command == "case":
+        from bot.case_cli import verify
+
+        return await verify(settings.database_url, args.case_id, args.lang or settings.lang)
     if args.command == "db":
         from bot.startup import open_database
 

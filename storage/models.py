@@ -58,6 +58,9 @@ class CaseRow(Base):
     # Where to tell the person who asked for the case that it could not be opened (Slack's
     # response_url of their command: valid 30 minutes). Never logged.
     reply_url: Mapped[str | None] = mapped_column(Text)
+    # The timeline's hash chain (storage.chain): how many events it holds and its last hash.
+    events_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    events_head: Mapped[str | None] = mapped_column(String(64))
 
 
 class StepRunRow(Base):
@@ -97,6 +100,10 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(50))
     actor: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict[str, Any]]
+    # its place in the case's timeline (from 1), and its links in the hash chain
+    seq: Mapped[int | None] = mapped_column(Integer)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class TimerRow(Base):

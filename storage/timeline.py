@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import chain
 from storage.dialect import table
-from storage.models import EventRow, StepRunRow
+from storage.models import CaseRow, EventRow, StepRunRow
 
 
 class EventKind(StrEnum):
@@ -43,7 +44,7 @@ async def add_event(
     actor: str | None = None,
 ) -> None:
     values = {"case_id": case_id, "kind": kind.value, "data": data, "at": now, "actor": actor}
-    await session.execute(_ADD_EVENTS, values)
+    await add_events(session, [values])
 
 
 # Core inserts of the tables (an executemany), not ORM bulk inserts: these run in every unit
@@ -51,14 +52,41 @@ async def add_event(
 _ADD_EVENTS = insert(table(EventRow))
 _START_RUNS = insert(table(StepRunRow))
 _START_RUN = _START_RUNS.returning(table(StepRunRow).c.id)
+_CASES = table(CaseRow)
+_SEAL = (
+    update(_CASES)
+    .where(_CASES.c.id == bindparam("of_case"))
+    .values(events_count=bindparam("new_count"), events_head=bindparam("new_head"))
+)
 
 
 async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Several events in one statement: dicts of case_id, kind (an ``EventKind``), data, at,
-    actor."""
-    if rows:
-        values = [{**row, "kind": EventKind(row["kind"]).value} for row in rows]
-        await session.execute(_ADD_EVENTS, values)
+    actor. Each case's new events are linked into its hash chain (``storage.chain``); the case
+    row is locked for that (PostgreSQL), so that two writers never fork a chain."""
+    if not rows:
+        return
+    by_case: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_case.setdefault(row["case_id"], []).append(
+            {**row, "kind": EventKind(row["kind"]).value, "actor": row.get("actor")}
+        )
+    heads = await session.execute(
+        select(_CASES.c.id, _CASES.c.events_count, _CASES.c.events_head)
+        .where(_CASES.c.id.in_(sorted(by_case)))
+        .order_by(_CASES.c.id)  # one order for every writer: locks never wait in a circle
+        .with_for_update()
+    )
+    values: list[dict[str, Any]] = []
+    sealed: list[dict[str, Any]] = []
+    for case_id, count, head in heads.all():
+        linked, count, head = chain.link(by_case.pop(case_id), count, head)
+        values.extend(linked)
+        sealed.append({"of_case": case_id, "new_count": count, "new_head": head})
+    if by_case:
+        raise LookupError(f"events for cases that do not exist: {sorted(by_case)}")
+    await session.execute(_ADD_EVENTS, values)
+    await session.execute(_SEAL, sealed)
 
 
 async def start_step_runs(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -69,9 +97,17 @@ async def start_step_runs(session: AsyncSession, rows: list[dict[str, Any]]) -> 
 
 async def events(session: AsyncSession, case_id: int) -> Sequence[EventRow]:
     result = await session.execute(
-        select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.id)
+        select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.seq, EventRow.id)
     )
     return result.scalars().all()
+
+
+async def verify_chain(session: AsyncSession, case_id: int) -> chain.Verdict | None:
+    """Whether the case's stored timeline is intact (``None``: no such case)."""
+    case = await session.get(CaseRow, case_id)
+    if case is None:
+        return None
+    return chain.verify(await events(session, case_id), case.events_count, case.events_head)
 
 
 async def start_step_run(session: AsyncSession, case_id: int, step: int, now: datetime) -> int:

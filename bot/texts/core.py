@@ -337,6 +337,36 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "This question is no longer current; see the latest message in the thread.",
         "ja": "この質問はすでに古くなっています。スレッドの最新メッセージを確認してください。",
     },
+    "verify.intact": {
+        "en": "Case #{case_id}: the timeline is intact ({events} events, chain head {head}).",
+        "ja": "ケース #{case_id}: タイムラインは改ざんされていません"
+        "（{events} 件、チェーンの末尾 {head}）。",
+    },
+    "verify.altered": {
+        "en": "Case #{case_id}: event {event} (#{seq} in the timeline) was altered after it was "
+        "recorded. The {good} events before it are intact.",
+        "ja": "ケース #{case_id}: イベント {event}（タイムラインの {seq} 番目）は記録後に"
+        "変更されています。それより前の {good} 件は改ざんされていません。",
+    },
+    "verify.inserted": {
+        "en": "Case #{case_id}: event {event} (at #{seq}) does not follow the event before it: "
+        "an event was inserted or reordered there. The {good} events before it are intact.",
+        "ja": "ケース #{case_id}: イベント {event}（{seq} 番目）は直前のイベントに"
+        "つながりません。イベントが挿入されたか順序が変えられています。"
+        "それより前の {good} 件は改ざんされていません。",
+    },
+    "verify.removed": {
+        "en": "Case #{case_id}: event #{seq} of the timeline is missing: events were removed "
+        "from there. The {good} events before it are intact.",
+        "ja": "ケース #{case_id}: タイムラインの {seq} 番目のイベントがありません。"
+        "そこから先のイベントが削除されています。それより前の {good} 件は改ざんされていません。",
+    },
+    "verify.unsealed": {
+        "en": "Case #{case_id}: event {event} (at #{seq}) carries no hash: it was written "
+        "around the bot, not by it. The {good} events before it are intact.",
+        "ja": "ケース #{case_id}: イベント {event}（{seq} 番目）にはハッシュがありません。"
+        "ボット以外の手段で書き込まれています。それより前の {good} 件は改ざんされていません。",
+    },
     "error.case_not_found": {
         "en": "Case not found: {detail}",
         "ja": "ケースが見つかりません: {detail}",

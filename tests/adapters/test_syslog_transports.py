@@ -28,14 +28,18 @@ CEF_REST = (
     "0|Trend Micro|Deep Discovery Inspector|6.0.1208|20|Malware URL requested - Type 1|6|"
     "dvc=10.1.0.11 dvchost=localhost cn3Label=Threat Type cn3=2 app=HTTP src=172.16.1.197"
 )
+# It ends with a TLS close (close_notify both ways): closing the socket outright, with the
+# server's TLS 1.3 session tickets still unread, makes the kernel send a reset that may discard
+# the last frames before the server read them (as with any TLS server).
 TLS_SENDER = """
 import socket, ssl, sys
 port, cafile = int(sys.argv[1]), sys.argv[2]
 context = ssl.create_default_context(cafile=cafile)
-with socket.create_connection(("127.0.0.1", port)) as raw:
-    with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-        for line in sys.stdin.buffer.read().splitlines():
-            tls.sendall(b"%d %s" % (len(line), line))
+with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+    tls = context.wrap_socket(raw, server_hostname="127.0.0.1")
+    for line in sys.stdin.buffer.read().splitlines():
+        tls.sendall(b"%d %s" % (len(line), line))
+    tls.unwrap()
 """
 
 
