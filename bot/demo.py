@@ -81,7 +81,7 @@ class TerminalMessenger:
 
     async def attach(self, channel: str, thread_ts: str, file: Attachment, ref: Ref) -> None:
         self._print(
-            f"\n📈 {file.title} ({file.filename}, {len(file.content)} bytes; "
+            f"\n📎 {file.title} ({file.filename}, {len(file.content)} bytes; "
             "posted to the thread in Slack)"
         )
 

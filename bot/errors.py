@@ -58,6 +58,10 @@ class CaseNotFound(DdiBotError):
     key = "error.case_not_found"
 
 
+class NoThread(DdiBotError):
+    key = "error.no_thread"
+
+
 class DriverError(DdiBotError):
     """A driver could not complete a step; ``code`` says why in a stable, translatable way."""
 

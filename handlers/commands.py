@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import Engine, Thread
-from bot.errors import CaseAlreadyOpen, DdiBotError, UnknownAppliance
+from bot.errors import CaseAlreadyOpen, CaseNotFound, DdiBotError, UnknownAppliance
 from bot.i18n import t
 from bot.presenter import error_message
 from handlers.ack import ACK_WITHIN
@@ -24,15 +24,18 @@ log = logging.getLogger(__name__)
 
 HELP_WORDS = ("help", "-h", "--help", "ヘルプ")
 STOP_WORDS = ("escalate", "stop")
+EXPORT_WORDS = ("export",)
 
 
 def parse_command_text(text: str | None) -> tuple[str, str | None]:
-    """("help", None), ("check", appliance) or ("escalate", appliance)."""
+    """("help", None), ("check", appliance), ("escalate", appliance) or ("export", case)."""
     words = (text or "").split()
     if not words or words[0].lower() in HELP_WORDS:
         return "help", None
     if words[0].lower() in STOP_WORDS and len(words) > 1:
         return "escalate", words[1]
+    if words[0].lower() in EXPORT_WORDS and len(words) > 1:
+        return "export", words[1]
     return "check", words[0]
 
 
@@ -50,6 +53,10 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
             return
         if not await engine.may_run(user):
             await ack(text=t(lang, "error.not_operator"))
+            return
+        if action == "export":
+            await ack()
+            engine.tasks.spawn(_export(engine, name, user, respond, lang), f"export-{name}")
             return
         try:
             appliance = engine.inventory.get(name)
@@ -146,6 +153,20 @@ async def _stop(engine: Engine, name: str, user: str, respond: AsyncRespond, lan
     except Exception as exc:
         if not isinstance(exc, DdiBotError):
             log.exception("escalating %s failed", name)
+        text = error_message(lang, exc, SLACK)
+    await respond(text=text, response_type="ephemeral")
+
+
+async def _export(engine: Engine, number: str, user: str, respond: AsyncRespond, lang: str) -> None:
+    case_id = number.lstrip("#")
+    try:
+        if not case_id.isdigit():
+            raise CaseNotFound(number)
+        view = await engine.export(int(case_id), user)
+        text = t(lang, "ack.exported", case_id=view.case_id, appliance=slack_escape(view.appliance))
+    except Exception as exc:
+        if not isinstance(exc, DdiBotError):
+            log.exception("exporting case %s failed", number)
         text = error_message(lang, exc, SLACK)
     await respond(text=text, response_type="ephemeral")
 

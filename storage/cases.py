@@ -223,3 +223,11 @@ async def hold(session: AsyncSession, case_id: int, version: int, phase: str) ->
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def decisions_of(session: AsyncSession, case_id: int) -> Sequence[DecisionRow]:
+    """Every decision and answer recorded for the case, in the order they were given."""
+    result = await session.execute(
+        select(DecisionRow).where(DecisionRow.case_id == case_id).order_by(DecisionRow.id)
+    )
+    return result.scalars().all()

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics
+from bot import casefile, metrics
 from bot.drivers.base import Watch
 from bot.engine import answers, recovery
 from bot.engine.access import Access
@@ -20,11 +20,13 @@ from bot.engine.admission import Admissions
 from bot.engine.context import Context, Drivers, EngineConfig, Foreground, utcnow
 from bot.engine.delivery import Delivery
 from bot.engine.dispatch import Dispatch, LocalDispatch
+from bot.engine.export import case_record
 from bot.engine.instruct import guide_key
 from bot.engine.jobs import JobQueue, JobSettings
 from bot.engine.narration import prompt_key
 from bot.engine.note import Note
-from bot.engine.outbox import say
+from bot.engine.outbox import queue, say
+from bot.engine.outgoing import Kind, Outgoing
 from bot.engine.roster import Groups, Roster
 from bot.engine.scheduler import run_timers
 from bot.engine.tasks import TaskTracker
@@ -39,7 +41,14 @@ from bot.engine.unit import (
 )
 from bot.engine.uploads import Uploads
 from bot.engine.work import Work
-from bot.errors import AlreadyDecided, CaseAlreadyOpen, CaseNotFound, SlackPostFailed
+from bot.errors import (
+    AlreadyDecided,
+    CaseAlreadyOpen,
+    CaseNotFound,
+    NoThread,
+    NotOperator,
+    SlackPostFailed,
+)
 from bot.files import FileSource
 from bot.inventory import Inventory
 from bot.messenger import Messenger
@@ -333,6 +342,25 @@ class Engine:
             self.dispatch.start([Work(view, Instruct(which))])
         self.ctx.wake.outbox.set()
         return queued is None or queued.status == outbox.PENDING
+
+    async def export(self, case_id: int, user: str) -> CaseView:
+        """Post case ``case_id``'s case file (Markdown and JSON) in its thread, as it is now."""
+        if not await self.may_run(user):
+            raise NotOperator(user=user)
+        now = self.clock()
+        async with self.db.write() as session:
+            record = await case_record(session, self.inventory, case_id)
+            row = await cases.get_case(session, case_id)
+            if record is None or row is None:
+                raise CaseNotFound(f"#{case_id}")
+            if not row.channel or not row.thread_ts:
+                raise NoThread(str(case_id))
+            items = [Outgoing(Kind.ATTACH, attachment=a) for a in casefile.attachments(record)]
+            await queue(session, case_id=case_id, channel=row.channel, reply_url=None,
+                        items=items, now=now)  # fmt: skip
+            view = view_of(row)
+        self.ctx.wake.outbox.set()
+        return view
 
     async def stop(self, appliance_name: str, user: str) -> Decision:
         """An operator escalates an appliance's open case, whatever it is doing."""

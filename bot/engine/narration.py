@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from bot.engine.note import Note
 from bot.engine.outgoing import Kind, Outgoing, post
 from bot.i18n import t
+from bot.messenger import Attachment
 from bot.presenter import (
     TIME_FORMAT,
     CaseView,
@@ -55,6 +56,7 @@ def narrate(
     style: Style,
     facts: ReportFacts | None = None,
     reboots: int = 0,
+    files: tuple[Attachment, ...] = (),
 ) -> list[Outgoing]:
     out: list[Outgoing] = []
     lang = after.lang
@@ -86,6 +88,7 @@ def narrate(
             case Close(outcome=outcome):
                 if outcome == Outcome.ESCALATED:
                     tail.append(post(vendor_report(after, style, reboots, facts)))
+                tail.extend(Outgoing(Kind.ATTACH, attachment=file) for file in files)
                 tail.append(post(closed(after)))
     out.append(Outgoing(Kind.HEADER, header(after, style, until)))
     return out + tail

@@ -17,12 +17,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import metrics
+from bot import casefile, metrics
 from bot.engine.context import Context
+from bot.engine.export import case_record
 from bot.engine.narration import narrate, opening
 from bot.engine.note import Note
 from bot.engine.outbox import queue, row_of
 from bot.engine.work import Work
+from bot.inventory import Inventory
+from bot.messenger import Attachment
 from bot.presenter import CaseView
 from bot.report import ReportFacts, facts_from
 from bot.runbook import CaseState, DecisionPoint, InvalidTransition, Phase, Step
@@ -41,7 +44,7 @@ from bot.runbook.messages import (
     StartTimer,
 )
 from bot.runbook.model import AWAITING, RUNNING
-from storage import cases, outbox, side_effects, timeline, timers
+from storage import cases, outbox, timeline, timers
 from storage.models import CaseRow
 from storage.timeline import EventKind
 
@@ -277,7 +280,7 @@ async def _apply(
             raise _Abort(Refusal.STALE)  # another process advanced it first
         before, after = view_of(row, state, version), view_of(row, new, version + 1)
         await _record(session, case_id, version + 1, state, transition, obs, note, now)
-        facts, reboots = await _closing_facts(session, case_id, transition)
+        closing = await _closing(session, ctx.inventory, case_id, transition)
         items = narrate(
             before,
             after,
@@ -286,8 +289,9 @@ async def _apply(
             note,
             now=now,
             style=ctx.style,
-            facts=facts,
-            reboots=reboots,
+            facts=closing.facts,
+            reboots=closing.reboots,
+            files=closing.files,
         )
         await queue(
             session,
@@ -384,13 +388,23 @@ async def _record(
     await timeline.add_events(session, events + started)
 
 
-async def _closing_facts(
-    session: AsyncSession, case_id: int, transition: Transition
-) -> tuple[ReportFacts | None, int]:
-    """What the vendor report needs from the timeline, when the case closes."""
+@dataclass(frozen=True)
+class _Closing:
+    """What closing a case shows: the vendor report's facts, the reboots sent, the case file."""
+
+    facts: ReportFacts | None = None
+    reboots: int = 0
+    files: tuple[Attachment, ...] = ()
+
+
+async def _closing(
+    session: AsyncSession, inventory: Inventory, case_id: int, transition: Transition
+) -> _Closing:
+    """Read from the timeline (this transition's events included) when the case closes."""
     if not any(isinstance(e, Close) for e in transition.effects):
-        return None, 0
-    events = await timeline.events(session, case_id)
-    sent = await side_effects.for_case(session, case_id, "reboot")
-    facts = facts_from([(event.kind, event.data) for event in events])
-    return facts, sum(1 for effect in sent if effect.outcome == "sent")
+        return _Closing()
+    record = await case_record(session, inventory, case_id)
+    assert record is not None
+    facts = facts_from([(event.kind, event.data) for event in record.events])
+    sent = sum(1 for reboot in record.reboots if reboot.outcome == "sent")
+    return _Closing(facts, sent, casefile.attachments(record))

@@ -422,11 +422,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "*Usage*: `/ddi-check <appliance>` runs the DDI troubleshooting runbook "
         "(connection test, detection log query, packet capture, debug logs, reboot) in a "
         "thread. `/ddi-check escalate <appliance>` stops its open case and escalates it. "
-        "Known appliances: {names}",
+        "`/ddi-check export <case number>` posts the case file (Markdown and JSON) in its "
+        "thread. Known appliances: {names}",
         "ja": "*使い方*: `/ddi-check <アプライアンス名>` で DDI トラブルシューティング手順"
         "（接続テスト、検出ログのクエリ、パケットキャプチャ、デバッグログ、再起動）を"
         "スレッドで実行します。`/ddi-check escalate <アプライアンス名>` で対応中のケースを"
-        "中止してエスカレーションします。登録済みアプライアンス: {names}",
+        "中止してエスカレーションします。`/ddi-check export <ケース番号>` でケースファイル"
+        "（Markdown と JSON）をそのスレッドに投稿します。登録済みアプライアンス: {names}",
+    },
+    "ack.exported": {
+        "en": "The case file of #{case_id} (`{appliance}`) is being posted in its thread.",
+        "ja": "ケース #{case_id}（`{appliance}`）のケースファイルをスレッドに投稿しています。",
+    },
+    "error.no_thread": {
+        "en": "Case #{detail} has no thread in Slack to post its case file in.",
+        "ja": "ケース #{detail} には、ケースファイルを投稿できる Slack のスレッドがありません。",
     },
     "ack.escalated": {
         "en": "Case #{case_id} for `{appliance}` is escalated and closed.",
