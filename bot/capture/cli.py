@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.capture.analyse import analyse_path
+from bot.capture.markup import PLAIN
 from bot.capture.model import AnalysisOptions, Thresholds
 from bot.capture.texts import summary_text, verdict_text
 from bot.errors import CaptureError
@@ -52,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(analysis.to_json())
     else:
-        print(summary_text(analysis, args.lang))
-        print(verdict_text(analysis, args.lang))
+        print(summary_text(analysis, args.lang, PLAIN))
+        print(verdict_text(analysis, args.lang, PLAIN))
     return 0
 
 

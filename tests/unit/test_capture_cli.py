@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from capture_files import zipped
 
-from bot.capture import analyse_export, render_chart
+from bot.capture import Analysis, TrafficSummary, Verdict, analyse_export, render_chart
 from bot.capture.cli import add_parser, run
+from bot.capture.markup import MRKDWN, PLAIN
+from bot.capture.texts import summary_text, verdict_text
 from bot.simulator.pcapgen import pcap_bytes, traffic
 
 T0 = 1_736_500_000.0
 ROOT = Path(__file__).resolve().parents[2]
+# What Slack would render as formatting: bold, code, emoji codes, entities.
+SLACK_MARKUP = re.compile(r"[*`]|:[a-z_]+:|&(amp|lt|gt);")
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -35,6 +41,55 @@ def test_text_output(capture: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(parse(str(capture), "--lang", "ja")) == 0
     out = capsys.readouterr().out
     assert "キャプチャ概要" in out and "受信しています" in out
+
+
+@pytest.mark.parametrize(
+    ("lang", "head", "verdict"),
+    [
+        ("en", "Capture summary — eth1.pcap: 54 packets", "✅ The sensor receives mirrored"),
+        ("ja", "キャプチャ概要 — eth1.pcap: 54 パケット", "✅ センサーはミラートラフィック"),
+    ],
+)
+def test_terminal_text_has_no_slack_markup(
+    capture: Path, capsys: pytest.CaptureFixture[str], lang: str, head: str, verdict: str
+) -> None:
+    assert run(parse(str(capture), "--lang", lang)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(head)
+    assert any(line.startswith(verdict) for line in lines)
+    assert not [line for line in lines if SLACK_MARKUP.search(line)]
+
+
+@pytest.mark.parametrize("verdict", list(Verdict))
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_verdict_is_plain_in_a_terminal_and_mrkdwn_in_slack(
+    verdict: Verdict, lang: str
+) -> None:
+    network = {"ipv4": 0, "ipv6": 0, "arp": 0, "other": 0}
+    summary = TrafficSummary(("eth1.pcap",), 0, 0, None, None, network=network)
+    analysis = Analysis(summary, verdict, ())
+    plain = summary_text(analysis, lang, PLAIN) + "\n" + verdict_text(analysis, lang, PLAIN)
+    assert not SLACK_MARKUP.search(plain)
+    assert verdict_text(analysis, lang, PLAIN).startswith(PLAIN.icons[verdict.value] + " ")
+    # The bot's callers (bot.engine.steps) use the default: Slack mrkdwn, as before.
+    slack = verdict_text(analysis, lang)
+    assert slack == verdict_text(analysis, lang, MRKDWN)
+    assert re.match(rf"{MRKDWN.icons[verdict.value]} \*[^*]+\*", slack)
+    title = {"en": "Capture summary", "ja": "キャプチャ概要"}[lang]
+    assert summary_text(analysis, lang).startswith(f"*{title}* — `eth1.pcap`: ")
+
+
+def test_names_from_the_archive_cannot_drive_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "eth1\x1b]0;owned\x07\x1b[2J\u202e\x9b31m\n✅ fake.pcap"
+    export = tmp_path / "capture.zip"
+    export.write_bytes(zipped({name: pcap_bytes(traffic(T0, T0 + 30, 3, seed=1))}))
+    assert run(parse(str(export))) == 0
+    out = capsys.readouterr().out
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", out)
+    assert out.splitlines()[0].startswith("Capture summary — eth1?]0;owned??[2J??31m?✅ fake.pcap:")
+    assert sum(line.startswith("✅") for line in out.splitlines()) == 1
 
 
 def test_json_and_chart(capture: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
