@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 from capture_files import zipped
 
 from bot.capture import Analysis, TrafficSummary, Verdict, analyse_export, render_chart
-from bot.capture.cli import add_parser, run
+from bot.capture.cli import EXIT_CLOSED_PIPE, add_parser, run
 from bot.capture.markup import MRKDWN, PLAIN
 from bot.capture.texts import summary_text, verdict_text
 from bot.simulator.pcapgen import pcap_bytes, traffic
@@ -116,3 +117,39 @@ def test_unreadable_file_exits_non_zero_with_one_line(tmp_path: Path) -> None:
 def test_chart_of_an_empty_capture_is_a_png() -> None:
     png = render_chart(analyse_export(pcap_bytes([]), "empty.pcap"))
     assert png.startswith(b"\x89PNG")
+
+
+def _analyse_into_a_closed_pipe(*options: str) -> subprocess.CompletedProcess[bytes]:
+    """``ddi-bot analyze-pcap`` writing into a pipe whose reader is gone before it writes."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "analyze-pcap", *options],
+            cwd=ROOT,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("output", [["--json"], [], ["--lang", "ja"]])
+def test_a_closed_pipe_ends_quietly_like_a_filter_killed_by_sigpipe(
+    capture: Path, output: list[str]
+) -> None:
+    done = _analyse_into_a_closed_pipe(*output, str(capture))
+    assert done.stderr == b""  # no traceback, no "Exception ignored" at exit
+    assert done.returncode == EXIT_CLOSED_PIPE == 141
+
+
+def test_head_reads_the_start_of_the_output_and_the_rest_is_dropped(capture: Path) -> None:
+    command = f"{sys.executable} -m bot analyze-pcap --json {capture} | head -c 10"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command], cwd=ROOT, capture_output=True, timeout=60
+    )
+    assert done.stdout == b'{\n  "verdi' and done.stderr == b""
+    # 0 when the whole output fitted in the pipe before head left, else 141 (SIGPIPE's status)
+    assert done.returncode in (0, EXIT_CLOSED_PIPE)
