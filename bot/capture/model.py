@@ -111,7 +111,10 @@ class TrafficSummary:
     transport: dict[str, int] = field(default_factory=dict)  # tcp, udp, icmp, other, none
     vlans: dict[int, int] = field(default_factory=dict)
     bucket_s: float = 1.0
-    timeline: tuple[int, ...] = ()  # packets per bucket from first_ts
+    timeline: tuple[int, ...] = ()  # packets per bucket of bucket_s seconds, from timeline_start
+    # Epoch seconds where the first bucket starts: first_ts rounded down to a multiple of bucket_s
+    # (buckets are counted while reading, before the earliest packet is known).
+    timeline_start: float | None = None
     top_talkers: tuple[Talker, ...] = ()
     top_conversations: tuple[Conversation, ...] = ()
     own_packets: int = 0

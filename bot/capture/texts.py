@@ -35,7 +35,8 @@ def reason_text(reason: Reason, lang: str, markup: Markup = MRKDWN) -> str:
         return markup.escape(reason.code)
 
 
-def _when(ts: float | None) -> str:
+def utc_time(ts: float | None) -> str:
+    """Epoch seconds as UTC date and time, or the number for a time no calendar can show."""
     if ts is None:
         return "-"
     try:
@@ -57,8 +58,8 @@ def summary_text(analysis: Analysis, lang: str = "en", markup: Markup = MRKDWN) 
             packets=f"{s.packets:,}",
             bytes=f"{s.bytes:,}",
             duration=f"{s.duration_s:.1f}",
-            first=_when(s.first_ts),
-            last=_when(s.last_ts),
+            first=utc_time(s.first_ts),
+            last=utc_time(s.last_ts),
         ),
         text(
             "summary.protocols",
