@@ -8,33 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from bot.capture.model import Analysis, TrafficSummary
 from bot.capture.texts import utc_time
+from bot.i18n import t
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "{packets} packets, {duration} s — verdict: {verdict}",
-        "x": "seconds since {start}",
-        "y": "packets/s",
-        "mix": "protocol mix (packets)",
-        "other": "other",
-    },
-    "ja": {
-        "title": "{packets} パケット、{duration} 秒 — 判定: {verdict}",
-        "x": "{start} からの秒数",
-        "y": "パケット/秒",
-        "mix": "プロトコル構成 (パケット数)",
-        "other": "その他",
-        "verdict.receiving": "受信あり",
-        "verdict.no_packets": "パケットなし",
-        "verdict.own_traffic_only": "自身の通信のみ",
-        "verdict.one_direction": "片方向のみ",
-        "verdict.too_little": "判断不能 (少なすぎ)",
-        "verdict.unsupported": "未対応のリンク種別",
-    },
-}
 # Fonts with Japanese glyphs, in order of preference; without one, the chart stays in English
 # rather than showing empty boxes.
 _CJK_FONTS = (
@@ -61,7 +40,7 @@ def _cjk_font() -> str | None:
 
 def _language(lang: str) -> tuple[str, str | None]:
     """The language the chart's labels are drawn in and the font family that draws them:
-    ``lang`` if its labels exist and (for Japanese) a font can show them, else English."""
+    ``lang`` if it is Japanese and a font can show it, else English."""
     if lang == "ja":
         font = _cjk_font()
         if font is not None:
@@ -90,31 +69,32 @@ def chart_figure(analysis: Analysis, *, lang: str = "en") -> Figure:
     lang, family = _language(lang)
     font: dict[str, Any] = {"fontfamily": family} if family else {}
     figure = Figure(figsize=(8, 4.5), dpi=100)
-    labels = _LABELS[lang]
     s = analysis.summary
     rate_axes, mix_axes = figure.subplots(2, 1, height_ratios=(3, 1))
-    _rates(rate_axes, s, labels, font)
+    _rates(rate_axes, s, lang, font)
     verdict = analysis.verdict.value
-    title = labels["title"].format(
+    title = t(
+        lang,
+        "capture.chart.title",
         packets=f"{s.packets:,}",
         duration=f"{s.duration_s:.1f}",
-        verdict=labels.get(f"verdict.{verdict}", verdict),
+        verdict=t(lang, f"capture.chart.verdict.{verdict}"),
     )
     rate_axes.set_title(title, fontsize=10, **font)
-    _mix(mix_axes, s, labels, font)
+    _mix(mix_axes, s, lang, font)
     figure.tight_layout()
     return figure
 
 
-def _rates(axes: Axes, s: TrafficSummary, labels: dict[str, str], font: dict[str, Any]) -> None:
+def _rates(axes: Axes, s: TrafficSummary, lang: str, font: dict[str, Any]) -> None:
     """Packets/s per bucket, every bucket as wide as the others, in seconds since the first
     bucket starts (a round time at or before the first packet; the last ends at or after)."""
-    axes.set_ylabel(labels["y"], **font)
+    axes.set_ylabel(t(lang, "capture.chart.y"), **font)
     axes.grid(alpha=0.3)
     width = s.bucket_s
     if not s.timeline or s.timeline_start is None:
         return
-    axes.set_xlabel(labels["x"].format(start=utc_time(s.timeline_start)), **font)
+    axes.set_xlabel(t(lang, "capture.chart.x", start=utc_time(s.timeline_start)), **font)
     edges = [i * width for i in range(len(s.timeline) + 1)]
     rates = [count / width for count in s.timeline]
     axes.stairs(rates, edges, fill=True, alpha=0.35, color="tab:blue")
@@ -123,14 +103,14 @@ def _rates(axes: Axes, s: TrafficSummary, labels: dict[str, str], font: dict[str
     axes.set_ylim(bottom=0)
 
 
-def _mix(axes: Axes, s: TrafficSummary, labels: dict[str, str], font: dict[str, Any]) -> None:
+def _mix(axes: Axes, s: TrafficSummary, lang: str, font: dict[str, Any]) -> None:
     mix = {
         "TCP": s.transport.get("tcp", 0),
         "UDP": s.transport.get("udp", 0),
         "ICMP": s.transport.get("icmp", 0),
         "ARP": s.network.get("arp", 0),
     }
-    mix[labels["other"]] = max(s.packets - sum(mix.values()), 0)
+    mix[t(lang, "capture.chart.other")] = max(s.packets - sum(mix.values()), 0)
     left = 0
     for (label, count), colour in zip(mix.items(), _COLOURS, strict=True):
         if count:
@@ -138,7 +118,7 @@ def _mix(axes: Axes, s: TrafficSummary, labels: dict[str, str], font: dict[str, 
             left += count
     axes.set_xlim(0, max(s.packets, 1))
     axes.set_yticks([])
-    axes.set_xlabel(labels["mix"], **font)
+    axes.set_xlabel(t(lang, "capture.chart.mix"), **font)
     if left:
         legend_font = {"size": 8, **({"family": font["fontfamily"]} if font else {})}
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.6), ncol=5, prop=legend_font)

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         from bot.capture.chart import render_chart
 
         try:
-            args.chart.write_bytes(render_chart(analysis))
+            args.chart.write_bytes(render_chart(analysis, lang=args.lang))
         except OSError as exc:
             print(f"ddi-bot analyze-pcap: cannot write {args.chart}: {exc}", file=sys.stderr)
             return 2

@@ -131,4 +131,28 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "(very many hosts: top lists are estimates)",
         "ja": "(ホストが非常に多いため上位リストは概算です)",
     },
+    # The PNG chart (bot.capture.chart): plain text, drawn by matplotlib.
+    "capture.chart.title": {
+        "en": "{packets} packets, {duration} s — verdict: {verdict}",
+        "ja": "{packets} パケット、{duration} 秒 — 判定: {verdict}",
+    },
+    "capture.chart.x": {"en": "seconds since {start}", "ja": "{start} からの秒数"},
+    "capture.chart.y": {"en": "packets/s", "ja": "パケット/秒"},
+    "capture.chart.mix": {"en": "protocol mix (packets)", "ja": "プロトコル構成 (パケット数)"},
+    "capture.chart.other": {"en": "other", "ja": "その他"},
+    "capture.chart.verdict.receiving": {"en": "receiving", "ja": "受信あり"},
+    "capture.chart.verdict.no_packets": {"en": "no packets", "ja": "パケットなし"},
+    "capture.chart.verdict.own_traffic_only": {
+        "en": "sensor's own traffic only",
+        "ja": "自身の通信のみ",
+    },
+    "capture.chart.verdict.one_direction": {"en": "one direction only", "ja": "片方向のみ"},
+    "capture.chart.verdict.too_little": {
+        "en": "cannot judge (too little)",
+        "ja": "判断不能 (少なすぎ)",
+    },
+    "capture.chart.verdict.unsupported": {
+        "en": "unsupported link type",
+        "ja": "未対応のリンク種別",
+    },
 }
