@@ -56,7 +56,8 @@ def render_chart(analysis: Analysis, *, lang: str = "en") -> bytes:
 
 
 def chart_figure(analysis: Analysis, *, lang: str = "en") -> Figure:
-    """Packets/s over the capture (top) and protocol mix (bottom).
+    """Packets/s over the capture (top) and protocol mix (bottom); a capture without packets is
+    a picture saying so.
 
     Labels in ``lang`` ("en" or "ja"); Japanese needs a Japanese font installed (Noto Sans CJK,
     IPA, ...), without one the labels stay English.
@@ -70,6 +71,13 @@ def chart_figure(analysis: Analysis, *, lang: str = "en") -> Figure:
     font: dict[str, Any] = {"fontfamily": family} if family else {}
     figure = Figure(figsize=(8, 4.5), dpi=100)
     s = analysis.summary
+    if s.packets == 0:
+        axes = figure.subplots()
+        axes.set_axis_off()
+        axes.text(0.5, 0.55, t(lang, "capture.chart.empty"), ha="center", fontsize=18, **font)
+        advice = t(lang, "capture.advice.no_packets")
+        axes.text(0.5, 0.4, advice, ha="center", fontsize=11, color="dimgray", **font)
+        return figure
     rate_axes, mix_axes = figure.subplots(2, 1, height_ratios=(3, 1))
     _rates(rate_axes, s, lang, font)
     verdict = analysis.verdict.value
@@ -93,6 +101,10 @@ def _rates(axes: Axes, s: TrafficSummary, lang: str, font: dict[str, Any]) -> No
     axes.grid(alpha=0.3)
     width = s.bucket_s
     if not s.timeline or s.timeline_start is None:
+        message = t(lang, "capture.chart.no_times")
+        axes.text(0.5, 0.5, message, ha="center", transform=axes.transAxes, **font)
+        axes.set_xticks([])
+        axes.set_yticks([])
         return
     axes.set_xlabel(t(lang, "capture.chart.x", start=utc_time(s.timeline_start)), **font)
     edges = [i * width for i in range(len(s.timeline) + 1)]

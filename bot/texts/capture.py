@@ -140,6 +140,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "capture.chart.y": {"en": "packets/s", "ja": "パケット/秒"},
     "capture.chart.mix": {"en": "protocol mix (packets)", "ja": "プロトコル構成 (パケット数)"},
     "capture.chart.other": {"en": "other", "ja": "その他"},
+    "capture.chart.empty": {
+        "en": "No packets in this capture",
+        "ja": "このキャプチャにはパケットがありません",
+    },
+    "capture.chart.no_times": {
+        "en": "No usable timestamps: no rate to draw",
+        "ja": "使えるタイムスタンプがないため、レートは描けません",
+    },
     "capture.chart.verdict.receiving": {"en": "receiving", "ja": "受信あり"},
     "capture.chart.verdict.no_packets": {"en": "no packets", "ja": "パケットなし"},
     "capture.chart.verdict.own_traffic_only": {

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.patches import StepPatch
 
-from bot.capture import Analysis, Verdict, analyse_export
+from bot.capture import Analysis, TrafficSummary, Verdict, analyse_export
 from bot.capture import chart as chart_module
 from bot.capture.chart import chart_figure
 from bot.capture.cli import add_parser, run
@@ -77,6 +77,29 @@ def test_every_verdict_has_a_chart_label_in_both_languages() -> None:
         entry = MESSAGES[f"capture.chart.verdict.{verdict.value}"]
         assert "_" not in entry["en"]  # words, not the verdict's code
         assert entry["ja"] != entry["en"]
+
+
+@pytest.mark.usefixtures("japanese")
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [("en", "No packets in this capture"), ("ja", "このキャプチャにはパケットがありません")],
+)
+def test_a_capture_without_packets_is_a_picture_saying_so(lang: str, message: str) -> None:
+    figure = chart_figure(analyse_export(pcap_bytes([]), "empty.pcap"), lang=lang)
+    (axes,) = figure.axes
+    assert not axes.axison and not axes.patches and not axes.lines  # no empty axes
+    texts = [text.get_text() for text in axes.texts]
+    assert texts == [message, MESSAGES["capture.advice.no_packets"][lang]]
+
+
+def test_packets_without_usable_times_say_there_is_no_rate() -> None:
+    network = {"ipv4": 3, "ipv6": 0, "arp": 0, "other": 0}
+    summary = TrafficSummary(("eth1.pcap",), 3, 180, None, None, network=network)
+    analysis = Analysis(summary, Verdict.TOO_LITTLE, ())
+    rate_axes, _ = chart_figure(analysis, lang="en").axes
+    assert not _steps(rate_axes)
+    texts = [text.get_text() for text in rate_axes.texts]
+    assert texts == ["No usable timestamps: no rate to draw"]
 
 
 def test_the_command_draws_the_chart_in_its_language(
