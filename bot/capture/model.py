@@ -51,6 +51,9 @@ class Thresholds:
     min_duration_s: float = 0.0
     min_tcp_connections: int = 3  # needed before judging one-directional TCP
     one_direction_share: float = 0.9  # share of TCP connections seen one way only
+    # Packet times spread wider than this come from a wrong clock or a damaged (or hostile)
+    # file: the capture's duration and rate are then not judged.
+    max_span_s: float = 366 * 86_400.0
 
 
 @dataclass(frozen=True)

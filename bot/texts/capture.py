@@ -50,6 +50,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{packets} packets from other hosts over {duration_s} s (about {pps} packets/s).",
         "ja": "他のホストのパケット {packets} 件 / {duration_s} 秒 (約 {pps} パケット/秒)。",
     },
+    "capture.reason.receiving_untimed": {
+        "en": "{packets} packets from other hosts (no rate: their timestamps cannot be trusted).",
+        "ja": "他のホストのパケット {packets} 件 (タイムスタンプが信頼できないためレートは"
+        "算出していません)。",
+    },
+    "capture.reason.implausible_span": {
+        "en": "The packet timestamps span {years} years: the capture's clock was wrong or the "
+        "file is damaged, so its duration and rate are not judged.",
+        "ja": "パケットのタイムスタンプが {years} 年にわたっています。キャプチャ時の時計が"
+        "狂っていたか、ファイルが破損しているため、キャプチャ時間とレートは判断していません。",
+    },
     "capture.reason.no_packets": {
         "en": "The export holds {files} capture file(s) and no packets.",
         "ja": "エクスポートにはキャプチャファイルが {files} 個あり、パケットは 0 件です。",
@@ -65,6 +76,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "at least {min_packets} are needed.",
         "ja": "他のホストのパケットは {duration_s} 秒で {packets} 件です。"
         "判断には {min_packets} 件以上が必要です。",
+    },
+    "capture.reason.too_little_untimed": {
+        "en": "{packets} packets from other hosts; at least {min_packets} are needed.",
+        "ja": "他のホストのパケットは {packets} 件です。判断には {min_packets} 件以上が必要です。",
     },
     "capture.reason.too_short": {
         "en": "The capture lasts {duration_s} s; at least {min_duration_s} s are needed.",
