@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from bot.capture.analyse import analyse_path
+from bot.capture.markup import PLAIN
 from bot.capture.model import AnalysisOptions, Thresholds
 from bot.capture.texts import summary_text, verdict_text
 from bot.errors import CaptureError
@@ -30,7 +32,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the summary and verdict (or JSON); 0 when analysed, 2 when the file is unreadable."""
+    """Print the summary and verdict (or JSON): 0 when analysed, 2 when the file is unreadable,
+    ``EXIT_CLOSED_PIPE`` when the reader of the output went away before it was written."""
     options = AnalysisOptions(
         sensor_ip=args.sensor_ip,
         sensor_mac=args.sensor_mac,
@@ -45,16 +48,41 @@ def run(args: argparse.Namespace) -> int:
         from bot.capture.chart import render_chart
 
         try:
-            args.chart.write_bytes(render_chart(analysis))
+            args.chart.write_bytes(render_chart(analysis, lang=args.lang))
         except OSError as exc:
             print(f"ddi-bot analyze-pcap: cannot write {args.chart}: {exc}", file=sys.stderr)
             return 2
     if args.json:
-        print(analysis.to_json())
-    else:
-        print(summary_text(analysis, args.lang))
-        print(verdict_text(analysis, args.lang))
+        return _emit(analysis.to_json())
+    lang = args.lang
+    return _emit(summary_text(analysis, lang, PLAIN) + "\n" + verdict_text(analysis, lang, PLAIN))
+
+
+# What a command killed by SIGPIPE reports (128 + 13), as ``cat big | head`` shows it: the reader
+# stopped early, so the output was not all delivered; ``set -o pipefail`` scripts can tell.
+EXIT_CLOSED_PIPE = 141
+
+
+def _emit(output: str) -> int:
+    """Print ``output``; 0 once it is written, ``EXIT_CLOSED_PIPE`` if the reader went away."""
+    try:
+        sys.stdout.write(output + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_CLOSED_PIPE
     return 0
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit cannot fail a second time and print
+    "Exception ignored" (the recipe of the Python documentation, "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no descriptor behind stdout (tests): nothing will flush it
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,6 +51,9 @@ class Thresholds:
     min_duration_s: float = 0.0
     min_tcp_connections: int = 3  # needed before judging one-directional TCP
     one_direction_share: float = 0.9  # share of TCP connections seen one way only
+    # Packet times spread wider than this come from a wrong clock or a damaged (or hostile)
+    # file: the capture's duration and rate are then not judged.
+    max_span_s: float = 366 * 86_400.0
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,10 @@ class TrafficSummary:
     transport: dict[str, int] = field(default_factory=dict)  # tcp, udp, icmp, other, none
     vlans: dict[int, int] = field(default_factory=dict)
     bucket_s: float = 1.0
-    timeline: tuple[int, ...] = ()  # packets per bucket from first_ts
+    timeline: tuple[int, ...] = ()  # packets per bucket of bucket_s seconds, from timeline_start
+    # Epoch seconds where the first bucket starts: first_ts rounded down to a multiple of bucket_s
+    # (buckets are counted while reading, before the earliest packet is known).
+    timeline_start: float | None = None
     top_talkers: tuple[Talker, ...] = ()
     top_conversations: tuple[Conversation, ...] = ()
     own_packets: int = 0

@@ -250,7 +250,7 @@ class Accumulator:
             OneSided(*self._direction(key, mask), packets)
             for key, packets, mask in one_sided[:_EXAMPLES]
         )
-        bucket_s, timeline = self._timeline(first, last)
+        bucket_s, start, timeline = self._timeline(first, last)
         return TrafficSummary(
             files=files, packets=self.packets, bytes=self.wire_bytes, first_ts=first, last_ts=last,
             partial=reason is not None, reason=reason, captured_bytes=self.captured,
@@ -263,6 +263,7 @@ class Accumulator:
                 {L4_TCP: "tcp", L4_UDP: "udp", L4_ICMP: "icmp", L4_NONE: "none"},
             ),
             vlans=dict(sorted(self.vlans.items())), bucket_s=bucket_s, timeline=timeline,
+            timeline_start=start,
             top_talkers=tuple(Talker(self._name(k[0]), p, b) for k, p, b in talkers),
             top_conversations=tuple(
                 Conversation(self._name(k[0]), self._name(k[1]), p, b) for k, p, b in pairs
@@ -276,9 +277,12 @@ class Accumulator:
         a, b = self._endpoint(key[0]), self._endpoint(key[1])
         return (a, b) if mask == 1 else (b, a)
 
-    def _timeline(self, first: float | None, last: float | None) -> tuple[float, tuple[int, ...]]:
+    def _timeline(
+        self, first: float | None, last: float | None
+    ) -> tuple[float, float | None, tuple[int, ...]]:
+        """Bucket width, the epoch where the first bucket starts, and packets per bucket."""
         if first is None or last is None:
-            return self.width, ()
+            return self.width, None, ()
         width, buckets = self.width, dict(self.buckets)
         start = math.floor(first / width)
         while (math.floor(last / width) - start) >= MAX_POINTS:
@@ -288,7 +292,7 @@ class Accumulator:
                 coarse[key // 2] += count
             buckets, start = coarse, start // 2
         span = math.floor(last / width) - start + 1
-        return width, tuple(buckets.get(start + i, 0) for i in range(span))
+        return width, start * width, tuple(buckets.get(start + i, 0) for i in range(span))
 
 
 def _bincount(counter: Counter[int], values: I64) -> None:

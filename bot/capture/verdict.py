@@ -21,6 +21,11 @@ def decide(
         raise CaptureError(f"no packet could be read: {s.reason or 'damaged capture'}")
     if s.packets == 0:
         return Verdict.NO_PACKETS, (Reason("no_packets", {"files": len(s.files)}), *notes)
+    # A wrong clock or a hostile file (one packet in 1970, the rest today): the span says nothing
+    # about how long the capture ran, so the verdict rests on packet counts alone.
+    timed = s.duration_s <= t.max_span_s
+    if not timed:
+        notes.insert(0, Reason("implausible_span", {"years": round(s.duration_s / _YEAR_S, 1)}))
     if s.unsupported_packets == s.packets:
         links = ", ".join(sorted(s.link_types))
         return Verdict.UNSUPPORTED, (
@@ -36,9 +41,12 @@ def decide(
             *notes,
         )
     if foreign < t.min_packets:
+        if not timed:
+            counts = {"packets": foreign, "min_packets": t.min_packets}
+            return Verdict.TOO_LITTLE, (Reason("too_little_untimed", counts), *notes)
         data = {"packets": foreign, "min_packets": t.min_packets, "duration_s": _r(s.duration_s)}
         return Verdict.TOO_LITTLE, (Reason("too_little", data), *notes)
-    if s.duration_s < t.min_duration_s:
+    if timed and s.duration_s < t.min_duration_s:
         data = {"duration_s": _r(s.duration_s), "min_duration_s": t.min_duration_s}
         return Verdict.TOO_LITTLE, (Reason("too_short", data), *notes)
     if not sensor_known:
@@ -55,12 +63,17 @@ def decide(
         notes.insert(0, Reason("both_directions", data))
     else:
         notes.append(Reason("few_tcp", {"connections": s.tcp_connections}))
+    if not timed:
+        return Verdict.RECEIVING, (Reason("receiving_untimed", {"packets": foreign}), *notes)
     rate = foreign / s.duration_s if s.duration_s > 0 else float(foreign)
     main = Reason(
         "receiving",
         {"packets": foreign, "duration_s": _r(s.duration_s), "pps": round(rate, 1)},
     )
     return Verdict.RECEIVING, (main, *notes)
+
+
+_YEAR_S = 365.25 * 86_400
 
 
 def _r(seconds: float) -> float:

@@ -1,39 +1,65 @@
 """Capture analysis (step 3): the summary, the verdict and its reasons."""
 
 TEXTS: dict[str, dict[str, str]] = {
+    # Verdict headlines (shown bold, after the verdict's icon) and the advice that follows them.
     "capture.verdict.receiving": {
-        "en": ":white_check_mark: *The sensor receives mirrored traffic.*",
-        "ja": ":white_check_mark: *センサーはミラートラフィックを受信しています。*",
+        "en": "The sensor receives mirrored traffic.",
+        "ja": "センサーはミラートラフィックを受信しています。",
     },
     "capture.verdict.no_packets": {
-        "en": ":x: *No packets at all.* Check the mirror (SPAN/TAP) port and the cables.",
-        "ja": ":x: *パケットがまったくありません。* "
-        "ミラー (SPAN/TAP) ポートとケーブルを確認してください。",
+        "en": "No packets at all.",
+        "ja": "パケットがまったくありません。",
+    },
+    "capture.advice.no_packets": {
+        "en": "Check the mirror (SPAN/TAP) port and the cables.",
+        "ja": "ミラー (SPAN/TAP) ポートとケーブルを確認してください。",
     },
     "capture.verdict.own_traffic_only": {
-        "en": ":x: *Only the sensor's own traffic.* The mirror is not delivering traffic.",
-        "ja": ":x: *センサー自身の通信しかありません。* ミラーがトラフィックを届けていません。",
+        "en": "Only the sensor's own traffic.",
+        "ja": "センサー自身の通信しかありません。",
+    },
+    "capture.advice.own_traffic_only": {
+        "en": "The mirror is not delivering traffic.",
+        "ja": "ミラーがトラフィックを届けていません。",
     },
     "capture.verdict.one_direction": {
-        "en": ":warning: *Traffic in one direction only.* The SPAN looks half-configured "
-        "(only ingress or only egress is mirrored).",
-        "ja": ":warning: *片方向のトラフィックしかありません。* SPAN の設定が片側"
-        "(受信のみ または 送信のみ)になっている可能性があります。",
+        "en": "Traffic in one direction only.",
+        "ja": "片方向のトラフィックしかありません。",
+    },
+    "capture.advice.one_direction": {
+        "en": "The SPAN looks half-configured (only ingress or only egress is mirrored).",
+        "ja": "SPAN の設定が片側(受信のみ または 送信のみ)になっている可能性があります。",
     },
     "capture.verdict.too_little": {
-        "en": ":grey_question: *Too little traffic to judge.* Capture for longer and try again.",
-        "ja": ":grey_question: *判断するにはトラフィックが少なすぎます。* "
-        "より長くキャプチャしてから再度お試しください。",
+        "en": "Too little traffic to judge.",
+        "ja": "判断するにはトラフィックが少なすぎます。",
+    },
+    "capture.advice.too_little": {
+        "en": "Capture for longer and try again.",
+        "ja": "より長くキャプチャしてから再度お試しください。",
     },
     "capture.verdict.unsupported": {
-        "en": ":grey_question: *Packets arrived, but their link type is not supported*, "
-        "so their content cannot be judged.",
-        "ja": ":grey_question: *パケットはありますが、リンク種別に対応していない*"
-        "ため内容を判断できません。",
+        "en": "Packets arrived, but their link type is not supported.",
+        "ja": "パケットはありますが、リンク種別に対応していません。",
+    },
+    "capture.advice.unsupported": {
+        "en": "Their content cannot be judged.",
+        "ja": "そのため内容を判断できません。",
     },
     "capture.reason.receiving": {
         "en": "{packets} packets from other hosts over {duration_s} s (about {pps} packets/s).",
         "ja": "他のホストのパケット {packets} 件 / {duration_s} 秒 (約 {pps} パケット/秒)。",
+    },
+    "capture.reason.receiving_untimed": {
+        "en": "{packets} packets from other hosts (no rate: their timestamps cannot be trusted).",
+        "ja": "他のホストのパケット {packets} 件 (タイムスタンプが信頼できないためレートは"
+        "算出していません)。",
+    },
+    "capture.reason.implausible_span": {
+        "en": "The packet timestamps span {years} years: the capture's clock was wrong or the "
+        "file is damaged, so its duration and rate are not judged.",
+        "ja": "パケットのタイムスタンプが {years} 年にわたっています。キャプチャ時の時計が"
+        "狂っていたか、ファイルが破損しているため、キャプチャ時間とレートは判断していません。",
     },
     "capture.reason.no_packets": {
         "en": "The export holds {files} capture file(s) and no packets.",
@@ -50,6 +76,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "at least {min_packets} are needed.",
         "ja": "他のホストのパケットは {duration_s} 秒で {packets} 件です。"
         "判断には {min_packets} 件以上が必要です。",
+    },
+    "capture.reason.too_little_untimed": {
+        "en": "{packets} packets from other hosts; at least {min_packets} are needed.",
+        "ja": "他のホストのパケットは {packets} 件です。判断には {min_packets} 件以上が必要です。",
     },
     "capture.reason.too_short": {
         "en": "The capture lasts {duration_s} s; at least {min_duration_s} s are needed.",
@@ -85,10 +115,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The capture is damaged; only what could be read was analysed ({detail}).",
         "ja": "キャプチャが破損しているため、読めた部分のみ分析しました ({detail})。",
     },
+    "capture.summary.title": {"en": "Capture summary", "ja": "キャプチャ概要"},
     "capture.summary.head": {
-        "en": "*Capture summary* — `{files}`: {packets} packets, {bytes} bytes, {duration} s "
+        "en": "{title} — {files}: {packets} packets, {bytes} bytes, {duration} s "
         "({first} → {last})",
-        "ja": "*キャプチャ概要* — `{files}`: {packets} パケット、{bytes} バイト、{duration} 秒 "
+        "ja": "{title} — {files}: {packets} パケット、{bytes} バイト、{duration} 秒 "
         "({first} → {last})",
     },
     "capture.summary.protocols": {
@@ -114,5 +145,37 @@ TEXTS: dict[str, dict[str, str]] = {
     "capture.summary.approximate": {
         "en": "(very many hosts: top lists are estimates)",
         "ja": "(ホストが非常に多いため上位リストは概算です)",
+    },
+    # The PNG chart (bot.capture.chart): plain text, drawn by matplotlib.
+    "capture.chart.title": {
+        "en": "{packets} packets, {duration} s — verdict: {verdict}",
+        "ja": "{packets} パケット、{duration} 秒 — 判定: {verdict}",
+    },
+    "capture.chart.x": {"en": "seconds since {start}", "ja": "{start} からの秒数"},
+    "capture.chart.y": {"en": "packets/s", "ja": "パケット/秒"},
+    "capture.chart.mix": {"en": "protocol mix (packets)", "ja": "プロトコル構成 (パケット数)"},
+    "capture.chart.other": {"en": "other", "ja": "その他"},
+    "capture.chart.empty": {
+        "en": "No packets in this capture",
+        "ja": "このキャプチャにはパケットがありません",
+    },
+    "capture.chart.no_times": {
+        "en": "No usable timestamps: no rate to draw",
+        "ja": "使えるタイムスタンプがないため、レートは描けません",
+    },
+    "capture.chart.verdict.receiving": {"en": "receiving", "ja": "受信あり"},
+    "capture.chart.verdict.no_packets": {"en": "no packets", "ja": "パケットなし"},
+    "capture.chart.verdict.own_traffic_only": {
+        "en": "sensor's own traffic only",
+        "ja": "自身の通信のみ",
+    },
+    "capture.chart.verdict.one_direction": {"en": "one direction only", "ja": "片方向のみ"},
+    "capture.chart.verdict.too_little": {
+        "en": "cannot judge (too little)",
+        "ja": "判断不能 (少なすぎ)",
+    },
+    "capture.chart.verdict.unsupported": {
+        "en": "unsupported link type",
+        "ja": "未対応のリンク種別",
     },
 }

@@ -24,6 +24,7 @@ from bot.capture import (
 )
 from bot.capture import chart as chart_module
 from bot.errors import CaptureError
+from bot.i18n import MESSAGES
 from bot.simulator.pcapgen import pcap_bytes, traffic
 
 T0 = 1_736_500_000.0
@@ -149,7 +150,7 @@ def test_the_fallback_chart_is_a_png() -> None:
 def test_chart_labels_follow_the_language_when_a_font_can_show_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert all(f"verdict.{v.value}" in chart_module._LABELS["ja"] for v in Verdict)
+    assert all(f"capture.chart.verdict.{v.value}" in MESSAGES for v in Verdict)
     monkeypatch.setattr(chart_module, "_cjk_font", lambda: None)
     assert chart_module._language("ja") == ("en", None)  # no empty boxes: English instead
     monkeypatch.setattr(chart_module, "_cjk_font", lambda: "Noto Sans CJK JP")
