@@ -34,6 +34,21 @@ class Linked(Protocol):
     hash: str | None
 
 
+@dataclass(frozen=True)
+class ChainEvent:
+    """An event outside the database (read back from a case file's JSON, say), to verify."""
+
+    id: int
+    case_id: int
+    seq: int | None
+    at: datetime
+    kind: str
+    actor: str | None
+    data: dict[str, Any]
+    prev_hash: str | None
+    hash: str | None
+
+
 def event_hash(
     case_id: int,
     seq: int,

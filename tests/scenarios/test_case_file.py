@@ -5,26 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from conftest import APPROVER, CHANNEL, OPERATOR, Harness
 
-from storage.chain import verify
-
-
-@dataclass(frozen=True)
-class Linked:
-    id: int
-    case_id: int
-    seq: int | None
-    at: datetime
-    kind: str
-    actor: str | None
-    data: dict[str, Any]
-    prev_hash: str | None
-    hash: str | None
+from storage.chain import ChainEvent, verify
 
 
 def case_files(h: Harness, thread_ts: str) -> dict[str, bytes]:
@@ -72,7 +57,7 @@ async def test_a_closed_case_posts_its_case_file_in_the_thread(harness: Harness)
     timeline = data["timeline"]
     assert timeline[0]["kind"] == "case_opened" and timeline[-1]["kind"] == "case_closed"
     events = [
-        Linked(i, row.id, e["seq"], datetime.fromisoformat(e["at"]), e["kind"], e["actor"],
+        ChainEvent(i, row.id, e["seq"], datetime.fromisoformat(e["at"]), e["kind"], e["actor"],
                e["data"], timeline[i - 1]["hash"] if i else "0" * 64, e["hash"])
         for i, e in enumerate(timeline)
     ]  # fmt: skip

@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
 
-from storage.chain import GENESIS, event_hash, link, verify
+from storage.chain import GENESIS, ChainEvent, event_hash, link, verify
 
 T0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Event:
-    id: int
-    case_id: int
-    seq: int | None
-    at: datetime
-    kind: str
-    actor: str | None
-    data: dict[str, Any]
-    prev_hash: str | None
-    hash: str | None
-
-
-def timeline(n: int, case_id: int = 7) -> tuple[list[Event], int, str]:
+def timeline(n: int, case_id: int = 7) -> tuple[list[ChainEvent], int, str]:
     rows = [
         {"case_id": case_id, "kind": "phase", "actor": None if i % 2 else "U1",
          "data": {"phase": f"p{i}", "日本語": "値", "n": i / 3}, "at": T0 + timedelta(seconds=i)}
         for i in range(n)
     ]  # fmt: skip
     linked, count, head = link(rows, 0, None)
-    events = [Event(id=100 + i, **row) for i, row in enumerate(linked)]
+    events = [ChainEvent(id=100 + i, **row) for i, row in enumerate(linked)]
     return events, count, head
 
 
@@ -50,7 +36,7 @@ def test_linking_continues_an_existing_chain() -> None:
         [{"case_id": 7, "kind": "decision", "actor": "U2", "data": {}, "at": T0}], count, head
     )
     assert more[0]["seq"] == 4 and more[0]["prev_hash"] == head
-    assert verify([*events, Event(id=200, **more[0])], count2, head2).intact
+    assert verify([*events, ChainEvent(id=200, **more[0])], count2, head2).intact
 
 
 def test_the_hash_covers_every_field_and_reads_times_in_utc() -> None:
