@@ -23,6 +23,7 @@ class EventKind(StrEnum):
     PHASE = "phase"
     DECISION = "decision"
     TIMER_SET = "timer_set"
+    REMINDED = "reminded"  # the people who must answer were reminded (the question stays)
     STEP_STARTED = "step_started"
     STEP_RESULT = "step_result"
     PROBES = "probes"  # the bot's own network checks

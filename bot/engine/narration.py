@@ -28,6 +28,7 @@ from bot.runbook.messages import (
     Effect,
     Observation,
     RebootSent,
+    Remind,
     StartTimer,
     ThreadFailed,
     TimerKind,
@@ -57,9 +58,19 @@ def narrate(
     facts: ReportFacts | None = None,
     reboots: int = 0,
     files: tuple[Attachment, ...] = (),
+    approvers: tuple[str, ...] = (),
+    ttl: float = 0.0,
 ) -> list[Outgoing]:
+    """``approvers``: whom a reminder names; ``ttl``: the approval's time, in seconds."""
     out: list[Outgoing] = []
     lang = after.lang
+    reminders = [e for e in effects if isinstance(e, Remind)]
+    if reminders and len(reminders) == len(effects):  # nothing changed: no new root message
+        who = " ".join(style.mention(a) for a in approvers) or t(lang, "error.no_approver")
+        expires = (now + timedelta(seconds=ttl / 2)).strftime(TIME_FORMAT)
+        appliance = style.escape(after.appliance)
+        return [post(Message(t(lang, "reminder.approval", appliance=appliance, until=expires,
+                               who=who)))]  # fmt: skip
     if note.message is not None:
         out.append(post(_signed(note, lang, style)))
     out.extend(Outgoing(Kind.ATTACH, attachment=a) for a in note.attachments)

@@ -40,6 +40,7 @@ from bot.runbook.messages import (
     Instruct,
     Observation,
     ProbeAppliance,
+    Remind,
     RunStep,
     StartTimer,
 )
@@ -267,7 +268,11 @@ async def _apply(
         point = AWAITING.get(state.phase)
         await _record_answer(session, row, state, obs, note, point, now)
         new = transition.state
-        if not await cases.advance_case(
+        notice = transition.is_notice(state)
+        if notice:  # a reminder: the case stays as it is, at its version
+            if not await cases.hold(session, case_id, version, state.phase.value):
+                raise _Abort(Refusal.STALE)
+        elif not await cases.advance_case(
             session,
             case_id,
             expected_version=version,
@@ -278,8 +283,9 @@ async def _apply(
             now=now,
         ):
             raise _Abort(Refusal.STALE)  # another process advanced it first
-        before, after = view_of(row, state, version), view_of(row, new, version + 1)
-        await _record(session, case_id, version + 1, state, transition, obs, note, now)
+        after_version = version if notice else version + 1
+        before, after = view_of(row, state, version), view_of(row, new, after_version)
+        await _record(session, case_id, after_version, state, transition, obs, note, now)
         closing = await _closing(session, ctx.inventory, case_id, transition)
         items = narrate(
             before,
@@ -292,6 +298,8 @@ async def _apply(
             facts=closing.facts,
             reboots=closing.reboots,
             files=closing.files,
+            approvers=_reminded(ctx, row),
+            ttl=ctx.config.timing.approval_ttl,
         )
         await queue(
             session,
@@ -380,12 +388,25 @@ async def _record(
             await timers.add_timer(session, case_id, effect.kind.value, version, due)
             data = {"kind": effect.kind.value, "due": due.isoformat()}
             events.append(_event(case_id, EventKind.TIMER_SET, data, now))
+        elif isinstance(effect, Remind):
+            data = {"point": effect.point.value}
+            events.append(_event(case_id, EventKind.REMINDED, data, now))
         elif isinstance(effect, Close):
             data = {"outcome": effect.outcome.value, "reason": new.reason}
             events.append(_event(case_id, EventKind.CASE_CLOSED, data, now))
     runs, started = _starts(case_id, version, transition.effects, now)
     await timeline.start_step_runs(session, runs)
     await timeline.add_events(session, events + started)
+
+
+def _reminded(ctx: Context, row: CaseRow) -> tuple[str, ...]:
+    """Who a reminder names: the approvers, but not whoever opened the case when they may not
+    approve it (the two-person rule)."""
+    return tuple(
+        a
+        for a in sorted(ctx.config.approvers)
+        if not (ctx.config.two_person and a == row.requested_by)
+    )
 
 
 @dataclass(frozen=True)

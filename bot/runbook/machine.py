@@ -20,6 +20,7 @@ from bot.runbook.messages import (
     ProbeAppliance,
     RebootInterrupted,
     RebootSent,
+    Remind,
     RunStep,
     StartTimer,
     StepFailed,
@@ -56,6 +57,15 @@ class Timing:
 class Decision:
     state: CaseState
     effects: tuple[Effect, ...]
+
+    def is_notice(self, before: CaseState) -> bool:
+        """Only reminders, the state untouched: the case keeps its version (the question's
+        buttons stay valid)."""
+        return (
+            self.state == before
+            and bool(self.effects)
+            and all(isinstance(e, Remind) for e in self.effects)
+        )
 
 
 class InvalidTransition(Exception):
@@ -129,6 +139,8 @@ def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decis
         case Phase.REBOOTING, RebootInterrupted():
             nxt = state.with_step(Step.REBOOT, S.WAITING, reboot_interrupted=True)
             return _ask_reboot(nxt, timing)
+        case Phase.AWAIT_REBOOT_APPROVAL, TimerFired(kind=TimerKind.APPROVAL_REMINDER):
+            return Decision(state, (Remind(DecisionPoint.REBOOT),))
         case Phase.AWAIT_REBOOT_APPROVAL, TimerFired(kind=TimerKind.APPROVAL_EXPIRY):
             nxt = state.with_step(Step.REBOOT, S.SKIPPED)
             return _close(nxt, Outcome.ESCALATED, "approval_expired")
@@ -253,7 +265,8 @@ def _offer_debug_logs(state: CaseState) -> Decision:
 def _ask_reboot(state: CaseState, timing: Timing) -> Decision:
     nxt = state.with_step(Step.REBOOT, S.WAITING, phase=Phase.AWAIT_REBOOT_APPROVAL)
     expiry = StartTimer(TimerKind.APPROVAL_EXPIRY, timing.approval_ttl)
-    return Decision(nxt, (Ask(DecisionPoint.REBOOT), expiry))
+    reminder = StartTimer(TimerKind.APPROVAL_REMINDER, timing.approval_ttl / 2)
+    return Decision(nxt, (Ask(DecisionPoint.REBOOT), expiry, reminder))
 
 
 _CLOSED = {

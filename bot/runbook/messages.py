@@ -62,6 +62,7 @@ class TimerKind(StrEnum):
     RECHECK = "recheck"
     POLL_APPLIANCE = "poll_appliance"
     APPROVAL_EXPIRY = "approval_expiry"
+    APPROVAL_REMINDER = "approval_reminder"  # half of the approval's time is gone
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,14 @@ class Ask:
 
 
 @dataclass(frozen=True)
+class Remind:
+    """Remind the people who must answer the question still asked. Nothing else changes: the
+    question, and so the case's version its buttons carry, stay as they are."""
+
+    point: DecisionPoint
+
+
+@dataclass(frozen=True)
 class StartTimer:
     kind: TimerKind
     delay: float  # seconds
@@ -139,4 +148,4 @@ class Close:
     outcome: Outcome
 
 
-Effect = RunStep | Instruct | CheckNetwork | Ask | StartTimer | ProbeAppliance | Close
+Effect = RunStep | Instruct | CheckNetwork | Ask | Remind | StartTimer | ProbeAppliance | Close

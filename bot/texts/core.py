@@ -430,6 +430,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "中止してエスカレーションします。`/ddi-check export <ケース番号>` でケースファイル"
         "（Markdown と JSON）をそのスレッドに投稿します。登録済みアプライアンス: {names}",
     },
+    "reminder.approval": {
+        "en": "⏰ Reminder: the reboot of `{appliance}` still waits for an approver; the question "
+        "expires at {until} and the case is then escalated. {who}",
+        "ja": "⏰ リマインダー: `{appliance}` の再起動は承認者の判断を待っています。"
+        "{until} に期限切れとなり、ケースはエスカレーションされます。{who}",
+    },
     "ack.exported": {
         "en": "The case file of #{case_id} (`{appliance}`) is being posted in its thread.",
         "ja": "ケース #{case_id}（`{appliance}`）のケースファイルをスレッドに投稿しています。",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import replace
 
 from conftest import APPROVER, APPROVER_GROUP, CHANNEL, GROUP_MEMBER, OPERATOR, Harness
 from sqlalchemy import func, select
 
-from storage.models import DecisionRow, SideEffectRow, TimerRow
+from storage.models import DecisionRow, EventRow, SideEffectRow, TimerRow
 
 
 def _no_buttons(call_args: dict[str, object]) -> bool:
@@ -184,6 +185,50 @@ async def test_a_user_group_admits_its_members_only(harness: Harness) -> None:
     row = await h.wait_closed("ddi-tokyo-1")
     assert row.outcome == "resolved" and await h.reboots("ddi-tokyo-1") == 1
     assert len(h.slack.by("usergroups.users.list")) == 2
+
+
+def _short_approval(h: Harness, ttl: float) -> None:
+    engine = h.runtime.engine
+    engine.config = replace(engine.config, timing=replace(engine.config.timing, approval_ttl=ttl))
+
+
+async def test_approvers_are_reminded_once_and_the_question_stays_answerable(
+    harness: Harness,
+) -> None:
+    h = harness
+    _short_approval(h, 2.0)
+    await h.command("ddi-tokyo-1", user=APPROVER)  # an approver opens it: not reminded
+    await h.click(await h.prompt("Skip"), "Skip", user=APPROVER)
+    approval = await h.prompt("Approve reboot")
+    reminder = await h.wait_for(
+        lambda: [c for c in h.slack.posts() if "Reminder" in c.args["text"]], limit=10
+    )
+    text = reminder[0].args["text"]
+    assert f"<!subteam^{APPROVER_GROUP}>" in text and f"<@{APPROVER}>" not in text
+    assert reminder[0].args["thread_ts"] == h.root("ddi-tokyo-1").ts
+    # the buttons of the question asked before the reminder still count
+    await h.click(approval, "Approve reboot", user=GROUP_MEMBER)
+    row = await h.wait_closed("ddi-tokyo-1")
+    assert row.outcome == "resolved" and await h.reboots("ddi-tokyo-1") == 1
+    assert len([c for c in h.slack.posts() if "Reminder" in c.args["text"]]) == 1
+    async with h.runtime.engine.sessions() as session:
+        kinds = (await session.execute(
+            select(EventRow.kind).where(EventRow.case_id == row.id))).scalars().all()  # fmt: skip
+    assert kinds.count("reminded") == 1
+
+
+async def test_after_the_reminder_an_unanswered_approval_expires(harness: Harness) -> None:
+    h = harness
+    _short_approval(h, 1.0)
+    await h.command("ddi-tokyo-1")
+    await h.click(await h.prompt("Skip"), "Skip")
+    await h.prompt("Approve reboot")
+    row = await h.wait_closed("ddi-tokyo-1")
+    assert row.outcome == "escalated" and await h.reboots("ddi-tokyo-1") == 0
+    texts = [c.args["text"] for c in h.slack.posts()]
+    reminded = [i for i, text in enumerate(texts) if "Reminder" in text]
+    assert len(reminded) == 1 and f"<@{APPROVER}>" in texts[reminded[0]]
+    assert any("Vendor report" in text for text in texts[reminded[0] :])
 
 
 async def test_double_and_concurrent_approvals_reboot_exactly_once(harness: Harness) -> None:

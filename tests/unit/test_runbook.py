@@ -33,6 +33,7 @@ from bot.runbook.messages import (
     ProbeAppliance,
     RebootInterrupted,
     RebootSent,
+    Remind,
     RunStep,
     StartTimer,
     StepFailed,
@@ -43,7 +44,11 @@ from bot.runbook.messages import (
 from bot.runbook.model import StepStatus
 
 T = Timing(recheck_delay=100.0, poll_interval=5.0, reboot_timeout=60.0, approval_ttl=900.0)
-ASK_REBOOT = (Ask(DecisionPoint.REBOOT), StartTimer(TimerKind.APPROVAL_EXPIRY, 900.0))
+ASK_REBOOT = (
+    Ask(DecisionPoint.REBOOT),
+    StartTimer(TimerKind.APPROVAL_EXPIRY, 900.0),
+    StartTimer(TimerKind.APPROVAL_REMINDER, 450.0),  # at half of the approval's time
+)
 
 
 def at(phase: Phase, **changes: object) -> CaseState:
@@ -350,6 +355,13 @@ TABLE: list[tuple[str, CaseState, Observation, Phase, tuple[object, ...]]] = [
         (RunStep(Step.CONNECTION_TEST),),
     ),
     (
+        "half of the approval's time gone -> the approvers are reminded, nothing else changes",
+        at(Phase.AWAIT_REBOOT_APPROVAL),
+        TimerFired(TimerKind.APPROVAL_REMINDER),
+        Phase.AWAIT_REBOOT_APPROVAL,
+        (Remind(DecisionPoint.REBOOT),),
+    ),
+    (
         "approval unanswered too long -> escalated",
         at(Phase.AWAIT_REBOOT_APPROVAL),
         TimerFired(TimerKind.APPROVAL_EXPIRY),
@@ -484,3 +496,12 @@ def test_state_round_trips_through_json() -> None:
 def test_every_phase_is_reachable_from_the_table() -> None:
     reached = {row[3] for row in TABLE} | {start().state.phase}
     assert reached == set(Phase)
+
+
+def test_a_reminder_is_a_notice_and_nothing_else_is() -> None:
+    waiting = at(Phase.AWAIT_REBOOT_APPROVAL)
+    reminded = step(waiting, TimerFired(TimerKind.APPROVAL_REMINDER), T)
+    assert reminded.is_notice(waiting) and reminded.state == waiting
+    polled = at(Phase.WAIT_FOR_DOWN, wait_deadline=300.0, reboot_sent_at=0.0)
+    assert not step(polled, TimerFired(TimerKind.POLL_APPLIANCE), T).is_notice(polled)
+    assert not step(waiting, TimerFired(TimerKind.APPROVAL_EXPIRY), T).is_notice(waiting)
