@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -13,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.engine import Engine, Thread
 from bot.errors import CaseAlreadyOpen, CaseNotFound, DdiBotError, UnknownAppliance
 from bot.i18n import t
+from bot.listing import history_text, open_cases_text
 from bot.presenter import error_message
 from handlers.ack import ACK_WITHIN
 from handlers.ids import Command
@@ -25,10 +27,13 @@ log = logging.getLogger(__name__)
 HELP_WORDS = ("help", "-h", "--help", "ヘルプ")
 STOP_WORDS = ("escalate", "stop")
 EXPORT_WORDS = ("export",)
+HISTORY_WORDS = ("history",)
+LIST_WORDS = ("list",)
 
 
 def parse_command_text(text: str | None) -> tuple[str, str | None]:
-    """("help", None), ("check", appliance), ("escalate", appliance) or ("export", case)."""
+    """("help", None), ("list", None), ("check", appliance), ("escalate", appliance),
+    ("history", appliance) or ("export", case number)."""
     words = (text or "").split()
     if not words or words[0].lower() in HELP_WORDS:
         return "help", None
@@ -36,6 +41,10 @@ def parse_command_text(text: str | None) -> tuple[str, str | None]:
         return "escalate", words[1]
     if words[0].lower() in EXPORT_WORDS and len(words) > 1:
         return "export", words[1]
+    if words[0].lower() in HISTORY_WORDS and len(words) > 1:
+        return "history", words[1]
+    if words[0].lower() in LIST_WORDS and len(words) == 1:
+        return "list", None
     return "check", words[0]
 
 
@@ -47,17 +56,19 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
         user = str(command.get("user_id", ""))
         lang = await languages.of(user)  # the person's, from their Slack locale
         action, name = parse_command_text(command.get("text"))
-        if name is None:
+        if action == "help":
             names = ", ".join(f"`{slack_escape(a.name)}`" for a in engine.inventory.appliances)
             await ack(text=t(lang, "help", names=names or "—"))
             return
         if not await engine.may_run(user):
             await ack(text=t(lang, "error.not_operator"))
             return
-        if action == "export":
+        if action in ("list", "history", "export"):
             await ack()
-            engine.tasks.spawn(_export(engine, name, user, respond, lang), f"export-{name}")
+            answer = _ANSWERS[action](engine, name or "", user, lang)
+            engine.tasks.spawn(_respond(answer, respond, lang, action), f"{action}-{name}")
             return
+        assert name is not None
         try:
             appliance = engine.inventory.get(name)
         except UnknownAppliance as exc:
@@ -157,16 +168,37 @@ async def _stop(engine: Engine, name: str, user: str, respond: AsyncRespond, lan
     await respond(text=text, response_type="ephemeral")
 
 
-async def _export(engine: Engine, number: str, user: str, respond: AsyncRespond, lang: str) -> None:
+async def _export(engine: Engine, number: str, user: str, lang: str) -> str:
     case_id = number.lstrip("#")
+    if not case_id.isdigit():
+        raise CaseNotFound(number)
+    view = await engine.export(int(case_id), user)
+    return t(lang, "ack.exported", case_id=view.case_id, appliance=slack_escape(view.appliance))
+
+
+async def _list(engine: Engine, _name: str, _user: str, lang: str) -> str:
+    return open_cases_text(lang, await engine.open_entries(), SLACK)
+
+
+async def _history(engine: Engine, name: str, _user: str, lang: str) -> str:
+    appliance, past = await engine.history(name)
+    return history_text(lang, appliance, past, SLACK)
+
+
+_ANSWERS: dict[str, Callable[[Engine, str, str, str], Awaitable[str]]] = {
+    "export": _export,
+    "list": _list,
+    "history": _history,
+}
+
+
+async def _respond(answer: Awaitable[str], respond: AsyncRespond, lang: str, what: str) -> None:
+    """Answer the person privately; an error becomes its one-line message, never a traceback."""
     try:
-        if not case_id.isdigit():
-            raise CaseNotFound(number)
-        view = await engine.export(int(case_id), user)
-        text = t(lang, "ack.exported", case_id=view.case_id, appliance=slack_escape(view.appliance))
+        text = await answer
     except Exception as exc:
         if not isinstance(exc, DdiBotError):
-            log.exception("exporting case %s failed", number)
+            log.exception("/ddi-check %s failed", what)
         text = error_message(lang, exc, SLACK)
     await respond(text=text, response_type="ephemeral")
 

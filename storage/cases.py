@@ -231,3 +231,14 @@ async def decisions_of(session: AsyncSession, case_id: int) -> Sequence[Decision
         select(DecisionRow).where(DecisionRow.case_id == case_id).order_by(DecisionRow.id)
     )
     return result.scalars().all()
+
+
+async def past_cases(session: AsyncSession, appliance: str, limit: int) -> Sequence[CaseRow]:
+    """The appliance's closed cases, the newest first."""
+    result = await session.execute(
+        select(CaseRow)
+        .where(CaseRow.appliance == appliance, CaseRow.open_key.is_(None))
+        .order_by(CaseRow.id.desc())
+        .limit(limit)
+    )
+    return result.scalars().all()

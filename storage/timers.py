@@ -55,3 +55,13 @@ async def pending(session: AsyncSession, case_id: int) -> Sequence[TimerRow]:
         select(TimerRow).where(TimerRow.case_id == case_id, TimerRow.fired_at.is_(None))
     )
     return result.scalars().all()
+
+
+async def pending_for(session: AsyncSession, case_ids: Sequence[int]) -> Sequence[TimerRow]:
+    """The timers not yet fired of several cases."""
+    if not case_ids:
+        return []
+    result = await session.execute(
+        select(TimerRow).where(TimerRow.case_id.in_(case_ids), TimerRow.fired_at.is_(None))
+    )
+    return result.scalars().all()

@@ -51,15 +51,18 @@ from bot.errors import (
 )
 from bot.files import FileSource
 from bot.inventory import Inventory
+from bot.listing import OpenEntry, PastCase
 from bot.messenger import Messenger
 from bot.presenter import CaseView, prompt
 from bot.runbook import Choice, DecisionPoint
-from bot.runbook.messages import Decided, Instruct
+from bot.runbook.messages import Decided, Instruct, TimerKind
 from bot.runbook.model import AWAITING
-from storage import cases, outbox
+from storage import cases, outbox, timers
 from storage.db import Database
 
 __all__ = ["Decision", "Engine", "EngineConfig", "Thread"]
+# the timers whose due time is the deadline of what an open case waits for
+_DEADLINES = frozenset({TimerKind.APPROVAL_EXPIRY.value, TimerKind.RECHECK.value})
 START_AFTER = 0.05  # seconds between recording a check and starting its steps
 
 
@@ -342,6 +345,28 @@ class Engine:
             self.dispatch.start([Work(view, Instruct(which))])
         self.ctx.wake.outbox.set()
         return queued is None or queued.status == outbox.PENDING
+
+    async def open_entries(self) -> list[OpenEntry]:
+        """Every open case, with the deadline of what it waits for (``/ddi-check list``)."""
+        async with self.db.read() as session:
+            rows = list(await cases.open_cases(session))
+            pending = await timers.pending_for(session, [row.id for row in rows])
+        until: dict[int, datetime] = {}
+        versions = {row.id: row.version for row in rows}
+        for timer in pending:
+            if timer.kind in _DEADLINES and timer.case_version == versions.get(timer.case_id):
+                until[timer.case_id] = timer.due_at
+        return [OpenEntry(view_of(row), row.opened_at, until.get(row.id)) for row in rows]
+
+    async def history(self, appliance_name: str, limit: int = 10) -> tuple[str, list[PastCase]]:
+        """The appliance's inventory name and its latest closed cases (``/ddi-check history``)."""
+        appliance = self.inventory.get(appliance_name)
+        async with self.db.read() as session:
+            rows = await cases.past_cases(session, appliance.name, limit)
+        return appliance.name, [
+            PastCase(row.id, row.opened_at, row.closed_at, row.outcome, row.state.get("reason"))
+            for row in rows
+        ]
 
     async def export(self, case_id: int, user: str) -> CaseView:
         """Post case ``case_id``'s case file (Markdown and JSON) in its thread, as it is now."""

@@ -423,12 +423,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "(connection test, detection log query, packet capture, debug logs, reboot) in a "
         "thread. `/ddi-check escalate <appliance>` stops its open case and escalates it. "
         "`/ddi-check export <case number>` posts the case file (Markdown and JSON) in its "
-        "thread. Known appliances: {names}",
+        "thread. `/ddi-check list` shows the open cases and what each waits for; "
+        "`/ddi-check history <appliance>` its past cases. Known appliances: {names}",
         "ja": "*使い方*: `/ddi-check <アプライアンス名>` で DDI トラブルシューティング手順"
         "（接続テスト、検出ログのクエリ、パケットキャプチャ、デバッグログ、再起動）を"
         "スレッドで実行します。`/ddi-check escalate <アプライアンス名>` で対応中のケースを"
         "中止してエスカレーションします。`/ddi-check export <ケース番号>` でケースファイル"
-        "（Markdown と JSON）をそのスレッドに投稿します。登録済みアプライアンス: {names}",
+        "（Markdown と JSON）をそのスレッドに投稿します。`/ddi-check list` で対応中のケースと"
+        "それぞれが待っているもの、`/ddi-check history <アプライアンス名>` で過去のケースを"
+        "表示します。登録済みアプライアンス: {names}",
     },
     "reminder.approval": {
         "en": "⏰ Reminder: the reboot of `{appliance}` still waits for an approver; the question "

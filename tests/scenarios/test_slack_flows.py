@@ -285,3 +285,41 @@ async def test_an_operator_can_escalate_a_case_at_any_time(harness: Harness) -> 
     await h.command("escalate ddi-nagoya-3")
     later = await h.wait_for(lambda: len(h.slack.responses) > 1 and h.slack.responses)
     assert "Case not found" in later[1]["text"]
+
+
+async def test_list_shows_open_cases_and_what_each_waits_for(harness: Harness) -> None:
+    h = harness
+    await h.command("list")
+    assert "No open cases" in (await h.wait_for(lambda: h.slack.responses))[-1]["text"]
+    await h.command("ddi-tokyo-1")
+    await h.click(await h.prompt("Skip"), "Skip")
+    await h.prompt("Approve reboot")
+    await h.command("ddi-nagoya-3")
+    await h.prompt("Quiet")
+    await h.command("list")
+    reply = await h.wait_for(lambda: len(h.slack.responses) > 1 and h.slack.responses)
+    text = reply[-1]["text"]
+    assert text.startswith("*Open cases* (2):")
+    tokyo = next(line for line in text.splitlines() if "ddi-tokyo-1" in line)
+    assert "Waiting for an approver (expires 20" in tokyo and "open since" in tokyo
+    assert any("ddi-nagoya-3" in line for line in text.splitlines())
+
+
+async def test_history_lists_past_cases_with_outcome_and_duration(harness: Harness) -> None:
+    h = harness
+    await h.command("history ddi-tokyo-1")
+    first = (await h.wait_for(lambda: h.slack.responses))[-1]["text"]
+    assert "has no closed cases yet" in first
+    await h.command("ddi-tokyo-1")
+    await h.click(await h.prompt("Skip"), "Skip")
+    await h.click(await h.prompt("Approve reboot"), "Reject", user=APPROVER)
+    row = await h.wait_closed("ddi-tokyo-1")
+    await h.command("history DDI-Tokyo-1")  # any case, as everywhere
+    reply = await h.wait_for(lambda: len(h.slack.responses) > 1 and h.slack.responses)
+    text = reply[-1]["text"]
+    assert "*Past cases of* `ddi-tokyo-1` (the latest 1):" in text
+    assert f"#{row.id}" in text and "Escalated — the reboot was rejected" in text
+    assert "took 0 min" in text
+    await h.command("history ddi-nowhere")
+    reply = await h.wait_for(lambda: len(h.slack.responses) > 2 and h.slack.responses)
+    assert "Unknown appliance `ddi-nowhere`. Did you mean" in reply[-1]["text"]

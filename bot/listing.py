@@ -1,0 +1,78 @@
+"""``/ddi-check list`` and ``/ddi-check history <appliance>``: the open cases, what each waits
+for and who must act; an appliance's past cases with their outcome and duration. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.i18n import t
+from bot.presenter import TIME_FORMAT, CaseView, Style, waiting_line
+
+
+@dataclass(frozen=True)
+class OpenEntry:
+    view: CaseView
+    opened_at: datetime
+    until: datetime | None  # the deadline of what it waits for (approval expiry, re-check)
+
+
+@dataclass(frozen=True)
+class PastCase:
+    case_id: int
+    opened_at: datetime
+    closed_at: datetime | None
+    outcome: str | None
+    reason: str | None
+
+
+def open_cases_text(lang: str, entries: Sequence[OpenEntry], style: Style) -> str:
+    if not entries:
+        return t(lang, "list.none")
+    lines = [t(lang, "list.title", count=len(entries))]
+    for entry in sorted(entries, key=lambda e: e.view.case_id):
+        view = entry.view
+        waiting = waiting_line(view, style, entry.until) or ""
+        since = entry.opened_at.strftime(TIME_FORMAT)
+        lines.append(
+            t(
+                lang,
+                "list.entry",
+                case_id=view.case_id,
+                appliance=style.escape(view.appliance),
+                waiting=waiting,
+                since=since,
+            )
+        )
+    return "\n".join(lines)
+
+
+def _duration(lang: str, span: timedelta) -> str:
+    minutes = max(0, round(span.total_seconds() / 60))
+    if minutes < 120:
+        return t(lang, "history.minutes", minutes=minutes)
+    return t(lang, "history.hours", hours=round(minutes / 60, 1))
+
+
+def history_text(lang: str, appliance: str, cases: Sequence[PastCase], style: Style) -> str:
+    name = style.escape(appliance)
+    if not cases:
+        return t(lang, "history.none", appliance=name)
+    lines = [t(lang, "history.title", appliance=name, count=len(cases))]
+    for case in cases:
+        outcome = t(lang, f"case.{case.outcome}") if case.outcome else "?"
+        reason = t(lang, f"reason.{case.reason}") if case.reason else "—"
+        took = _duration(lang, case.closed_at - case.opened_at) if case.closed_at else "?"
+        lines.append(
+            t(
+                lang,
+                "history.entry",
+                case_id=case.case_id,
+                opened=case.opened_at.strftime(TIME_FORMAT),
+                outcome=outcome,
+                reason=reason,
+                took=took,
+            )
+        )
+    return "\n".join(lines)
