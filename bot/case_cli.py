@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from bot.errors import CaseNotFound
 from bot.i18n import t
-from bot.startup import open_database
+from bot.startup import open_existing_database
 from storage import timeline
 
 
 async def verify(database_url: str, case_id: int, lang: str) -> int:
-    db = await open_database(database_url)
+    db = await open_existing_database(database_url)
     try:
         async with db.read() as session:
             verdict = await timeline.verify_chain(session, case_id)

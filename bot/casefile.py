@@ -21,7 +21,9 @@ from bot.messenger import Attachment
 
 SCHEMA = "ddi-bot/case-file"
 VERSION = 1
-_INTERNAL = frozenset({"stored"})  # step record keys that only mean something on the bot's host
+# keys of step records that only mean something on the bot's host (no longer recorded; cases of
+# older releases have them). Timeline events are shown as they are: their hashes cover them.
+_INTERNAL = frozenset({"stored"})
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError, NoSuc
 from bot.errors import ConfigError
 from bot.redact import redact
 from storage import installation
-from storage.db import Database, make_engine, upgrade
+from storage.db import Database, current_revision, head_revision, make_engine, upgrade
 
 SETTING = "DDI_BOT_DATABASE_URL"
 MARKER = ".ddi-bot-installation"  # in DDI_BOT_DATA_DIR: which installation the files are of
@@ -76,6 +76,30 @@ async def open_database(url: str) -> Database:
         await db.dispose()
         await _sqlite_threads_gone()
         raise ConfigError(f"cannot open the database {redact(url)}: {_reason(exc)}") from None
+    return db
+
+
+async def open_existing_database(url: str) -> Database:
+    """The database as it is, for commands that only read (``case verify``): never created,
+    never migrated; one at an older schema is refused, saying how to bring it up to date."""
+    db = _engine(url)
+    folder = _sqlite_folder(db)
+    name = db.engine.url.database or ""
+    if folder is not None and not await asyncio.to_thread((folder / Path(name).name).is_file):
+        await db.dispose()
+        raise ConfigError(f"cannot open the database {redact(url)}: {name} does not exist")
+    try:
+        revision = await current_revision(db.engine)
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        await db.dispose()
+        await _sqlite_threads_gone()
+        raise ConfigError(f"cannot open the database {redact(url)}: {_reason(exc)}") from None
+    if revision != head_revision():
+        await db.dispose()
+        raise ConfigError(
+            f"the database {redact(url)} is at schema revision {revision or 'none'}, not "
+            f"{head_revision()}: run 'ddi-bot db upgrade' first (this command only reads)"
+        )
     return db
 
 

@@ -76,7 +76,7 @@ async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         select(_CASES.c.id, _CASES.c.events_count, _CASES.c.events_head)
         .where(_CASES.c.id.in_(sorted(by_case)))
         .order_by(_CASES.c.id)  # one order for every writer: locks never wait in a circle
-        .with_for_update()
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: compatible with FK checks
     )
     values: list[dict[str, Any]] = []
     sealed: list[dict[str, Any]] = []

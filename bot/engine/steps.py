@@ -205,7 +205,7 @@ def debug_outcome(ctx: StepContext, name: str, size: int, sha256: str) -> StepOu
     return StepOutcome(
         DebugLogsCollected(name, sha256),
         debug_result(ctx.view.lang, name, size, sha256, ctx.style),
-        {"filename": name, "size": size, "sha256": sha256, "stored": str(ctx.case_folder)},
+        {"filename": name, "size": size, "sha256": sha256},
         "ok",
     )
 

@@ -9,13 +9,15 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.startup import open_database
 from storage import cases, timeline
-from storage.db import downgrade, make_engine, make_sessions, upgrade
+from storage.db import current_revision, downgrade, make_engine, make_sessions, upgrade
 from storage.timeline import EventKind
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
@@ -107,6 +109,7 @@ async def test_the_migration_chains_timelines_written_before_it(db: AsyncEngine)
 
 
 async def test_concurrent_writers_never_fork_a_chain(db: AsyncEngine) -> None:
+    """Four writers at once on PostgreSQL; SQLite has one writer at a time, so one there."""
     await upgrade(db)
     sessions = make_sessions(db)
     async with sessions.begin() as session:
@@ -135,3 +138,67 @@ async def test_concurrent_writers_never_fork_a_chain(db: AsyncEngine) -> None:
     async with sessions() as session:
         verdict = await timeline.verify_chain(session, row.id)
     assert verdict is not None and verdict.intact and verdict.events == expected
+
+
+async def test_linking_never_deadlocks_with_a_decision_being_recorded(postgres_url: str) -> None:
+    """A decision's INSERT takes a key-share lock on the case row (its foreign key) before the
+    unit advances the case; meanwhile another writer updates the case and links an event. The
+    chain's lock must not turn that into a deadlock (FOR UPDATE did: FOR NO KEY UPDATE does not)."""
+    db = await open_database(postgres_url)
+    now = NOW
+    async with db.write() as session:
+        await cases.upsert_appliance(session, "a1", "guided", None, now)
+        ids = await cases.create_cases(session, [{
+            "appliance": "a1", "requested_by": "U1", "lang": "en", "phase": "connection_test",
+            "state": {}, "channel": "C1", "opened_at": now, "reply_url": None}])  # fmt: skip
+    case_id = ids["a1"]
+    decided, locked = asyncio.Event(), asyncio.Event()
+
+    async def unit() -> None:
+        async with db.write() as session:
+            await cases.record_decision(session, case_id=case_id, case_version=1,
+                                        point="step_1", choice="verified", user_id="U2",
+                                        now=now)  # fmt: skip
+            decided.set()
+            await locked.wait()
+            await asyncio.sleep(0.2)
+            await cases.advance_case(session, case_id, expected_version=1,
+                                     phase="detection_query", state={}, closed=False,
+                                     outcome=None, now=now)  # fmt: skip
+            event = {"case_id": case_id, "kind": EventKind.DECISION, "data": {}, "at": now,
+                     "actor": "U2"}  # fmt: skip
+            await timeline.add_events(session, [event])
+
+    async def maintenance() -> None:
+        await decided.wait()
+        async with db.write() as session:
+            await cases.lock(session, case_id)
+            locked.set()
+            await asyncio.sleep(0.1)
+            await timeline.add_event(session, case_id, EventKind.MAINTENANCE, {"answer": "no"},
+                                     now, actor="U3")  # fmt: skip
+
+    try:
+        await asyncio.wait_for(asyncio.gather(unit(), maintenance()), 30)
+        async with db.read() as session:
+            verdict = await timeline.verify_chain(session, case_id)
+        assert verdict is not None and verdict.intact and verdict.events == 2
+    finally:
+        await db.dispose()
+
+
+async def test_verify_only_reads(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    code, out = await ddi_bot("case", "verify", "1", url=f"sqlite+aiosqlite:///{missing}")
+    assert code == 2 and "does not exist" in out and not missing.exists(), out
+    old = tmp_path / "old.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{old}")
+    await upgrade(engine, "0005")
+    await engine.dispose()
+    code, out = await ddi_bot("case", "verify", "1", url=f"sqlite+aiosqlite:///{old}")
+    assert code == 2 and "schema revision 0005" in out and "ddi-bot db upgrade" in out, out
+    engine = make_engine(f"sqlite+aiosqlite:///{old}")
+    try:
+        assert await current_revision(engine) == "0005"  # left as it was
+    finally:
+        await engine.dispose()

@@ -66,6 +66,9 @@ async def test_a_closed_case_posts_its_case_file_in_the_thread(harness: Harness)
     markdown = files[f"case-{row.id}.md"].decode()
     assert markdown.startswith(f"# Case file #{row.id}: ddi-tokyo-1")
     assert data["chain"]["head"] in markdown and bundle.name in markdown
+    # nothing of the bot's own host: its data directory is in no record
+    assert str(h.runtime.engine.config.artifacts) not in files[f"case-{row.id}.json"].decode()
+    assert str(h.runtime.engine.config.artifacts) not in markdown
     for heading in ("## Steps", "## Decisions and approvals", "## Reboots sent", "## Timeline"):
         assert heading in markdown
 
