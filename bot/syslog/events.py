@@ -39,6 +39,7 @@ T = TypeVar("T", DetectionEvent, Sighting)
 Reader = Callable[[bytes], T | Rejected]
 
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_VERSION_FIRST = re.compile(rb"\d{1,2}(?:\.\d{1,2})?\|")  # "0|", "1.0|", "2.0|"
 
 
 # A relay's APP-NAME or tag that was an event's prefix, upper case and without its colon.
@@ -65,7 +66,7 @@ def _read(body: bytes, app: bytes, cef: Reader[T], leef: Reader[T]) -> T | Rejec
     if app:
         prefix = _PREFIX_APPS.get(app.rstrip(b":").upper())
         rest = body.lstrip(b": ")
-        if prefix is not None and rest[:1].isdigit():  # "0|Trend Micro|..." under APP-NAME CEF
+        if prefix is not None and _VERSION_FIRST.match(rest):  # "0|Trend..." under APP-NAME CEF
             return _read(prefix + rest, b"", cef, leef)
     # A tag or second header before the event ("ddi01 CEF:0|..."), as relays sometimes add.
     for marker in (b" CEF:", b" LEEF:"):

@@ -42,7 +42,9 @@ def _fields(body: bytes) -> tuple[bytes, bytes, bytes] | Rejected:
                 return CUT_HEADER
             delimiter = b"\t"
         else:
-            delimiter_field = parts.pop(5).strip()
+            delimiter_field = parts.pop(5)
+            if len(delimiter_field) > 1:  # " ^ " is "^"; a lone space is the delimiter
+                delimiter_field = delimiter_field.strip()
             if b"=" in delimiter_field:  # no delimiter field after all: it was the extension
                 parts[5] = delimiter_field + b"|" + parts[5]
                 delimiter = b"\t"

@@ -1,7 +1,8 @@
 """UDP, TCP and TLS syslog listeners on the running event loop; messages go to a ``FrameHandler``.
 
 TLS (RFC 5425) is the TCP listener on a TLS server socket: the same framing, and the same bounds.
-A stream from a sender the handler does not admit is closed at once, before anything is read.
+A stream from a sender the handler does not admit is closed at once, before any message is
+read (for TLS, once the handshake is done: asyncio tells the protocol only then).
 """
 
 from __future__ import annotations

@@ -12,6 +12,15 @@ from pathlib import Path
 from bot.errors import ConfigError
 
 
+class _EncryptedKey(Exception):
+    pass
+
+
+def _encrypted() -> bytes:
+    """Asked for a passphrase: the key is encrypted (never prompt on the terminal)."""
+    raise _EncryptedKey
+
+
 def server_context(cert: Path, key: Path) -> ssl.SSLContext:
     """A TLS server context; ``ConfigError`` in one line when the files cannot be used."""
     for name, path in (("DDI_BOT_SYSLOG_CERT", cert), ("DDI_BOT_SYSLOG_KEY", key)):
@@ -20,7 +29,12 @@ def server_context(cert: Path, key: Path) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
-        context.load_cert_chain(cert, key)
+        context.load_cert_chain(cert, key, password=_encrypted)
+    except _EncryptedKey:
+        raise ConfigError(
+            f"DDI_BOT_SYSLOG_KEY: {key} is encrypted; give the key without a passphrase "
+            "(for example: openssl pkey -in KEY -out KEY.plain), readable by the bot only"
+        ) from None
     except PermissionError:
         raise ConfigError(f"cannot read {cert} or {key}: permission denied") from None
     except ssl.SSLError as exc:

@@ -199,6 +199,11 @@ def test_unusable_certificate_files_are_one_line_errors(
     other = self_signed_pair(other_cert)
     with pytest.raises(ConfigError, match="are not a PEM certificate and its private key"):
         server_context(cert, other[1])  # a key that is not the certificate's
+    encrypted = tmp_path / "encrypted"
+    encrypted.mkdir()
+    locked = self_signed_pair(encrypted, passphrase="secret")
+    with pytest.raises(ConfigError, match="is encrypted; give the key without a passphrase"):
+        server_context(*locked)  # never a prompt on the terminal
 
 
 def closed_by_peer(sock: socket.socket, data: bytes = b"") -> bool:
@@ -213,10 +218,11 @@ def closed_by_peer(sock: socket.socket, data: bytes = b"") -> bool:
     return True
 
 
-def self_signed_pair(folder: Path) -> tuple[Path, Path]:
+def self_signed_pair(folder: Path, passphrase: str | None = None) -> tuple[Path, Path]:
     cert, key = folder / "cert.pem", folder / "key.pem"
+    secret = ["-passout", f"pass:{passphrase}"] if passphrase else ["-nodes"]
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", *secret, "-days", "1",
          "-keyout", str(key), "-out", str(cert), "-subj", "/CN=other"],
         check=True, capture_output=True,
     )  # fmt: skip

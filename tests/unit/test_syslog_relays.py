@@ -180,3 +180,25 @@ def test_an_app_named_cef_with_a_body_that_is_not_cef_is_ignored_not_bad() -> No
     h.handle(b"<134>1 2024-03-09T08:05:21Z host cef - - - service started", "10.1.0.11", NOW)
     stats = counter.stats()
     assert (stats.ignored, stats.bad, stats.counted) == (1, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"1 CEF:{CEF_BODY}",  # a relay's counter before the event
+        f"10.1.0.11 CEF:{CEF_BODY}",  # the sensor's address before it
+        f"2024-03-09T17:05:21+09:00 ddi01 CEF:{CEF_BODY}",  # a second time and host
+    ],
+)
+def test_under_app_name_cef_a_body_that_is_not_the_rest_of_the_event_is_searched(
+    body: str,
+) -> None:
+    assert counted(f"<134>1 2024-03-09T08:05:21Z relay01 CEF - - - {body}".encode()) == (
+        "ddi-tokyo"
+    )
+
+
+def test_a_lone_space_is_a_leef_2_delimiter() -> None:
+    head = LEEF_HEAD.replace("1.0|", "2.0|", 1)
+    e = parse_event(f"LEEF:{head} |{LEEF_EXT.replace(chr(9), ' ')}".encode())
+    assert isinstance(e, DetectionEvent) and e.dvc == "10.2.0.11"
