@@ -374,8 +374,8 @@ class Engine:
             raise NotOperator(user=user)
         now = self.clock()
         async with self.db.write() as session:
+            row = await cases.lock(session, case_id)  # queued in order with the case's own
             record = await case_record(session, self.inventory, case_id)
-            row = await cases.get_case(session, case_id)
             if record is None or row is None:
                 raise CaseNotFound(f"#{case_id}")
             if not row.channel or not row.thread_ts:

@@ -59,17 +59,17 @@ def narrate(
     reboots: int = 0,
     files: tuple[Attachment, ...] = (),
     approvers: tuple[str, ...] = (),
-    ttl: float = 0.0,
+    expires: datetime | None = None,
 ) -> list[Outgoing]:
-    """``approvers``: whom a reminder names; ``ttl``: the approval's time, in seconds."""
+    """``approvers``: whom a reminder names; ``expires``: when the question it recalls expires."""
     out: list[Outgoing] = []
     lang = after.lang
     reminders = [e for e in effects if isinstance(e, Remind)]
     if reminders and len(reminders) == len(effects):  # nothing changed: no new root message
         who = " ".join(style.mention(a) for a in approvers) or t(lang, "error.no_approver")
-        expires = (now + timedelta(seconds=ttl / 2)).strftime(TIME_FORMAT)
+        deadline = expires.strftime(TIME_FORMAT) if expires is not None else "?"
         appliance = style.escape(after.appliance)
-        return [post(Message(t(lang, "reminder.approval", appliance=appliance, until=expires,
+        return [post(Message(t(lang, "reminder.approval", appliance=appliance, until=deadline,
                                who=who)))]  # fmt: skip
     if note.message is not None:
         out.append(post(_signed(note, lang, style)))

@@ -5,8 +5,10 @@ Group members are read through the ``Groups`` port (``usergroups.users.list`` in
 for ``ttl`` seconds, and read again at once when someone is not found in them (they may have
 just been added) unless they were read less than ``recheck_after`` seconds ago: a flood of
 clicks by non-members costs one Slack call per group every few seconds at most. Concurrent
-lookups of one group share one read. A group that cannot be read admits nobody new (its last
-known members still count) and is logged once until it reads again.
+lookups of one group share one read. A group that cannot be read admits nobody new; its last
+known members still count for ``stale_limit`` seconds after the last good read (five minutes),
+then nobody does: someone removed from the group must not stay an approver while Slack cannot
+be asked. The failure is logged once until the group reads again.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 GROUP_PREFIX = "S"
 TTL = 60.0
 RECHECK_AFTER = 5.0
+STALE_LIMIT = 300.0
 
 
 class Groups(Protocol):
@@ -46,6 +49,7 @@ def is_group(identifier: str) -> bool:
 class _Read:
     members: frozenset[str]
     at: float  # clock() when read (or when a read last failed)
+    good_at: float  # clock() of the last read that worked
 
 
 class Roster:
@@ -55,10 +59,12 @@ class Roster:
         *,
         ttl: float = TTL,
         recheck_after: float = RECHECK_AFTER,
+        stale_limit: float = STALE_LIMIT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.groups: Groups = groups if groups is not None else NoGroups()
         self.ttl, self.recheck_after, self.clock = ttl, recheck_after, clock
+        self.stale_limit = stale_limit
         self._read: dict[str, _Read] = {}
         self._reading: dict[str, asyncio.Task[frozenset[str]]] = {}
         self._failing: set[str] = set()
@@ -98,10 +104,15 @@ class Roster:
             if group not in self._failing:
                 self._failing.add(group)
                 log.warning("cannot read the members of user group %s: %s", group, exc)
-            members = known.members if known is not None else frozenset()
-        else:
-            if group in self._failing:
-                self._failing.discard(group)
-                log.info("user group %s read again: %d members", group, len(members))
-        self._read[group] = _Read(members, self.clock())
+            now = self.clock()
+            good_at = known.good_at if known is not None else now - self.stale_limit
+            fresh_enough = known is not None and now - good_at < self.stale_limit
+            members = known.members if fresh_enough and known is not None else frozenset()
+            self._read[group] = _Read(members, now, good_at)
+            return members
+        if group in self._failing:
+            self._failing.discard(group)
+            log.info("user group %s read again: %d members", group, len(members))
+        now = self.clock()
+        self._read[group] = _Read(members, now, now)
         return members

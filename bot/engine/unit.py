@@ -43,6 +43,7 @@ from bot.runbook.messages import (
     Remind,
     RunStep,
     StartTimer,
+    TimerKind,
 )
 from bot.runbook.model import AWAITING, RUNNING
 from storage import cases, outbox, timeline, timers
@@ -299,7 +300,7 @@ async def _apply(
             reboots=closing.reboots,
             files=closing.files,
             approvers=_reminded(ctx, row),
-            ttl=ctx.config.timing.approval_ttl,
+            expires=await _expiry(session, case_id, version) if notice else None,
         )
         await queue(
             session,
@@ -399,6 +400,19 @@ async def _record(
     await timeline.add_events(session, events + started)
 
 
+async def _has_thread(session: AsyncSession, case_id: int) -> bool:
+    row = await cases.get_case(session, case_id)
+    return row is not None and bool(row.thread_ts)
+
+
+async def _expiry(session: AsyncSession, case_id: int, version: int) -> datetime | None:
+    """When the question asked at ``version`` expires (its timer), for a reminder to say."""
+    for timer in await timers.pending(session, case_id):
+        if timer.kind == TimerKind.APPROVAL_EXPIRY.value and timer.case_version == version:
+            return timer.due_at
+    return None
+
+
 def _reminded(ctx: Context, row: CaseRow) -> tuple[str, ...]:
     """Who a reminder names: the approvers, but not whoever opened the case when they may not
     approve it (the two-person rule)."""
@@ -428,4 +442,5 @@ async def _closing(
     assert record is not None
     facts = facts_from([(event.kind, event.data) for event in record.events])
     sent = sum(1 for reboot in record.reboots if reboot.outcome == "sent")
-    return _Closing(facts, sent, casefile.attachments(record))
+    threaded = bool(await _has_thread(session, case_id))
+    return _Closing(facts, sent, casefile.attachments(record) if threaded else ())

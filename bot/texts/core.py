@@ -325,6 +325,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "nobody else is listed",
         "ja": "ほかに登録された承認者はいません",
     },
+    "error.access_slow": {
+        "en": "Slack did not say in time whether you are in a user group of DDI_BOT_OPERATORS. "
+        "Nothing was done; try again in a moment.",
+        "ja": "DDI_BOT_OPERATORS のユーザーグループに所属しているかを Slack から"
+        "時間内に確認できませんでした。何も実行していません。少し待ってからもう一度お試しください。",
+    },
     "error.not_operator": {
         "en": "You are not allowed to run DDI checks (DDI_BOT_OPERATORS).",
         "ja": "DDI チェックを実行する権限がありません（DDI_BOT_OPERATORS）。",

@@ -180,6 +180,10 @@ class Harness:
         result: Call = await self.wait_for(find)
         return result
 
+    async def case_count(self) -> int:
+        async with self.runtime.engine.sessions() as session:
+            return len(list((await session.execute(select(CaseRow))).scalars()))
+
     async def case(self, appliance: str) -> CaseRow:
         async with self.runtime.engine.sessions() as session:
             rows = (

@@ -205,6 +205,10 @@ async def test_approvers_are_reminded_once_and_the_question_stays_answerable(
     )
     text = reminder[0].args["text"]
     assert f"<!subteam^{APPROVER_GROUP}>" in text and f"<@{APPROVER}>" not in text
+    async with h.runtime.engine.sessions() as session:
+        (expiry,) = (await session.execute(select(TimerRow.due_at).where(
+            TimerRow.kind == "approval_expiry"))).scalars().all()  # fmt: skip
+    assert f"expires at {expiry.strftime('%Y-%m-%d %H:%M UTC')}" in text  # the timer's own time
     assert reminder[0].args["thread_ts"] == h.root("ddi-tokyo-1").ts
     # the buttons of the question asked before the reminder still count
     await h.click(approval, "Approve reboot", user=GROUP_MEMBER)
@@ -323,3 +327,19 @@ async def test_history_lists_past_cases_with_outcome_and_duration(harness: Harne
     await h.command("history ddi-nowhere")
     reply = await h.wait_for(lambda: len(h.slack.responses) > 2 and h.slack.responses)
     assert "Unknown appliance `ddi-nowhere`. Did you mean" in reply[-1]["text"]
+
+
+async def test_a_slow_user_group_read_never_delays_the_ack(harness: Harness) -> None:
+    h = harness
+    engine = h.runtime.engine
+    engine.config = replace(engine.config, operators=frozenset({"S0OPS"}))
+    h.slack.usergroups["S0OPS"] = [OPERATOR]
+    h.slack.slow["usergroups.users.list"] = [2.5]  # the first read: later than Slack waits
+    answer = await h.command("ddi-tokyo-1")
+    assert answer.status_code == 200 and "did not say in time" in answer.text
+    assert (await h.case_count()) == 0  # nothing was done
+    await h.wait_for(lambda: h.slack.by("usergroups.users.list"), limit=10)
+    await asyncio.sleep(2.6)  # the read went on and its answer is kept
+    answer = await h.command("ddi-tokyo-1")
+    assert answer.status_code == 200 and "Opening a check of `ddi-tokyo-1`" in answer.text
+    assert len(h.slack.by("usergroups.users.list")) == 1

@@ -97,6 +97,11 @@ async def test_a_group_that_cannot_be_read_admits_nobody_new(
         assert not await r.includes({"S1"}, "U9")
     warnings = [rec for rec in caplog.records if "cannot read the members" in rec.message]
     assert len(warnings) == 1  # named once, not on every click
+    clock.now += 300  # five minutes after the last good read: the old members no longer count
+    assert not await r.includes({"S1"}, "U2")
+    directory.down = False
+    clock.now += 6
+    assert await r.includes({"S1"}, "U2")  # read again
     assert not await r.includes({"S404"}, "U2")  # no such group: nobody
 
 
