@@ -46,6 +46,12 @@ class SelfApproval(NotAuthorised):
     key = "error.self_approval"
 
 
+class AccessSlow(DdiBotError):
+    """Slack did not say in time whether someone is in a role's user group."""
+
+    key = "error.access_slow"
+
+
 class NotOperator(DdiBotError):
     key = "error.not_operator"
 

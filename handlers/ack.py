@@ -16,6 +16,8 @@ from bot.errors import DdiBotError
 
 log = logging.getLogger(__name__)
 ACK_WITHIN = 2.0  # seconds; Slack gives up on an answer after 3
+# seconds a role's user groups may take to answer, within those 3 s (the read goes on after)
+ACCESS_WITHIN = 1.0
 Tell = Callable[[Exception], Awaitable[None]]
 
 

@@ -18,7 +18,7 @@ from bot.errors import CaseAlreadyOpen, CaseNotFound, DdiBotError, UnknownApplia
 from bot.i18n import t
 from bot.listing import history_text, open_cases_text
 from bot.presenter import error_message
-from handlers.ack import ACK_WITHIN
+from handlers.ack import ACCESS_WITHIN, ACK_WITHIN
 from handlers.ids import Command
 from handlers.languages import Languages
 from handlers.style import SLACK, slack_escape
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 
 _CASE_NUMBER = re.compile(r"[0-9]{1,9}")
-ACCESS_WITHIN = 1.0  # seconds the operators' user groups may take to answer before the ack
 HELP_WORDS = ("help", "-h", "--help", "ヘルプ")
 STOP_WORDS = ("escalate", "stop")
 EXPORT_WORDS = ("export",)

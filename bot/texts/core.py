@@ -326,10 +326,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "ほかに登録された承認者はいません",
     },
     "error.access_slow": {
-        "en": "Slack did not say in time whether you are in a user group of DDI_BOT_OPERATORS. "
-        "Nothing was done; try again in a moment.",
-        "ja": "DDI_BOT_OPERATORS のユーザーグループに所属しているかを Slack から"
-        "時間内に確認できませんでした。何も実行していません。少し待ってからもう一度お試しください。",
+        "en": "Slack did not say in time whether you are in a user group of DDI_BOT_OPERATORS "
+        "or DDI_BOT_APPROVERS. Nothing was done; try again in a moment.",
+        "ja": "DDI_BOT_OPERATORS または DDI_BOT_APPROVERS のユーザーグループに所属しているかを"
+        " Slack から時間内に確認できませんでした。何も実行していません。"
+        "少し待ってからもう一度お試しください。",
     },
     "error.not_operator": {
         "en": "You are not allowed to run DDI checks (DDI_BOT_OPERATORS).",

@@ -252,3 +252,20 @@ async def test_instructions_slack_lost_are_posted_again_by_a_second_check(
     step1 = await _guide(h, 1)
     await h.click(step1, "Verified Connection")
     await _guide(h, 2)
+
+
+async def test_a_slow_user_group_read_never_outlives_the_modal_trigger(harness: Harness) -> None:
+    h = harness
+    engine = h.runtime.engine
+    engine.config = replace(engine.config, operators=frozenset({"S0OPS"}))
+    h.slack.usergroups["S0OPS"] = [OPERATOR]
+    await h.command(GUIDED)  # the first read is quick: the case opens
+    step1 = await _guide(h, 1)
+    h.runtime.engine.ctx.roster.ttl = 0.0  # the next click reads the group again...
+    h.slack.slow["usergroups.users.list"] = [2.5]  # ...later than the trigger_id lives
+    started = time.monotonic()
+    await h.click(step1, "Other message")
+    told = await h.wait_for(lambda: h.slack.by("chat.postEphemeral"))
+    assert "did not say in time" in told[-1].args["text"]
+    assert told[-1].at - started < 2.5  # told within the trigger's life, not after the read
+    assert h.slack.by("views.open") == []
