@@ -15,10 +15,9 @@ async def case_record(
     session: AsyncSession, inventory: Inventory, case_id: int
 ) -> CaseRecord | None:
     """Everything the case file shows, as stored now (``None``: no such case)."""
-    row = await cases.get_case(session, case_id)
+    row = await cases.get_case(session, case_id)  # re-read: this transaction may have changed it
     if row is None:
         return None
-    await session.refresh(row)  # as this transaction changed it (its chain head above all)
     events = await timeline.events(session, case_id)
     probes = None
     for event in events:

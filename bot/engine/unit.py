@@ -287,7 +287,7 @@ async def _apply(
         after_version = version if notice else version + 1
         before, after = view_of(row, state, version), view_of(row, new, after_version)
         await _record(session, case_id, after_version, state, transition, obs, note, now)
-        closing = await _closing(session, ctx.inventory, case_id, transition)
+        closing = await _closing(session, ctx.inventory, row, transition)
         items = narrate(
             before,
             after,
@@ -400,11 +400,6 @@ async def _record(
     await timeline.add_events(session, events + started)
 
 
-async def _has_thread(session: AsyncSession, case_id: int) -> bool:
-    row = await cases.get_case(session, case_id)
-    return row is not None and bool(row.thread_ts)
-
-
 async def _expiry(session: AsyncSession, case_id: int, version: int) -> datetime | None:
     """When the question asked at ``version`` expires (its timer), for a reminder to say."""
     for timer in await timers.pending(session, case_id):
@@ -433,14 +428,14 @@ class _Closing:
 
 
 async def _closing(
-    session: AsyncSession, inventory: Inventory, case_id: int, transition: Transition
+    session: AsyncSession, inventory: Inventory, row: CaseRow, transition: Transition
 ) -> _Closing:
     """Read from the timeline (this transition's events included) when the case closes."""
     if not any(isinstance(e, Close) for e in transition.effects):
         return _Closing()
-    record = await case_record(session, inventory, case_id)
+    record = await case_record(session, inventory, row.id)
     assert record is not None
     facts = facts_from([(event.kind, event.data) for event in record.events])
     sent = sum(1 for reboot in record.reboots if reboot.outcome == "sent")
-    threaded = bool(await _has_thread(session, case_id))
+    threaded = bool(row.thread_ts)  # no thread, no place for the case file
     return _Closing(facts, sent, casefile.attachments(record) if threaded else ())
