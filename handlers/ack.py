@@ -8,16 +8,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from slack_bolt.async_app import AsyncAck
 
 from bot.engine.tasks import TaskTracker
-from bot.errors import DdiBotError
+from bot.errors import AccessSlow, DdiBotError
 
 log = logging.getLogger(__name__)
 ACK_WITHIN = 2.0  # seconds; Slack gives up on an answer after 3
 # seconds a role's user groups may take to answer, within those 3 s (the read goes on after)
 ACCESS_WITHIN = 1.0
+T = TypeVar("T")
+
+
+async def within_access_budget(check: Awaitable[T], user: str) -> T:
+    """An access check that may have to read a user group from Slack, bounded so that the 3 s
+    of an ack (or of a modal's trigger_id) are not used up: ``AccessSlow`` past the budget.
+    The read goes on (the roster shields it), so the person's next try finds it done."""
+    try:
+        return await asyncio.wait_for(check, ACCESS_WITHIN)
+    except TimeoutError:
+        raise AccessSlow(user=user) from None
+
+
 Tell = Callable[[Exception], Awaitable[None]]
 
 

@@ -14,11 +14,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import Engine, Thread
-from bot.errors import CaseAlreadyOpen, CaseNotFound, DdiBotError, UnknownAppliance
+from bot.errors import AccessSlow, CaseAlreadyOpen, CaseNotFound, DdiBotError, UnknownAppliance
 from bot.i18n import t
 from bot.listing import history_text, open_cases_text
 from bot.presenter import error_message
-from handlers.ack import ACCESS_WITHIN, ACK_WITHIN
+from handlers.ack import ACK_WITHIN, within_access_budget
 from handlers.ids import Command
 from handlers.languages import Languages
 from handlers.style import SLACK, slack_escape
@@ -64,10 +64,10 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
             await ack(text=t(lang, "help", names=names or "—"))
             return
         started = time.monotonic()
-        try:  # a user group's members may have to be read from Slack: within part of the 3 s
-            allowed = await asyncio.wait_for(engine.may_run(user), ACCESS_WITHIN)
-        except TimeoutError:  # the read goes on (the roster shields it): the next try knows
-            await ack(text=t(lang, "error.access_slow"))
+        try:
+            allowed = await within_access_budget(engine.may_run(user), user)
+        except AccessSlow as exc:
+            await ack(text=error_message(lang, exc, SLACK))
             return
         if not allowed:
             await ack(text=t(lang, "error.not_operator"))

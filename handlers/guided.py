@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -12,11 +11,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import Engine
-from bot.errors import AccessSlow, DdiBotError
+from bot.errors import DdiBotError
 from bot.guidance import VERIFIED_TEXT, GuideAction
 from bot.i18n import t
 from handlers import modals
-from handlers.ack import ACCESS_WITHIN, record_then_ack
+from handlers.ack import record_then_ack, within_access_budget
 from handlers.ids import GUIDE_PATTERN, GUIDE_PREFIX, View, case_ref
 from handlers.languages import Languages
 from handlers.replies import Where, tell, where_clicked
@@ -125,10 +124,7 @@ async def _open_modal(
     version: int,
 ) -> None:
     user = str(body.get("user", {}).get("id", ""))
-    try:  # the trigger_id lives 3 s: a slow user group read must not use them up
-        await asyncio.wait_for(engine.guide.check_may_answer(user), ACCESS_WITHIN)
-    except TimeoutError:
-        raise AccessSlow(user=user) from None
+    await within_access_budget(engine.guide.check_may_answer(user), user)  # trigger_id: 3 s
     view = await engine.guide.waiting_step(case_id, version)
     build: Callable[[str, int, int], dict[str, Any]] = (
         modals.connection_modal if which == GuideAction.OTHER else modals.count_modal
