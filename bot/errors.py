@@ -60,6 +60,18 @@ class AlreadyDecided(DdiBotError):
     key = "error.already_decided"
 
 
+class AlreadyApproved(AlreadyDecided):
+    """The same approver again, while the quorum still needs others (``missing``)."""
+
+    key = "error.already_approved"
+
+
+class EvidenceChanged(AlreadyDecided):
+    """An approval given on evidence the case no longer holds (now: ``digest``)."""
+
+    key = "error.evidence_changed"
+
+
 class CaseNotFound(DdiBotError):
     key = "error.case_not_found"
 

@@ -90,6 +90,7 @@ def from_body(body: dict[str, Any]) -> Content:
             point=DecisionPoint(data["point"]),
             text=data["text"],
             options=options,
+            evidence=data.get("evidence"),  # absent from rows queued before evidence binding
         )
     data = body["message"]
     return Message(data["text"], tuple(Button(**b) for b in data["buttons"]))

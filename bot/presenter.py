@@ -6,15 +6,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot import approvals
 from bot.errors import (
+    AlreadyApproved,
     AlreadyDecided,
     CaseAlreadyOpen,
     DdiBotError,
+    EvidenceChanged,
     NotAuthorised,
     UnknownAppliance,
 )
 from bot.i18n import MESSAGES, t
 from bot.runbook import CaseState, Choice, DecisionPoint, Phase, Step
+from bot.runbook.evidence import evidence
 from bot.runbook.model import AWAITING, CHOICES, RECOMMENDED, RUNNING, StepStatus
 
 STATUS_ICONS = {
@@ -91,6 +95,7 @@ class Prompt:
     point: DecisionPoint
     text: str
     options: tuple[Option, ...]
+    evidence: str | None = None  # the reboot's: what its approvers decide on (its digest)
 
 
 def _step_name(lang: str, which: Step) -> str:
@@ -205,6 +210,7 @@ def prompt(view: CaseView, point: DecisionPoint, style: Style) -> Prompt:
         text = t(lang, "prompt.reboot", appliance=appliance)
         if state.reboot_interrupted:
             text = t(lang, "prompt.reboot.interrupted") + "\n" + text
+        text += "\n" + approvals.summary(lang, state, style.escape, style.mention)
     elif point == DecisionPoint.RETRY:
         failed = state.failed_step or Step.CONNECTION_TEST
         text = t(
@@ -219,7 +225,8 @@ def prompt(view: CaseView, point: DecisionPoint, style: Style) -> Prompt:
     if point == DecisionPoint.TRAFFIC and state.detections_per_day is not None:
         text += "\n" + t(lang, "prompt.traffic.usual", per_day=f"{state.detections_per_day:.1f}")
     options = tuple(_option(lang, point, choice, appliance) for choice in CHOICES[point])
-    return Prompt(view.case_id, view.version, point, text, options)
+    digest = evidence(state) if point == DecisionPoint.REBOOT else None
+    return Prompt(view.case_id, view.version, point, text, options, digest)
 
 
 def _option(lang: str, point: DecisionPoint, choice: Choice, appliance: str) -> Option:
@@ -275,6 +282,10 @@ def error_message(lang: str, exc: Exception, style: Style, link: str | None = No
             case_id=exc.params["case_id"],
             link=link or "",
         ).rstrip(": ")
+    if isinstance(exc, AlreadyApproved):
+        return t(lang, exc.key, missing=int(exc.params.get("missing") or 1))
+    if isinstance(exc, EvidenceChanged):
+        return t(lang, exc.key, digest=style.escape(str(exc.params.get("digest") or "?")))
     if isinstance(exc, AlreadyDecided):
         if exc.params.get("stale"):
             return t(lang, "error.stale_prompt")

@@ -89,6 +89,7 @@ def timing_from(settings: Settings) -> Timing:
         poll_interval=settings.reboot_poll_seconds,
         reboot_timeout=settings.reboot_timeout_minutes * 60,
         approval_ttl=settings.approval_ttl_hours * 3600,
+        approvals_required=settings.approvals_required,
     )
 
 

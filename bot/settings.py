@@ -26,6 +26,7 @@ class Settings:
     approvers: frozenset[str] = frozenset()
     operators: frozenset[str] | None = None  # None: anyone who can see the command may run it
     two_person: bool = True  # whoever opened a case cannot approve its reboot
+    approvals_required: int = 1  # distinct approvers a reboot needs
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -160,6 +161,25 @@ def _syslog_tls(env: Mapping[str, str]) -> tuple[int | None, Path | None, Path |
     return port, Path(cert) if cert else None, Path(key) if key else None
 
 
+MAX_APPROVALS = 10
+
+
+def _approvals(env: Mapping[str, str], approvers: frozenset[str]) -> int:
+    """``DDI_BOT_APPROVALS_REQUIRED``: refused when the approvers listed by id (no user
+    group) are too few to ever reach it."""
+    name = "DDI_BOT_APPROVALS_REQUIRED"
+    required = _count(env, name, 1)
+    if required > MAX_APPROVALS:
+        raise ConfigError(f"{name} must be at most {MAX_APPROVALS}, got {required}")
+    groups = any(a.startswith("S") for a in approvers)
+    if required > 1 and not groups and len(approvers) < required:
+        raise ConfigError(
+            f"{name}={required} needs at least {required} approvers, but DDI_BOT_APPROVERS "
+            f"lists {len(approvers)}: add approvers (or a user group) or lower it"
+        )
+    return required
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     lang = env.get("DDI_BOT_LANG", "en") or "en"
@@ -169,13 +189,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     operators = env.get("DDI_BOT_OPERATORS")
     api_url = env.get("SLACK_API_URL") or SLACK_API_URL
     syslog_tls, syslog_cert, syslog_key = _syslog_tls(env)
+    approvers = _ids(env, "DDI_BOT_APPROVERS")
     return Settings(
         database_url=env.get("DDI_BOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
         inventory_path=Path(inventory) if inventory else None,
         lang=lang,
-        approvers=_ids(env, "DDI_BOT_APPROVERS"),
+        approvers=approvers,
         operators=_ids(env, "DDI_BOT_OPERATORS") if operators else None,
         two_person=_switch(env, "DDI_BOT_TWO_PERSON", True),
+        approvals_required=_approvals(env, approvers),
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,

@@ -12,15 +12,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.engine import Engine
 from bot.runbook import Choice
 from handlers.ack import record_then_ack
-from handlers.ids import DECIDE_PATTERN, DECIDE_PREFIX, case_ref
+from handlers.ids import DECIDE_PATTERN, DECIDE_PREFIX, decision_ref
 from handlers.languages import Languages
 from handlers.replies import tell, where_clicked
 
 log = logging.getLogger(__name__)
 
 
-def parse_decision(action: dict[str, Any]) -> tuple[int, int, Choice] | None:
-    """(case id, case version, choice) from a button, or None if it is malformed."""
+def parse_decision(action: dict[str, Any]) -> tuple[int, int, Choice, str | None] | None:
+    """(case id, case version, choice, evidence digest) from a button, or None if it is
+    malformed."""
     action_id = str(action.get("action_id", ""))
     if not DECIDE_PATTERN.match(action_id):
         return None
@@ -28,8 +29,8 @@ def parse_decision(action: dict[str, Any]) -> tuple[int, int, Choice] | None:
         choice = Choice(action_id.removeprefix(DECIDE_PREFIX))
     except ValueError:
         return None
-    ref = case_ref(action.get("value", ""))
-    return None if ref is None else (*ref, choice)
+    ref = decision_ref(action.get("value", ""))
+    return None if ref is None else (ref[0], ref[1], choice, ref[2])
 
 
 def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
@@ -45,10 +46,12 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
             await ack()
             log.warning("ignoring malformed decision payload from %s", user)
             return
-        case_id, version, choice = parsed
+        case_id, version, choice, evidence = parsed
 
         # recorded before Slack hears back (a crash just after cannot lose it); the question
         # is shown as decided through the outbox, with the decision
-        decision = engine.decide(case_id, version, choice, user, clicked=message_ts or None)
+        decision = engine.decide(
+            case_id, version, choice, user, clicked=message_ts or None, evidence=evidence
+        )
         told = functools.partial(tell, languages, client, user, where_clicked(body))
         await record_then_ack(ack, engine.tasks, decision, told, f"decision-{case_id}")

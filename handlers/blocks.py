@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.presenter import Button, Message, Option, Prompt
-from handlers.ids import decide_action_id, guide_action_id
+from handlers.ids import decide_action_id, decision_value, guide_action_id
 
 SECTION_LIMIT = SectionBlock.text_max_length  # 3000
 BUTTON_TEXT_LIMIT = ButtonElement.text_max_length  # 75
@@ -120,7 +120,7 @@ def _button(prompt: Prompt, option: Option) -> ButtonElement:
     return ButtonElement(
         action_id=decide_action_id(option.choice),
         text=_plain(option.label, BUTTON_TEXT_LIMIT),
-        value=f"{prompt.case_id}:{prompt.version}",
+        value=decision_value(prompt.case_id, prompt.version, prompt.evidence),
         style=option.style or None,
         confirm=_confirm(option),
     )

@@ -40,6 +40,24 @@ ACTION_IDS = tuple(decide_action_id(choice) for choice in Choice)
 GUIDE_ACTION_IDS = tuple(guide_action_id(action) for action in GuideAction)
 
 
+EVIDENCE_PATTERN = re.compile(r"^[0-9a-f]{16}$")
+
+
+def decision_value(case_id: int, version: int, evidence: str | None) -> str:
+    """A decision button's value: "ID:VERSION", and the reboot's evidence digest after it."""
+    ref = f"{case_id}:{version}"
+    return ref if evidence is None else f"{ref}:{evidence}"
+
+
+def decision_ref(text: object) -> tuple[int, int, str | None] | None:
+    """(case id, case version, evidence digest or None) from a decision button's value."""
+    parts = str(text).split(":")
+    if len(parts) not in (2, 3) or (len(parts) == 3 and not EVIDENCE_PATTERN.match(parts[2])):
+        return None
+    found = case_ref(f"{parts[0]}:{parts[1]}")
+    return None if found is None else (*found, parts[2] if len(parts) == 3 else None)
+
+
 def case_ref(text: object) -> tuple[int, int] | None:
     """(case id, case version) from a button value or modal metadata "ID:VERSION", or None."""
     try:

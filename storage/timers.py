@@ -19,6 +19,17 @@ _CLAIM = (
     .where(_TIMERS.c.id == bindparam("timer_id"), _TIMERS.c.fired_at.is_(None))
     .values(fired_at=bindparam("at"))
 )
+_SPEND = _CLAIM.where(_TIMERS.c.case_version == bindparam("version"))
+_CARRY = (
+    update(_TIMERS)
+    .where(
+        _TIMERS.c.case_id == bindparam("case"),
+        _TIMERS.c.case_version == bindparam("old"),
+        _TIMERS.c.fired_at.is_(None),
+        _TIMERS.c.kind.in_(bindparam("kinds", expanding=True)),
+    )
+    .values(case_version=bindparam("new"))
+)
 _DUE = (
     select(TimerRow)
     .where(TimerRow.fired_at.is_(None), TimerRow.due_at <= bindparam("at"))
@@ -43,6 +54,24 @@ async def claim(session: AsyncSession, timer_id: int, now: datetime) -> bool:
     """Mark a timer fired; only one claimer (task or replica) gets True."""
     result = await session.execute(_CLAIM, {"timer_id": timer_id, "at": now})
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def spend(session: AsyncSession, timer_id: int, version: int, now: datetime) -> bool:
+    """Mark a timer fired without its transition, because the case moved on from
+    ``version``; a timer carried to a newer version since stays due."""
+    values = {"timer_id": timer_id, "at": now, "version": version}
+    result = await session.execute(_SPEND, values)
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def carry(
+    session: AsyncSession, case_id: int, old: int, new: int, kinds: Sequence[str]
+) -> int:
+    """The case's pending timers of ``kinds`` set at version ``old`` now belong to ``new``
+    (same due time); how many."""
+    values = {"case": case_id, "old": old, "new": new, "kinds": list(kinds)}
+    result = await session.execute(_CARRY, values)
+    return int(getattr(result, "rowcount", 0))
 
 
 async def next_due(session: AsyncSession) -> datetime | None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import casefile, metrics
 from bot.drivers.base import Watch
-from bot.engine import answers, recovery
+from bot.engine import answers, approval, recovery
 from bot.engine.access import Access
 from bot.engine.admission import Admissions
 from bot.engine.context import Context, Drivers, EngineConfig, Foreground, utcnow
@@ -63,6 +63,7 @@ from storage.db import Database
 __all__ = ["Decision", "Engine", "EngineConfig", "Thread"]
 # the timers whose due time is the deadline of what an open case waits for
 _DEADLINES = frozenset({TimerKind.APPROVAL_EXPIRY.value, TimerKind.RECHECK.value})
+_REBASES = 5  # a bound approval is tried again this often when others keep moving the case
 START_AFTER = 0.05  # seconds between recording a check and starting its steps
 
 
@@ -411,9 +412,11 @@ class Engine:
         choice: Choice,
         user: str,
         clicked: str | None = None,
+        evidence: str | None = None,
     ) -> Decision:
-        """A person answered the question asked at ``version`` (its message: ``clicked``).
-        Exactly once, enforced by the database."""
+        """A person answered the question asked at ``version`` (its message: ``clicked``;
+        a reboot's: on ``evidence``, see ``approval``). Exactly once, enforced by the
+        database."""
         await self._check_may_decide(case_id, user, choice)
         key = (case_id, version)
         first = self._deciding.get(key)
@@ -423,7 +426,9 @@ class Engine:
                 won = first.result()  # the answer: no need to ask the database who gave it
                 choice_of = won.choice.value if won.choice else None
                 raise refused(Rejected(Refusal.DECIDED, choice_of, won.user), case_id)
-        task = asyncio.ensure_future(self._decide(case_id, version, choice, user, clicked))
+        task = asyncio.ensure_future(
+            self._decide(case_id, version, choice, user, clicked, evidence)
+        )
         self._deciding[key] = task  # before any wait: the next click of it finds this one
         try:
             return await task
@@ -440,15 +445,32 @@ class Engine:
         await self.access.check_may_decide(user, choice, requested_by)
 
     async def _decide(
-        self, case_id: int, version: int, choice: Choice, user: str, clicked: str | None
+        self,
+        case_id: int,
+        version: int,
+        choice: Choice,
+        user: str,
+        clicked: str | None,
+        evidence: str | None,
     ) -> Decision:
-        stale = await self._stale(case_id, version)
-        if stale is not None:  # a late click: no need to queue for the database's writer
-            raise refused(stale, case_id)
-        note = Note(actor=user, clicked=clicked)
-        result = await apply(self.ctx, case_id, version, Decided(choice, user), note)
-        if isinstance(result, Rejected) and result.reason == Refusal.INVALID:
-            result = Rejected(Refusal.STALE)
+        note = Note(actor=user, clicked=clicked, shown=version)
+        bound = evidence is not None and choice in approval.REBOOT_CHOICES
+        for _ in range(_REBASES):  # other approvers may move the case on meanwhile
+            at = version
+            if bound:
+                assert evidence is not None
+                now = await approval.current(self.ctx, case_id)
+                if now is None:
+                    raise CaseNotFound(str(case_id))
+                at = approval.bound_version(now[0], now[1], choice, user, evidence) or version
+            stale = await self._stale(case_id, at)
+            if stale is not None:  # a late click: no need to queue for the database's writer
+                raise refused(stale, case_id)
+            result = await apply(self.ctx, case_id, at, Decided(choice, user), note)
+            if isinstance(result, Rejected) and result.reason == Refusal.INVALID:
+                result = Rejected(Refusal.STALE)
+            if not (bound and isinstance(result, Rejected) and at != version):
+                break
         applied = self.run(result, case_id)
         return Decision(applied.before, applied.after, applied.point, choice, user)
 

@@ -23,6 +23,7 @@ from bot.report import ReportFacts, vendor_report
 from bot.runbook import Outcome
 from bot.runbook.messages import (
     Ask,
+    CarryTimers,
     Close,
     Decided,
     Effect,
@@ -61,7 +62,8 @@ def narrate(
     approvers: tuple[str, ...] = (),
     expires: datetime | None = None,
 ) -> list[Outgoing]:
-    """``approvers``: whom a reminder names; ``expires``: when the question it recalls expires."""
+    """``approvers``: whom a reminder names; ``expires``: when the question a reminder recalls,
+    or one asked again with its timers carried, expires."""
     out: list[Outgoing] = []
     lang = after.lang
     reminders = [e for e in effects if isinstance(e, Remind)]
@@ -80,7 +82,8 @@ def narrate(
     if isinstance(obs, Decided) and note.clicked and point is not None:
         shown = decided(before, point, obs.choice, obs.user, now, style)
         out.append(Outgoing(Kind.UPDATE, shown, target_ts=note.clicked))
-    until: datetime | None = None
+    # a question asked again to show who approved keeps its deadline
+    until = expires if any(isinstance(e, CarryTimers) for e in effects) else None
     tail: list[Outgoing] = []
     for effect in effects:
         match effect:

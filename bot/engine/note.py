@@ -22,6 +22,7 @@ class Note:
     actor: str | None = None  # who decided or answered
     answer: str | None = None  # a person's answer to a guided step, recorded once: how
     clicked: str | None = None  # ts of the question whose button was clicked (shown decided)
+    shown: int | None = None  # the case version of the question the person read and answered
     timer_id: int | None = None  # the timer this observation fires: claimed in the same unit
     # more writes of the same unit of work; returning False rolls the whole unit back
     also: Callable[[AsyncSession], Awaitable[bool]] | None = field(default=None, compare=False)

@@ -34,9 +34,9 @@ async def fire(ctx: Context, dispatch: Dispatch, timer_id: int, case_id: int, ve
         )
     if isinstance(applied, Applied):
         dispatch.submit(applied.work)
-    else:  # the case moved on: the timer is spent
+    else:  # the case moved on: the timer is spent (unless it was carried to the new version)
         async with ctx.db.write() as session:
-            await timers.claim(session, timer_id, ctx.clock())
+            await timers.spend(session, timer_id, version, ctx.clock())
 
 
 async def fire_due(

@@ -31,8 +31,10 @@ from bot.report import ReportFacts, facts_from
 from bot.runbook import CaseState, DecisionPoint, InvalidTransition, Phase, Step
 from bot.runbook import start as start_runbook
 from bot.runbook import step as runbook_step
+from bot.runbook.evidence import evidence
 from bot.runbook.machine import Decision as Transition
 from bot.runbook.messages import (
+    CarryTimers,
     CheckNetwork,
     Close,
     Decided,
@@ -285,6 +287,8 @@ async def _apply(
         ):
             raise _Abort(Refusal.STALE)  # another process advanced it first
         after_version = version if notice else version + 1
+        carried = any(isinstance(e, CarryTimers) for e in transition.effects)
+        shows_expiry = notice or carried  # the question's deadline, unchanged
         before, after = view_of(row, state, version), view_of(row, new, after_version)
         await _record(session, case_id, after_version, state, transition, obs, note, now)
         closing = await _closing(session, ctx.inventory, row, transition)
@@ -299,8 +303,8 @@ async def _apply(
             facts=closing.facts,
             reboots=closing.reboots,
             files=closing.files,
-            approvers=_reminded(ctx, row),
-            expires=await _expiry(session, case_id, version) if notice else None,
+            approvers=_reminded(ctx, row, new),
+            expires=await _expiry(session, case_id, after_version) if shows_expiry else None,
         )
         await queue(
             session,
@@ -331,7 +335,7 @@ async def _record_answer(
     if isinstance(obs, Decided):
         label, choice, user = point.value if point else "stop", obs.choice.value, obs.user
     elif note.answer is not None:
-        which = step_of(state)
+        which = step_of(state) or state.file_step()
         label = f"step_{which.value if which else 0}"
         choice, user = note.answer, note.actor or "?"
     else:
@@ -369,9 +373,13 @@ async def _record(
             "point": point.value if point else None,
             "choice": obs.choice.value,
         }
+        if point == DecisionPoint.REBOOT:  # what the approver decided on
+            data |= {"version": version - 1, "evidence": evidence(old)}
+            if note.shown is not None and note.shown != version - 1:
+                data["shown"] = note.shown  # the question read: older, on the same evidence
         events.append(_event(case_id, EventKind.DECISION, data, now, obs.user))
     if note.record is not None:
-        which = step_of(old)
+        which = step_of(old) or old.file_step()  # a late bundle answers step 4
         outcome = note.outcome or "ok"
         record = dict(note.record)
         if note.answer is not None:
@@ -389,6 +397,8 @@ async def _record(
             await timers.add_timer(session, case_id, effect.kind.value, version, due)
             data = {"kind": effect.kind.value, "due": due.isoformat()}
             events.append(_event(case_id, EventKind.TIMER_SET, data, now))
+        elif isinstance(effect, CarryTimers):
+            await timers.carry(session, case_id, version - 1, version, _QUESTION_TIMERS)
         elif isinstance(effect, Remind):
             data = {"point": effect.point.value}
             events.append(_event(case_id, EventKind.REMINDED, data, now))
@@ -400,6 +410,9 @@ async def _record(
     await timeline.add_events(session, events + started)
 
 
+_QUESTION_TIMERS = (TimerKind.APPROVAL_EXPIRY.value, TimerKind.APPROVAL_REMINDER.value)
+
+
 async def _expiry(session: AsyncSession, case_id: int, version: int) -> datetime | None:
     """When the question asked at ``version`` expires (its timer), for a reminder to say."""
     for timer in await timers.pending(session, case_id):
@@ -408,13 +421,13 @@ async def _expiry(session: AsyncSession, case_id: int, version: int) -> datetime
     return None
 
 
-def _reminded(ctx: Context, row: CaseRow) -> tuple[str, ...]:
-    """Who a reminder names: the approvers, but not whoever opened the case when they may not
-    approve it (the two-person rule)."""
+def _reminded(ctx: Context, row: CaseRow, state: CaseState) -> tuple[str, ...]:
+    """Who a reminder names: the approvers who have not approved yet, but not whoever opened
+    the case when they may not approve it (the two-person rule)."""
     return tuple(
         a
         for a in sorted(ctx.config.approvers)
-        if not (ctx.config.two_person and a == row.requested_by)
+        if a not in state.approved_by and not (ctx.config.two_person and a == row.requested_by)
     )
 
 

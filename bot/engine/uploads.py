@@ -129,7 +129,7 @@ class Uploads:
         row = await self._case_of(shared, thread)
         if row is None:
             return  # not posted in a case thread: none of our business
-        which = view_of(row).state.person_step()
+        which = view_of(row).state.file_step()
         async with ctx.db.write() as session:
             claimed = await uploads.claim(
                 session,
@@ -249,7 +249,7 @@ class Uploads:
         ctx = self.ctx
         lang, style = view.lang, ctx.style
         user = shared.user or ""
-        which = view.state.person_step()
+        which = view.state.file_step()
         if view.version != version:  # the case moved on while this file waited
             raise _Refused(t(lang, "upload.already_answered", name=name))
         if which not in UPLOAD_STEPS:

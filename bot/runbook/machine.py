@@ -8,6 +8,7 @@ from bot.runbook.messages import (
     ApplianceProbed,
     Ask,
     CaptureAnalysed,
+    CarryTimers,
     CheckNetwork,
     Close,
     ConnectionTested,
@@ -42,6 +43,8 @@ from bot.runbook.model import StepStatus as S
 
 @dataclass(frozen=True)
 class Timing:
+    """How long the runbook waits for things, and how many people a reboot needs."""
+
     recheck_delay: float = 6 * 3600.0  # quiet sensor: run step 2 again after this long
     poll_interval: float = 15.0  # after a reboot: probe the appliance this often
     reboot_timeout: float = 20 * 60.0  # escalate if it is not back within this long
@@ -51,6 +54,8 @@ class Timing:
     # An approval is asked for the sensor as it was then; unanswered this long, the case
     # escalates rather than let a click days later reboot it.
     approval_ttl: float = 4 * 3600.0
+    # distinct approvers a reboot needs (``DDI_BOT_APPROVALS_REQUIRED``)
+    approvals_required: int = 1
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,12 @@ def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decis
             nxt = state.with_step(Step.PACKET_CAPTURE, S.PROBLEM, capture_packets=n)
             nxt = replace(nxt, capture_receiving=False, phase=Phase.AWAIT_FIX)
             return _ask(nxt, DecisionPoint.FIX)
-        case Phase.DEBUG_LOGS, DebugLogsCollected(filename=name, sha256=digest):
+        case (
+            (Phase.DEBUG_LOGS | Phase.AWAIT_REBOOT_APPROVAL),
+            DebugLogsCollected(filename=name, sha256=digest),
+        ):
+            # while the reboot is awaited, a late bundle is new evidence: approvals given
+            # before it no longer count, and the question is asked again from the start
             nxt = state.with_step(Step.DEBUG_LOGS, S.OK, debug_bundle=name, debug_sha256=digest)
             return _ask_reboot(nxt, timing)
         case ((Phase.REBOOTING | Phase.REBOOT_INSTRUCTED), RebootSent(at=sent_at)):
@@ -195,9 +205,18 @@ def _decided(state: CaseState, obs: Decided, timing: Timing) -> Decision:
             return _run(replace(state, phase=Phase.DEBUG_LOGS), Step.DEBUG_LOGS)
         case DecisionPoint.DEBUG, Choice.SKIP:
             return _ask_reboot(state.with_step(Step.DEBUG_LOGS, S.SKIPPED), timing)
+        case DecisionPoint.REBOOT, Choice.APPROVE_REBOOT if obs.user in state.approved_by:
+            raise InvalidTransition(state.phase, obs)  # one person counts once
+        case DecisionPoint.REBOOT, Choice.APPROVE_REBOOT if (
+            len(state.approved_by) + 1 < state.approvals_required
+        ):
+            # not enough yet: ask again, showing who approved; the deadline stays as it was
+            nxt = replace(state, approved_by=(*state.approved_by, obs.user))
+            return Decision(nxt, (Ask(DecisionPoint.REBOOT), CarryTimers()))
         case DecisionPoint.REBOOT, Choice.APPROVE_REBOOT:
             nxt = replace(
                 state,
+                approved_by=(*state.approved_by, obs.user),
                 phase=Phase.REBOOT_INSTRUCTED if state.guided else Phase.REBOOTING,
                 reboot_attempts=state.reboot_attempts + 1,
                 failed_step=None,
@@ -263,7 +282,13 @@ def _offer_debug_logs(state: CaseState) -> Decision:
 
 
 def _ask_reboot(state: CaseState, timing: Timing) -> Decision:
-    nxt = state.with_step(Step.REBOOT, S.WAITING, phase=Phase.AWAIT_REBOOT_APPROVAL)
+    nxt = state.with_step(
+        Step.REBOOT,
+        S.WAITING,
+        phase=Phase.AWAIT_REBOOT_APPROVAL,
+        approved_by=(),
+        approvals_required=timing.approvals_required,
+    )
     expiry = StartTimer(TimerKind.APPROVAL_EXPIRY, timing.approval_ttl)
     reminder = StartTimer(TimerKind.APPROVAL_REMINDER, timing.approval_ttl / 2)
     return Decision(nxt, (Ask(DecisionPoint.REBOOT), expiry, reminder))

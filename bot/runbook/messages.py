@@ -133,6 +133,12 @@ class Remind:
 
 
 @dataclass(frozen=True)
+class CarryTimers:
+    """The question is asked again only to show who approved so far: its expiry and reminder
+    carry on as they were (they do not start over), at the case's new version."""
+
+
+@dataclass(frozen=True)
 class StartTimer:
     kind: TimerKind
     delay: float  # seconds
@@ -148,4 +154,14 @@ class Close:
     outcome: Outcome
 
 
-Effect = RunStep | Instruct | CheckNetwork | Ask | Remind | StartTimer | ProbeAppliance | Close
+Effect = (
+    RunStep
+    | Instruct
+    | CheckNetwork
+    | Ask
+    | Remind
+    | CarryTimers
+    | StartTimer
+    | ProbeAppliance
+    | Close
+)

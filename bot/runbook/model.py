@@ -147,6 +147,9 @@ class CaseState:
     reboot_sent_at: float | None = None  # epoch seconds
     wait_deadline: float | None = None  # epoch seconds: give up waiting for the appliance
     rechecks: int = 0
+    # who approved the reboot asked now, in order (a quorum may need more than one)
+    approved_by: tuple[str, ...] = ()
+    approvals_required: int = 1  # as configured when the question was asked
     outcome: Outcome | None = None
     reason: str | None = None  # why the case closed (a message key)
 
@@ -155,6 +158,14 @@ class CaseState:
         if self.phase == Phase.REBOOT_INSTRUCTED:
             return Step.REBOOT
         return RUNNING.get(self.phase) if self.guided else None
+
+    def file_step(self) -> Step | None:
+        """The step a file posted in the thread now answers: the step a person is doing, or
+        a late debug bundle while the reboot's approval is awaited (it changes the evidence
+        the approvers decide on)."""
+        if self.phase == Phase.AWAIT_REBOOT_APPROVAL:
+            return Step.DEBUG_LOGS
+        return self.person_step()
 
     def with_step(self, step: Step, status: StepStatus, **changes: Any) -> CaseState:
         steps = dict(self.steps)
@@ -166,6 +177,7 @@ class CaseState:
         # every unit of work
         data = {name: getattr(self, name) for name in _FIELDS}
         data["steps"] = {str(k): v.value for k, v in self.steps.items()}
+        data["approved_by"] = list(self.approved_by)
         return data
 
     @classmethod
@@ -176,6 +188,7 @@ class CaseState:
         values["steps"] = {int(k): StepStatus(v) for k, v in values["steps"].items()}
         if values.get("failed_step") is not None:
             values["failed_step"] = Step(values["failed_step"])
+        values["approved_by"] = tuple(values.get("approved_by") or ())
         if values.get("outcome") is not None:
             values["outcome"] = Outcome(values["outcome"])
         return cls(**values)

@@ -30,6 +30,7 @@ from bot.presenter import (
     step_failed,
 )
 from bot.runbook import CaseState, DecisionPoint, Phase, Step
+from bot.runbook.evidence import evidence
 from handlers.actions import parse_decision
 from handlers.blocks import message_payload, prompt_payload
 from handlers.guided import parse_guide
@@ -147,9 +148,14 @@ def test_ids_and_values_keep_the_formats_the_click_handlers_parse() -> None:
             assert actions["block_id"] == "ddi_prompt:7:12"
             for element in actions["elements"]:
                 assert DECIDE_PATTERN.match(element["action_id"])
-                assert element["value"] == "7:12"
                 decision = parse_decision(element)
                 assert decision is not None and decision[:2] == (7, 12)
+                if point == DecisionPoint.REBOOT:  # bound to the evidence shown
+                    assert element["value"] == f"7:12:{evidence(view.state)}"
+                    assert decision[3] == evidence(view.state)
+                else:
+                    assert element["value"] == "7:12"
+                    assert decision[3] is None
         for which in (Step.CONNECTION_TEST, Step.DETECTION_QUERY, Step.REBOOT):
             message = instructions(
                 view, which, SLACK, console=None, capture_interface=None, period=PERIOD,
@@ -177,7 +183,7 @@ def test_the_json_has_only_the_fields_it_had_before() -> None:
                 "type": "button",
                 "action_id": "ddi_decide:approve_reboot",
                 "text": {**plain, "text": "Approve reboot"},
-                "value": "7:12",
+                "value": f"7:12:{evidence(state)}",
                 "style": "danger",
                 "confirm": {
                     "title": {**plain, "text": "Reboot n?"},
@@ -195,7 +201,7 @@ def test_the_json_has_only_the_fields_it_had_before() -> None:
                 "type": "button",
                 "action_id": "ddi_decide:reject_reboot",
                 "text": {**plain, "text": "Reject"},
-                "value": "7:12",
+                "value": f"7:12:{evidence(state)}",
             },
         ],
     }

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.errors import AlreadyDecided, UnknownAppliance
+from bot.messenger import from_body, to_body
 from bot.presenter import CaseView, Message, error_message, header, prompt
-from bot.runbook import CaseState, DecisionPoint, Phase
+from bot.runbook import CaseState, Choice, DecisionPoint, Phase
+from bot.runbook.evidence import evidence
 from handlers.actions import parse_decision
 from handlers.blocks import message_payload, prompt_payload
 from handlers.commands import parse_command_text
@@ -32,7 +34,8 @@ def test_reboot_prompt_is_a_danger_button_with_a_confirm_dialog() -> None:
     payload = prompt_payload(prompt(_view("x" * 300), DecisionPoint.REBOOT, SLACK))
     actions = payload["blocks"][-1]
     approve, reject = actions["elements"]
-    assert approve["style"] == "danger" and approve["value"] == "7:12"
+    assert approve["style"] == "danger"
+    assert approve["value"] == reject["value"] == f"7:12:{evidence(_view().state)}"
     assert approve["action_id"] == "ddi_decide:approve_reboot"
     confirm = approve["confirm"]
     assert len(confirm["title"]["text"]) <= 100 and len(confirm["text"]["text"]) <= 300
@@ -76,8 +79,14 @@ def test_command_text_parsing() -> None:
 
 def test_decision_payload_parsing_rejects_malformed_values() -> None:
     ok = {"action_id": "ddi_decide:approve_reboot", "value": "3:9"}
-    assert parse_decision(ok) is not None
+    assert parse_decision(ok) == (3, 9, Choice.APPROVE_REBOOT, None)
+    bound = {"action_id": "ddi_decide:approve_reboot", "value": "3:9:0123456789abcdef"}
+    assert parse_decision(bound) == (3, 9, Choice.APPROVE_REBOOT, "0123456789abcdef")
     for bad in (
+        {"action_id": "ddi_decide:approve_reboot", "value": "3:9:"},
+        {"action_id": "ddi_decide:approve_reboot", "value": "3:9:0123"},
+        {"action_id": "ddi_decide:approve_reboot", "value": "3:9:0123456789ABCDEF"},
+        {"action_id": "ddi_decide:approve_reboot", "value": "3:9:0123456789abcdef:x"},
         {"action_id": "ddi_decide:approve_reboot", "value": "3"},
         {"action_id": "ddi_decide:approve_reboot", "value": "a:b"},
         {"action_id": "ddi_decide:self_destruct", "value": "3:9"},
@@ -108,3 +117,14 @@ def test_the_sensor_address_is_read_from_any_console_form() -> None:
     assert ip_of("[2001:db8::5]:443") == ip_of("2001:db8::5") == "2001:db8::5"
     assert ip_of("ddi-osaka.example.net:443") is None and ip_of(None) is None
     assert ip_of("[not-an-address") is None
+
+
+def test_a_queued_question_keeps_its_evidence_through_the_outbox() -> None:
+    question = prompt(_view(), DecisionPoint.REBOOT, SLACK)
+    assert question.evidence is not None
+    assert from_body(to_body(question)) == question
+    old = to_body(question)
+    stored = old["prompt"]
+    assert isinstance(stored, dict)
+    del stored["evidence"]  # a row queued before evidence binding
+    assert from_body(old) == replace(question, evidence=None)

@@ -144,3 +144,29 @@ def test_roles_take_user_and_group_ids_and_the_two_person_rule_is_on_by_default(
 def test_bad_roles_and_switches_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(env)
+
+
+def test_a_quorum_of_approvers_is_one_unless_set() -> None:
+    assert load_settings({}).approvals_required == 1
+    two = {"DDI_BOT_APPROVERS": "U1,U2", "DDI_BOT_APPROVALS_REQUIRED": "2"}
+    assert load_settings(two).approvals_required == 2
+    # a user group may hold any number of approvers: not counted at start
+    grouped = {"DDI_BOT_APPROVERS": "S0123ABCD", "DDI_BOT_APPROVALS_REQUIRED": "3"}
+    assert load_settings(grouped).approvals_required == 3
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DDI_BOT_APPROVALS_REQUIRED": "0"}, "at least 1, got '0'"),
+        ({"DDI_BOT_APPROVALS_REQUIRED": "two"}, "at least 1, got 'two'"),
+        ({"DDI_BOT_APPROVALS_REQUIRED": "11"}, "at most 10"),
+        (
+            {"DDI_BOT_APPROVERS": "U1", "DDI_BOT_APPROVALS_REQUIRED": "2"},
+            "needs at least 2 approvers, but DDI_BOT_APPROVERS lists 1",
+        ),
+    ],
+)
+def test_an_impossible_quorum_is_refused_at_start(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(env)
