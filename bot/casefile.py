@@ -42,6 +42,7 @@ class DecisionRecord:
     user: str
     at: datetime
     case_version: int  # the version of the question answered
+    evidence: str | None = None  # a reboot's approval or refusal: the evidence it was given on
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ def to_json(record: CaseRecord) -> dict[str, Any]:
                 "by": d.user,
                 "at": _iso(d.at),
                 "case_version": d.case_version,
+                "evidence": d.evidence,
             }
             for d in record.decisions
         ],
@@ -274,9 +276,11 @@ def to_markdown(record: CaseRecord) -> str:
     if not record.decisions:
         lines.append("—")
     for d in record.decisions:
+        version = t(lang, "casefile.version", version=d.case_version)
+        if d.evidence:
+            version += ", " + t(lang, "casefile.evidence", digest=_cell(d.evidence))
         lines.append(
-            f"- {_iso(d.at)} — {_cell(d.point)}: {_cell(d.choice)} — {_cell(d.user)} "
-            f"({t(lang, 'casefile.version', version=d.case_version)})"
+            f"- {_iso(d.at)} — {_cell(d.point)}: {_cell(d.choice)} — {_cell(d.user)} ({version})"
         )
     lines += ["", f"## {t(lang, 'casefile.reboots')}", ""]
     if not record.reboots:

@@ -20,9 +20,12 @@ async def case_record(
         return None
     events = await timeline.events(session, case_id)
     probes = None
+    shown_on: dict[int, str] = {}  # a reboot decision's evidence, by the version it answered
     for event in events:
         if event.kind == timeline.EventKind.PROBES.value:
             probes = event.data
+        elif event.kind == timeline.EventKind.DECISION.value and "evidence" in event.data:
+            shown_on[int(event.data["version"])] = str(event.data["evidence"])
     return CaseRecord(
         case_id=row.id,
         appliance=row.appliance,
@@ -40,7 +43,14 @@ async def case_record(
             for r in await timeline.step_runs(session, case_id)
         ],
         decisions=[
-            DecisionRecord(d.point, d.choice, d.user_id, d.decided_at, d.case_version)
+            DecisionRecord(
+                d.point,
+                d.choice,
+                d.user_id,
+                d.decided_at,
+                d.case_version,
+                shown_on.get(d.case_version) if d.point == "reboot" else None,
+            )
             for d in await cases.decisions_of(session, case_id)
         ],
         reboots=[

@@ -36,6 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "casefile.collected": {"en": "collected by the bot", "ja": "ボットが収集"},
     "casefile.decisions": {"en": "Decisions and approvals", "ja": "判断と承認"},
     "casefile.version": {"en": "case version {version}", "ja": "ケース版 {version}"},
+    "casefile.evidence": {"en": "evidence `{digest}`", "ja": "根拠 `{digest}`"},
     "casefile.reboots": {"en": "Reboots sent", "ja": "送信した再起動"},
     "casefile.unknown": {"en": "outcome unknown", "ja": "結果不明"},
     "casefile.timeline": {"en": "Timeline", "ja": "タイムライン"},

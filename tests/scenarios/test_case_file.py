@@ -26,6 +26,10 @@ def case_files(h: Harness, thread_ts: str) -> dict[str, bytes]:
     return found
 
 
+def markdown_of(files: dict[str, bytes], case_id: int) -> str:
+    return files[f"case-{case_id}.md"].decode()
+
+
 async def test_a_closed_case_posts_its_case_file_in_the_thread(harness: Harness) -> None:
     h = harness
     await h.command("ddi-tokyo-1")
@@ -47,6 +51,10 @@ async def test_a_closed_case_posts_its_case_file_in_the_thread(harness: Harness)
     decisions = [(d["choice"], d["by"]) for d in data["decisions"]]
     assert decisions == [("collect", OPERATOR), ("approve_reboot", APPROVER)]
     assert all(isinstance(d["case_version"], int) for d in data["decisions"])
+    # the approval names the evidence the question showed (its digest), the others none
+    collect, approve = data["decisions"]
+    assert collect["evidence"] is None and len(approve["evidence"]) == 16
+    assert approve["evidence"] in markdown_of(files, row.id)
     assert [r["outcome"] for r in data["reboots"]] == ["sent"]
     # the debug bundle: name, size and the SHA-256 of what the bot kept
     (bundle,) = (h.runtime.engine.config.artifacts / f"case-{row.id}").iterdir()
