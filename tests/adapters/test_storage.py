@@ -156,6 +156,41 @@ async def test_a_timer_fires_once_even_when_claimed_concurrently(
         assert list(await timers.due_timers(session, NOW)) == []
 
 
+async def test_carried_timers_keep_their_due_time_and_a_stale_spend_misses_them(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    case_id = await _case(sessions)
+    due_at = NOW - timedelta(seconds=1)
+    async with sessions.begin() as session:
+        await timers.add_timer(session, case_id, "approval_expiry", 4, due_at)
+        await timers.add_timer(session, case_id, "approval_reminder", 4, due_at)
+        await timers.add_timer(session, case_id, "recheck", 4, due_at)  # not the question's
+    async with sessions() as session:
+        (expiry,) = [
+            t for t in await timers.due_timers(session, NOW) if t.kind == "approval_expiry"
+        ]
+    async with sessions.begin() as session:  # an approval short of the quorum
+        kinds = ("approval_expiry", "approval_reminder")
+        assert await timers.carry(session, case_id, 4, 5, kinds) == 2
+    async with sessions() as session:
+        pending = {
+            t.kind: (t.case_version, t.due_at) for t in await timers.pending(session, case_id)
+        }
+    assert pending == {
+        "approval_expiry": (5, due_at),
+        "approval_reminder": (5, due_at),
+        "recheck": (4, due_at),
+    }
+    # a timer task that read the expiry at version 4 finds the case moved on: it must not
+    # spend the timer that now belongs to version 5
+    async with sessions.begin() as session:
+        assert await timers.spend(session, expiry.id, 4, NOW) is False
+        assert await timers.spend(session, expiry.id, 5, NOW) is True
+    async with sessions() as session:
+        left = {t.kind for t in await timers.pending(session, case_id)}
+    assert left == {"approval_reminder", "recheck"}
+
+
 async def test_a_side_effect_key_is_recorded_once(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
