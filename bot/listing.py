@@ -3,12 +3,17 @@ for and who must act; an appliance's past cases with their outcome and duration.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.i18n import t
 from bot.presenter import TIME_FORMAT, CaseView, Style, waiting_line
+from bot.runbook.messages import TimerKind
+
+# the timers whose due time is the deadline of what an open case waits for
+DEADLINES = frozenset({TimerKind.APPROVAL_EXPIRY.value, TimerKind.RECHECK.value})
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,22 @@ class PastCase:
     closed_at: datetime | None
     outcome: str | None
     reason: str | None
+
+
+class PendingTimer(Protocol):
+    case_id: int
+    case_version: int
+    kind: str
+    due_at: datetime
+
+
+def deadlines(pending: Sequence[PendingTimer], versions: Mapping[int, int]) -> dict[int, datetime]:
+    """Case id -> the deadline of what it waits for at its version (``versions``)."""
+    until: dict[int, datetime] = {}
+    for timer in pending:
+        if timer.kind in DEADLINES and timer.case_version == versions.get(timer.case_id):
+            until[timer.case_id] = timer.due_at
+    return until
 
 
 def open_cases_text(lang: str, entries: Sequence[OpenEntry], style: Style) -> str:

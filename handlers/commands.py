@@ -18,6 +18,7 @@ from bot.errors import AccessSlow, CaseAlreadyOpen, CaseNotFound, DdiBotError, U
 from bot.i18n import t
 from bot.listing import history_text, open_cases_text
 from bot.presenter import error_message
+from bot.status import status_text
 from handlers.ack import ACK_WITHIN, within_access_budget
 from handlers.ids import Command
 from handlers.languages import Languages
@@ -32,11 +33,12 @@ STOP_WORDS = ("escalate", "stop")
 EXPORT_WORDS = ("export",)
 HISTORY_WORDS = ("history",)
 LIST_WORDS = ("list",)
+STATUS_WORDS = ("status",)
 
 
 def parse_command_text(text: str | None) -> tuple[str, str | None]:
     """("help", None), ("list", None), ("check", appliance), ("escalate", appliance),
-    ("history", appliance) or ("export", case number)."""
+    ("history", appliance), ("status", appliance) or ("export", case number)."""
     words = (text or "").split()
     if not words or words[0].lower() in HELP_WORDS:
         return "help", None
@@ -46,6 +48,8 @@ def parse_command_text(text: str | None) -> tuple[str, str | None]:
         return "export", words[1]
     if words[0].lower() in HISTORY_WORDS and len(words) > 1:
         return "history", words[1]
+    if words[0].lower() in STATUS_WORDS and len(words) > 1:
+        return "status", words[1]
     if words[0].lower() in LIST_WORDS and len(words) == 1:
         return "list", None
     return "check", words[0]
@@ -72,7 +76,7 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
         if not allowed:
             await ack(text=t(lang, "error.not_operator"))
             return
-        if action in ("list", "history", "export"):
+        if action in _ANSWERS:
             await ack()
             answer = _ANSWERS[action](engine, name or "", user, lang)
             engine.tasks.spawn(_respond(answer, respond, lang, action), f"{action}-{name}")
@@ -194,10 +198,15 @@ async def _history(engine: Engine, name: str, _user: str, lang: str) -> str:
     return history_text(lang, appliance, past, SLACK)
 
 
+async def _status(engine: Engine, name: str, _user: str, lang: str) -> str:
+    return status_text(lang, await engine.status(name), SLACK)
+
+
 _ANSWERS: dict[str, Callable[[Engine, str, str, str], Awaitable[str]]] = {
     "export": _export,
     "list": _list,
     "history": _history,
+    "status": _status,
 }
 
 

@@ -233,6 +233,16 @@ async def decisions_of(session: AsyncSession, case_id: int) -> Sequence[Decision
     return result.scalars().all()
 
 
+async def opened_since(session: AsyncSession, appliance: str, since: datetime) -> int:
+    """How many cases were opened for the appliance since ``since`` (open ones included)."""
+    result = await session.execute(
+        select(func.count())
+        .select_from(CaseRow)
+        .where(CaseRow.appliance == appliance, CaseRow.opened_at >= since)
+    )
+    return int(result.scalar_one())
+
+
 async def past_cases(session: AsyncSession, appliance: str, limit: int) -> Sequence[CaseRow]:
     """The appliance's closed cases, the newest first."""
     result = await session.execute(

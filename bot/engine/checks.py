@@ -10,6 +10,7 @@ from bot.engine.context import Context
 from bot.engine.feed import feed_summary, feed_text, usual_per_day
 from bot.engine.outbox import say
 from bot.engine.steps import DETECTION_WINDOW, StepOutcome
+from bot.inventory import Appliance
 from bot.presenter import CaseView, Message
 from bot.probes import PLAIN_PORTS, ProbeReport, parse_endpoint, probe_all, render_report
 from bot.runbook.messages import DetectionsCounted
@@ -50,6 +51,19 @@ def report_record(report: ProbeReport) -> dict[str, Any]:
     return record
 
 
+async def probe_appliance(ctx: Context, appliance: Appliance) -> ProbeReport:
+    """The console (DNS, TCP, TLS, pin) and the TMSP servers the inventory gives."""
+    targets, plain = tmsp_targets(appliance.tmsp_servers)
+    return await probe_all(
+        appliance.console,
+        targets,
+        pin=appliance.tls_fingerprint,
+        ca_file=appliance.tls_ca_file,
+        timeout=ctx.config.probe_timeout,
+        plain_ports=plain,
+    )
+
+
 async def network(ctx: Context, view: CaseView) -> None:
     """DNS, TCP and TLS to the console and the TMSP servers; posted once per case."""
     appliance = ctx.appliance(view.appliance)
@@ -58,15 +72,7 @@ async def network(ctx: Context, view: CaseView) -> None:
     async with ctx.db.read() as session:
         if await timeline.has_event(session, view.case_id, EventKind.PROBES):
             return
-    targets, plain = tmsp_targets(appliance.tmsp_servers)
-    report = await probe_all(
-        appliance.console,
-        targets,
-        pin=appliance.tls_fingerprint,
-        ca_file=appliance.tls_ca_file,
-        timeout=ctx.config.probe_timeout,
-        plain_ports=plain,
-    )
+    report = await probe_appliance(ctx, appliance)
     text = "\n".join(render_report(view.lang, report, ctx.style))
     now = ctx.clock()
     async with ctx.db.write() as session:

@@ -29,6 +29,7 @@ from bot.engine.outbox import queue, say
 from bot.engine.outgoing import Kind, Outgoing
 from bot.engine.roster import Groups, Roster
 from bot.engine.scheduler import run_timers
+from bot.engine.status import appliance_status
 from bot.engine.tasks import TaskTracker
 from bot.engine.unit import (
     Admission,
@@ -51,18 +52,17 @@ from bot.errors import (
 )
 from bot.files import FileSource
 from bot.inventory import Inventory
-from bot.listing import OpenEntry, PastCase
+from bot.listing import OpenEntry, PastCase, deadlines
 from bot.messenger import Messenger
 from bot.presenter import CaseView, prompt
 from bot.runbook import Choice, DecisionPoint
-from bot.runbook.messages import Decided, Instruct, TimerKind
+from bot.runbook.messages import Decided, Instruct
 from bot.runbook.model import AWAITING
+from bot.status import ApplianceStatus
 from storage import cases, outbox, timers
 from storage.db import Database
 
 __all__ = ["Decision", "Engine", "EngineConfig", "Thread"]
-# the timers whose due time is the deadline of what an open case waits for
-_DEADLINES = frozenset({TimerKind.APPROVAL_EXPIRY.value, TimerKind.RECHECK.value})
 _REBASES = 5  # a bound approval is tried again this often when others keep moving the case
 START_AFTER = 0.05  # seconds between recording a check and starting its steps
 
@@ -352,11 +352,7 @@ class Engine:
         async with self.db.read() as session:
             rows = list(await cases.open_cases(session))
             pending = await timers.pending_for(session, [row.id for row in rows])
-        until: dict[int, datetime] = {}
-        versions = {row.id: row.version for row in rows}
-        for timer in pending:
-            if timer.kind in _DEADLINES and timer.case_version == versions.get(timer.case_id):
-                until[timer.case_id] = timer.due_at
+        until = deadlines(pending, {row.id: row.version for row in rows})
         return [OpenEntry(view_of(row), row.opened_at, until.get(row.id)) for row in rows]
 
     async def history(self, appliance_name: str, limit: int = 10) -> tuple[str, list[PastCase]]:
@@ -368,6 +364,11 @@ class Engine:
             PastCase(row.id, row.opened_at, row.closed_at, row.outcome, row.state.get("reason"))
             for row in rows
         ]
+
+    async def status(self, appliance_name: str) -> ApplianceStatus:
+        """The appliance's health now: probes run now, its syslog feed, its cases
+        (``/ddi-check status``)."""
+        return await appliance_status(self.ctx, self.inventory.get(appliance_name))
 
     async def export(self, case_id: int, user: str) -> CaseView:
         """Post case ``case_id``'s case file (Markdown and JSON) in its thread, as it is now."""

@@ -431,13 +431,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "thread. `/ddi-check escalate <appliance>` stops its open case and escalates it. "
         "`/ddi-check export <case number>` posts the case file (Markdown and JSON) in its "
         "thread. `/ddi-check list` shows the open cases and what each waits for; "
-        "`/ddi-check history <appliance>` its past cases. Known appliances: {names}",
+        "`/ddi-check history <appliance>` its past cases; `/ddi-check status <appliance>` its "
+        "health now (the bot's probes, its syslog feed, its cases). Known appliances: {names}",
         "ja": "*使い方*: `/ddi-check <アプライアンス名>` で DDI トラブルシューティング手順"
         "（接続テスト、検出ログのクエリ、パケットキャプチャ、デバッグログ、再起動）を"
         "スレッドで実行します。`/ddi-check escalate <アプライアンス名>` で対応中のケースを"
         "中止してエスカレーションします。`/ddi-check export <ケース番号>` でケースファイル"
         "（Markdown と JSON）をそのスレッドに投稿します。`/ddi-check list` で対応中のケースと"
-        "それぞれが待っているもの、`/ddi-check history <アプライアンス名>` で過去のケースを"
+        "それぞれが待っているもの、`/ddi-check history <アプライアンス名>` で過去のケース、"
+        "`/ddi-check status <アプライアンス名>` で現在の状態（ボットのプローブ、Syslog、ケース）を"
         "表示します。登録済みアプライアンス: {names}",
     },
     "reminder.approval": {

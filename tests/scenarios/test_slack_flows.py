@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 from dataclasses import replace
 
-from conftest import APPROVER, APPROVER_GROUP, CHANNEL, GROUP_MEMBER, OPERATOR, Harness
+from conftest import APPROVER, APPROVER_GROUP, CHANNEL, GROUP_MEMBER, GUIDED, OPERATOR, Harness
 from sqlalchemy import func, select
 
 from storage.models import DecisionRow, EventRow, SideEffectRow, TimerRow
@@ -343,3 +343,30 @@ async def test_a_slow_user_group_read_never_delays_the_ack(harness: Harness) -> 
     answer = await h.command("ddi-tokyo-1")
     assert answer.status_code == 200 and "Opening a check of `ddi-tokyo-1`" in answer.text
     assert len(h.slack.by("usergroups.users.list")) == 1
+
+
+async def test_status_probes_the_sensor_now_and_shows_its_cases(harness: Harness) -> None:
+    h = harness
+    await h.command(f"status {GUIDED}")
+    text = (await h.wait_for(lambda: h.slack.responses))[-1]["text"]
+    assert text.startswith(f"*Status of `{GUIDED}`* (at 20")
+    console = next(line for line in text.splitlines() if "Console" in line)
+    assert h.console.address in console and console.startswith("✅")  # probed live
+    assert "no `syslog_ids`" in text and "No open case." in text
+    # with its console gone, the next status says so
+    await h.console.stop()
+    await h.command("ddi-tokyo-1")
+    await h.click(await h.prompt("Skip"), "Skip")
+    await h.prompt("Approve reboot")
+    await h.command(f"status {GUIDED}")
+    later = (await h.wait_for(lambda: len(h.slack.responses) > 1 and h.slack.responses))[-1]
+    console = next(line for line in later["text"].splitlines() if "Console" in line)
+    assert console.startswith("❌")
+    await h.command("status ddi-tokyo-1")
+    tokyo = (await h.wait_for(lambda: len(h.slack.responses) > 2 and h.slack.responses))[-1]
+    row = await h.case("ddi-tokyo-1")
+    assert f"Open case: #{row.id} — Waiting for an approver (expires 20" in tokyo["text"]
+    assert "nothing to probe" in tokyo["text"]
+    await h.command("status ddi-nowhere")
+    unknown = (await h.wait_for(lambda: len(h.slack.responses) > 3 and h.slack.responses))[-1]
+    assert "Unknown appliance `ddi-nowhere`" in unknown["text"]
