@@ -53,6 +53,7 @@ class CaseView:
     lang: str
     state: CaseState
     version: int
+    recent: int = 1  # the appliance's cases in the 7 days before this one opened, itself too
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ def header(view: CaseView, style: Style, until: datetime | None = None) -> Messa
         + "*",
         t(lang, "case.requested_by", user=style.mention(view.requested_by)),
     ]
+    if view.recent > 1:  # a sensor that keeps failing is worth knowing about at once
+        lines.append("🔁 " + t(lang, "case.recent", nth=ordinal(lang, view.recent)))
     for which in Step:
         status = state.steps[which.value]
         lines.append(
@@ -124,6 +127,13 @@ def header(view: CaseView, style: Style, until: datetime | None = None) -> Messa
         lines.append(f"⏳ {waiting}")
     lines.append(outcome_line(view))
     return Message("\n".join(lines))
+
+
+def ordinal(lang: str, n: int) -> str:
+    if lang == "ja":
+        return str(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def waiting_line(view: CaseView, style: Style, until: datetime | None = None) -> str | None:

@@ -233,6 +233,20 @@ async def decisions_of(session: AsyncSession, case_id: int) -> Sequence[Decision
     return result.scalars().all()
 
 
+async def opened_counts(
+    session: AsyncSession, appliances: Sequence[str], since: datetime
+) -> dict[str, int]:
+    """Appliance -> how many cases were opened for it since ``since``, for ``appliances``."""
+    if not appliances:
+        return {}
+    result = await session.execute(
+        select(CaseRow.appliance, func.count())
+        .where(CaseRow.appliance.in_(appliances), CaseRow.opened_at >= since)
+        .group_by(CaseRow.appliance)
+    )
+    return {str(appliance): int(count) for appliance, count in result.all()}
+
+
 async def opened_since(session: AsyncSession, appliance: str, since: datetime) -> int:
     """How many cases were opened for the appliance since ``since`` (open ones included)."""
     result = await session.execute(

@@ -61,6 +61,9 @@ class CaseRow(Base):
     # The timeline's hash chain (storage.chain): how many events it holds and its last hash.
     events_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     events_head: Mapped[str | None] = mapped_column(String(64))
+    # cases of the appliance opened in the 7 days before this one, itself included (NULL:
+    # opened before this was kept)
+    recent_cases: Mapped[int | None] = mapped_column(Integer)
 
 
 class StepRunRow(Base):

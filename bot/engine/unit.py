@@ -61,6 +61,9 @@ class Applied:
     point: DecisionPoint | None = None  # the question that was answered, if one was
 
 
+RECENT = timedelta(days=7)  # a new case's root message counts the appliance's cases this far
+
+
 class Refusal(StrEnum):
     NOT_FOUND = "not_found"
     STALE = "stale"  # the case moved on since the observation was made
@@ -91,6 +94,7 @@ def view_of(row: CaseRow, state: CaseState | None = None, version: int | None = 
         row.lang,
         state if state is not None else CaseState.from_json(row.state),
         row.version if version is None else version,
+        row.recent_cases or 1,
     )
 
 
@@ -139,6 +143,7 @@ async def admit_many(ctx: Context, requests: Sequence[Admission]) -> list[Applie
     begun_json = {guided: transition.state.to_json() for guided, transition in begun.items()}
     opened: dict[str, CaseView] = {}
     async with ctx.db.write() as session:
+        earlier = await cases.opened_counts(session, list(first), now - RECENT)
         ids = await cases.create_cases(
             session,
             [
@@ -151,6 +156,7 @@ async def admit_many(ctx: Context, requests: Sequence[Admission]) -> list[Applie
                     "channel": r.channel,
                     "opened_at": now,
                     "reply_url": r.reply_url,
+                    "recent_cases": earlier.get(r.appliance, 0) + 1,
                 }
                 for r in (requests[index] for index in first.values())
             ],
@@ -161,7 +167,8 @@ async def admit_many(ctx: Context, requests: Sequence[Admission]) -> list[Applie
         for appliance, case_id in ids.items():
             request = requests[first[appliance]]
             state = begun[request.guided].state
-            view = CaseView(case_id, appliance, request.user, request.lang, state, 1)
+            recent = earlier.get(appliance, 0) + 1
+            view = CaseView(case_id, appliance, request.user, request.lang, state, 1, recent)
             opened[appliance] = view
             events.append(_event(case_id, EventKind.CASE_OPENED, {}, now, request.user))
             started_runs, started_events = _starts(case_id, 1, begun[request.guided].effects, now)

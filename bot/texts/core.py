@@ -20,6 +20,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "DDI check — case #{case_id}: {appliance}",
         "ja": "DDI チェック — ケース #{case_id}: {appliance}",
     },
+    "case.recent": {
+        "en": "{nth} case for this sensor in 7 days",
+        "ja": "このセンサーの 7 日間で {nth} 件目のケースです",
+    },
     "case.requested_by": {"en": "Requested by {user}", "ja": "依頼者: {user}"},
     "case.open": {"en": "In progress", "ja": "対応中"},
     "case.resolved": {"en": "Resolved", "ja": "解決済み"},

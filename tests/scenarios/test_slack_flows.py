@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import replace
 
 from conftest import APPROVER, APPROVER_GROUP, CHANNEL, GROUP_MEMBER, GUIDED, OPERATOR, Harness
+from fakeslack import Call
 from sqlalchemy import func, select
 
 from storage.models import DecisionRow, EventRow, SideEffectRow, TimerRow
@@ -370,3 +371,28 @@ async def test_status_probes_the_sensor_now_and_shows_its_cases(harness: Harness
     await h.command("status ddi-nowhere")
     unknown = (await h.wait_for(lambda: len(h.slack.responses) > 3 and h.slack.responses))[-1]
     assert "Unknown appliance `ddi-nowhere`" in unknown["text"]
+
+
+def _roots(h: Harness, appliance: str) -> list[Call]:
+    return [c for c in h.slack.posts() if appliance in c.args["text"] and "thread_ts" not in c.args]
+
+
+async def test_a_sensor_that_keeps_failing_says_so_on_its_new_case(harness: Harness) -> None:
+    h = harness
+    await h.command("ddi-tokyo-1")
+    first = await h.wait_for(lambda: _roots(h, "ddi-tokyo-1"))
+    assert "case for this sensor" not in first[0].args["text"]
+    for count, nth in ((2, "2nd"), (3, "3rd")):
+        await h.click(await h.prompt("Skip", count=count - 1), "Skip")
+        await h.click(await h.prompt("Approve reboot", count=count - 1), "Reject", user=APPROVER)
+        await h.wait_closed("ddi-tokyo-1")
+        await h.command("ddi-tokyo-1")
+        roots = await h.wait_for(
+            lambda n=count: len(_roots(h, "ddi-tokyo-1")) >= n and _roots(h, "ddi-tokyo-1")
+        )
+        assert f"🔁 {nth} case for this sensor in 7 days" in roots[-1].args["text"]
+    # the line stays when the root message is brought up to date
+    ts = _roots(h, "ddi-tokyo-1")[-1].ts
+    updates = await h.wait_for(lambda: [c for c in h.slack.by("chat.update") if c.args["ts"] == ts])
+    assert "3rd case for this sensor" in updates[-1].args["text"]
+    assert (await h.case("ddi-tokyo-1")).recent_cases == 3

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from bot.errors import AlreadyDecided, UnknownAppliance
 from bot.messenger import from_body, to_body
-from bot.presenter import CaseView, Message, error_message, header, prompt
+from bot.presenter import CaseView, Message, error_message, header, ordinal, prompt
 from bot.runbook import CaseState, Choice, DecisionPoint, Phase
 from bot.runbook.evidence import evidence
 from handlers.actions import parse_decision
@@ -128,3 +128,14 @@ def test_a_queued_question_keeps_its_evidence_through_the_outbox() -> None:
     assert isinstance(stored, dict)
     del stored["evidence"]  # a row queued before evidence binding
     assert from_body(old) == replace(question, evidence=None)
+
+
+def test_a_repeat_case_says_how_many_the_sensor_had_this_week() -> None:
+    assert [ordinal("en", n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th",
+    ]  # fmt: skip
+    assert "case for this sensor" not in header(_view(), SLACK).text
+    third = header(replace(_view(), recent=3), SLACK).text
+    assert "🔁 3rd case for this sensor in 7 days" in third.splitlines()[2]
+    ja = header(replace(_view(), lang="ja", recent=3), SLACK).text
+    assert "7 日間で 3 件目" in ja
