@@ -59,7 +59,7 @@ def _plain(text: str, limit: int) -> PlainTextObject:
     return PlainTextObject(text=clip(text, limit))
 
 
-def _sections(text: str) -> list[Block]:
+def text_sections(text: str) -> list[Block]:
     """Split long text at line breaks into sections under Slack's 3000-character limit."""
     chunks: list[str] = []
     current = ""
@@ -82,7 +82,7 @@ def _payload(text: str, blocks: list[Block]) -> dict[str, Any]:
 
 
 def message_payload(message: Message) -> dict[str, Any]:
-    blocks = _sections(message.text)
+    blocks = text_sections(message.text)
     if message.buttons:
         blocks = blocks[: MAX_BLOCKS - 1]
         blocks.append(
@@ -127,7 +127,7 @@ def _button(prompt: Prompt, option: Option) -> ButtonElement:
 
 
 def prompt_payload(prompt: Prompt) -> dict[str, Any]:
-    blocks = _sections(prompt.text)
+    blocks = text_sections(prompt.text)
     blocks.append(
         ActionsBlock(
             block_id=f"ddi_prompt:{prompt.case_id}:{prompt.version}",

@@ -257,6 +257,17 @@ async def opened_since(session: AsyncSession, appliance: str, since: datetime) -
     return int(result.scalar_one())
 
 
+async def recently_closed(session: AsyncSession, limit: int) -> Sequence[CaseRow]:
+    """The latest closed cases of every appliance, the newest first."""
+    result = await session.execute(
+        select(CaseRow)
+        .where(CaseRow.open_key.is_(None), CaseRow.closed_at.is_not(None))
+        .order_by(CaseRow.closed_at.desc(), CaseRow.id.desc())
+        .limit(limit)
+    )
+    return result.scalars().all()
+
+
 async def past_cases(session: AsyncSession, appliance: str, limit: int) -> Sequence[CaseRow]:
     """The appliance's closed cases, the newest first."""
     result = await session.execute(

@@ -47,6 +47,16 @@ async def last_seen(session: AsyncSession, appliance: str) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
+async def last_seen_all(session: AsyncSession) -> dict[str, datetime]:
+    """Appliance -> the minute of its latest detection, for every appliance ever seen."""
+    result = await session.execute(
+        select(SyslogCountRow.appliance, func.max(SyslogCountRow.minute)).group_by(
+            SyslogCountRow.appliance
+        )
+    )
+    return {str(a): m for a, m in result.all() if isinstance(m, datetime)}
+
+
 async def first_seen(session: AsyncSession, appliance: str) -> datetime | None:
     result = await session.execute(
         select(func.min(SyslogCountRow.minute)).where(SyslogCountRow.appliance == appliance)

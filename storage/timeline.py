@@ -143,6 +143,24 @@ async def step_runs(session: AsyncSession, case_id: int) -> Sequence[StepRunRow]
     return result.scalars().all()
 
 
+async def latest_by_appliance(
+    session: AsyncSession, kind: EventKind
+) -> dict[str, tuple[datetime, dict[str, Any]]]:
+    """Appliance -> (when, data) of the latest ``kind`` event of any of its cases."""
+    latest = (
+        select(func.max(EventRow.id))
+        .join(CaseRow, CaseRow.id == EventRow.case_id)
+        .where(EventRow.kind == kind.value)
+        .group_by(CaseRow.appliance)
+    )
+    result = await session.execute(
+        select(CaseRow.appliance, EventRow.at, EventRow.data)
+        .join(CaseRow, CaseRow.id == EventRow.case_id)
+        .where(EventRow.id.in_(latest))
+    )
+    return {str(appliance): (at, dict(data)) for appliance, at, data in result.all()}
+
+
 async def has_event(
     session: AsyncSession, case_id: int, kind: EventKind, version: int | None = None
 ) -> bool:

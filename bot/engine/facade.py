@@ -21,6 +21,7 @@ from bot.engine.context import Context, Drivers, EngineConfig, Foreground, utcno
 from bot.engine.delivery import Delivery
 from bot.engine.dispatch import Dispatch, LocalDispatch
 from bot.engine.export import case_record
+from bot.engine.home import home_facts
 from bot.engine.instruct import guide_key
 from bot.engine.jobs import JobQueue, JobSettings
 from bot.engine.narration import prompt_key
@@ -51,6 +52,7 @@ from bot.errors import (
     SlackPostFailed,
 )
 from bot.files import FileSource
+from bot.home import HomeFacts
 from bot.inventory import Inventory
 from bot.listing import OpenEntry, PastCase, deadlines
 from bot.messenger import Messenger
@@ -364,6 +366,10 @@ class Engine:
             PastCase(row.id, row.opened_at, row.closed_at, row.outcome, row.state.get("reason"))
             for row in rows
         ]
+
+    async def home(self) -> HomeFacts:
+        """What the App Home tab shows: open cases, every appliance's health, recent cases."""
+        return await home_facts(self.ctx, await self.open_entries())
 
     async def status(self, appliance_name: str) -> ApplianceStatus:
         """The appliance's health now: probes run now, its syslog feed, its cases

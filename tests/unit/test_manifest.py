@@ -28,6 +28,7 @@ METHOD_SCOPES = {
     "chat_getPermalink": None,
     "files_upload_v2": "files:write",
     "views_open": None,
+    "views_publish": None,  # the Home tab
     "auth_test": None,  # serve checks its token at start (no scope needed)
     "users_info": "users:read",  # a person's locale: the language of their case
     "usergroups_users_list": "usergroups:read",  # roles that list a user group (S…)
@@ -93,9 +94,15 @@ def test_guide_action_ids_are_valid_and_distinct_from_decisions() -> None:
         assert not DECIDE_PATTERN.match(action_id)
 
 
+NO_SCOPE_EVENTS = {"app_home_opened"}  # the Home tab: no scope needed, nor for views.publish
+
+
 def test_the_file_events_the_app_handles_are_subscribed() -> None:
     events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
-    assert events == set(EVENT_SCOPES)
+    assert events == set(EVENT_SCOPES) | NO_SCOPE_EVENTS
     source = (ROOT / "handlers" / "files.py").read_text(encoding="utf-8")
     assert '@app.event("file_shared")' in source
     assert '"subtype": "file_share"' in source
+    home = (ROOT / "handlers" / "home.py").read_text(encoding="utf-8")
+    assert '@app.event("app_home_opened")' in home
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True

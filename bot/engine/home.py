@@ -1,0 +1,41 @@
+"""The facts the App Home tab shows, read from the database in one short transaction (its
+text is ``bot.home``): no probe runs when someone opens the tab."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.engine.context import Context
+from bot.home import ApplianceHealth, HomeFacts
+from bot.listing import OpenEntry, PastCase
+from storage import cases, syslog_counts, timeline
+from storage.timeline import EventKind
+
+RECENT = 10  # closed cases shown
+
+
+async def home_facts(ctx: Context, open_cases: Sequence[OpenEntry]) -> HomeFacts:
+    async with ctx.db.read() as session:
+        last_seen = await syslog_counts.last_seen_all(session)
+        probes = await timeline.latest_by_appliance(session, EventKind.PROBES)
+        closed = await cases.recently_closed(session, RECENT)
+    open_of = {entry.view.appliance: entry.view.case_id for entry in open_cases}
+    health = []
+    for appliance in ctx.inventory.appliances:
+        probed = probes.get(appliance.name)
+        health.append(
+            ApplianceHealth(
+                appliance=appliance.name,
+                last_detection=last_seen.get(appliance.name),
+                has_feed=bool(appliance.syslog_ids),
+                probes_ok=bool(probed[1].get("ok")) if probed else None,
+                probed_at=probed[0] if probed else None,
+                open_case=open_of.get(appliance.name),
+            )
+        )
+    recent = [
+        (row.appliance, PastCase(row.id, row.opened_at, row.closed_at, row.outcome,
+                                 row.state.get("reason")))
+        for row in closed
+    ]  # fmt: skip
+    return HomeFacts(ctx.clock(), open_cases, health, recent)

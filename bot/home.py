@@ -1,0 +1,138 @@
+"""The App Home tab: open cases with who must act and since when, every appliance's health
+(last detection, the bot's last probes, open case), recent cases. Pure: text sections, which
+``handlers.home`` turns into a Home tab view."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.i18n import t
+from bot.listing import OpenEntry, PastCase
+from bot.presenter import TIME_FORMAT, Style, waiting_line
+from bot.status import SILENT_AFTER
+
+MAX_APPLIANCES = 60  # lines of the health section; the most worrying come first
+
+
+@dataclass(frozen=True)
+class ApplianceHealth:
+    appliance: str
+    last_detection: datetime | None  # None: no feed, or nothing arrived yet
+    has_feed: bool  # the inventory gives it syslog ids
+    probes_ok: bool | None  # the bot's latest probes (of its latest case); None: never probed
+    probed_at: datetime | None
+    open_case: int | None
+
+
+@dataclass(frozen=True)
+class HomeFacts:
+    at: datetime
+    open_cases: Sequence[OpenEntry]
+    appliances: Sequence[ApplianceHealth]
+    recent: Sequence[tuple[str, PastCase]]  # (appliance, closed case), the newest first
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str  # plain text
+    text: str  # mrkdwn
+
+
+def home_sections(lang: str, facts: HomeFacts, style: Style) -> list[Section]:
+    return [
+        Section(t(lang, "home.open.title", count=len(facts.open_cases)), _open(lang, facts, style)),
+        Section(
+            t(lang, "home.health.title", count=len(facts.appliances)),
+            _health(lang, facts, style),
+        ),
+        Section(t(lang, "home.recent.title"), _recent(lang, facts, style)),
+        Section("", t(lang, "home.updated", at=facts.at.strftime(TIME_FORMAT))),
+    ]
+
+
+def _open(lang: str, facts: HomeFacts, style: Style) -> str:
+    if not facts.open_cases:
+        return t(lang, "list.none")
+    lines = []
+    for entry in sorted(facts.open_cases, key=lambda e: e.opened_at):
+        view = entry.view
+        lines.append(
+            t(
+                lang,
+                "list.entry",
+                case_id=view.case_id,
+                appliance=style.escape(view.appliance),
+                waiting=waiting_line(view, style, entry.until) or "",
+                since=entry.opened_at.strftime(TIME_FORMAT),
+            )
+        )
+    return "\n".join(lines)
+
+
+def _silent(health: ApplianceHealth, at: datetime) -> bool:
+    return health.last_detection is not None and at - health.last_detection >= SILENT_AFTER
+
+
+def _worry(health: ApplianceHealth, at: datetime) -> tuple[int, str]:
+    """Sort key: an open case, then a silent feed or failed probes, then the rest."""
+    if health.open_case is not None:
+        rank = 0
+    elif _silent(health, at) or health.probes_ok is False:
+        rank = 1
+    else:
+        rank = 2
+    return rank, health.appliance
+
+
+def _health(lang: str, facts: HomeFacts, style: Style) -> str:
+    if not facts.appliances:
+        return t(lang, "home.health.none")
+    ordered = sorted(facts.appliances, key=lambda h: _worry(h, facts.at))
+    lines = [_health_line(lang, h, facts.at, style) for h in ordered[:MAX_APPLIANCES]]
+    if len(ordered) > MAX_APPLIANCES:
+        lines.append(t(lang, "home.health.more", count=len(ordered) - MAX_APPLIANCES))
+    return "\n".join(lines)
+
+
+def _health_line(lang: str, health: ApplianceHealth, at: datetime, style: Style) -> str:
+    parts = []
+    if not health.has_feed:
+        parts.append(t(lang, "home.feed.none"))
+    elif health.last_detection is None:
+        parts.append(t(lang, "home.feed.never"))
+    else:
+        key = "home.feed.silent" if _silent(health, at) else "home.feed.last"
+        parts.append(t(lang, key, last=health.last_detection.strftime(TIME_FORMAT)))
+    if health.probes_ok is not None and health.probed_at is not None:
+        key = "home.probes.ok" if health.probes_ok else "home.probes.failed"
+        parts.append(t(lang, key, at=health.probed_at.strftime(TIME_FORMAT)))
+    if health.open_case is not None:
+        parts.append(t(lang, "home.case", case_id=health.open_case))
+    icon = "🟢"
+    if health.open_case is not None or health.probes_ok is False or _silent(health, at):
+        icon = "🔴" if health.open_case is not None else "🟠"
+    return f"{icon} `{style.escape(health.appliance)}` — " + "; ".join(parts)
+
+
+def _recent(lang: str, facts: HomeFacts, style: Style) -> str:
+    if not facts.recent:
+        return t(lang, "home.recent.none")
+    lines = []
+    for appliance, case in facts.recent:
+        outcome = t(lang, f"case.{case.outcome}") if case.outcome else "?"
+        reason = t(lang, f"reason.{case.reason}") if case.reason else "—"
+        when = (case.closed_at or case.opened_at).strftime(TIME_FORMAT)
+        lines.append(
+            t(
+                lang,
+                "home.recent.entry",
+                case_id=case.case_id,
+                appliance=style.escape(appliance),
+                outcome=outcome,
+                reason=reason,
+                when=when,
+            )
+        )
+    return "\n".join(lines)
