@@ -1,7 +1,7 @@
 """Accumulate decoded batches into a ``TrafficSummary`` in bounded memory.
 
-Per batch, numpy groups packets by key; the groups are merged into dictionaries that are pruned
-to their largest entries when they grow past a cap (the summary is then marked approximate).
+Per batch, numpy tallies packets by key (``bot.capture.tally``) in tables that are pruned to
+their largest entries when they grow past a cap (the summary is then marked approximate).
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from bot.capture.decode import (
     L4_TCP,
     L4_UDP,
     LINK_NAMES,
-    U64,
     V6_FLAG,
     Decoded,
     hash_words,
 )
 from bot.capture.model import Conversation, OneSided, Talker, TrafficSummary
 from bot.capture.records import I64, Batch
+from bot.capture.table import MAX_KEYS
+from bot.capture.tally import Tally
 
-MAX_KEYS = 50_000
 MAX_BUCKETS = 2048
 MAX_POINTS = 900
 _EXAMPLES = 5
@@ -64,66 +64,6 @@ class Sensor:
         return cls(address, hw)
 
 
-def _group(a: U64, b: U64) -> tuple[U64, U64, I64, npt.NDArray[np.intp]]:
-    """Distinct (a, b) pairs, the start of each group in sorted order, and that order."""
-    order = np.argsort(a, kind="stable") if not b.any() else np.lexsort((b, a))
-    sa, sb = a[order], b[order]
-    change = np.ones(len(sa), np.bool_)
-    change[1:] = (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])
-    starts = np.flatnonzero(change)
-    return sa[starts], sb[starts], starts, order
-
-
-class Table:
-    """Packet counts and a weight (summed, or OR-ed with ``bits``) per (a, b) key, in numpy.
-
-    Batches are grouped on arrival and merged in bulk; beyond ``MAX_KEYS`` keys only the
-    busiest half is kept and the table is marked approximate.
-    """
-
-    def __init__(self, bits: bool = False) -> None:
-        self.bits, self.approximate = bits, False
-        empty = np.zeros(0, np.uint64)
-        self.a, self.b, self.n, self.w = empty, empty, empty, empty
-        self._parts: list[tuple[U64, U64, U64, U64]] = []
-        self._rows = 0
-
-    def _reduce(self, a: U64, b: U64, n: U64, w: U64) -> tuple[U64, U64, U64, U64]:
-        ua, ub, starts, order = _group(a, b)
-        combine = np.bitwise_or if self.bits else np.add
-        return ua, ub, np.add.reduceat(n[order], starts), combine.reduceat(w[order], starts)
-
-    def add(self, a: U64, b: U64, w: U64) -> None:
-        if len(a):
-            self._parts.append(self._reduce(a, b, np.ones(len(a), np.uint64), w))
-            self._rows += len(self._parts[-1][0])
-            if self._rows > 4 * MAX_KEYS:
-                self.flush()
-
-    def flush(self) -> None:
-        if not self._parts:
-            return
-        columns = [self.a, self.b, self.n, self.w]
-        merged = [np.concatenate([c, *(p[i] for p in self._parts)]) for i, c in enumerate(columns)]
-        self._parts, self._rows = [], 0
-        self.a, self.b, self.n, self.w = self._reduce(*merged)
-        if len(self.a) > MAX_KEYS:
-            keep = np.argsort(self.n, kind="stable")[-(MAX_KEYS // 2) :]
-            self.a, self.b, self.n, self.w = self.a[keep], self.b[keep], self.n[keep], self.w[keep]
-            self.approximate = True
-
-    def __len__(self) -> int:
-        self.flush()
-        return len(self.a)
-
-    def rows(self) -> list[tuple[tuple[int, int], int, int]]:
-        """((a, b), packets, weight) for every key, busiest first."""
-        self.flush()
-        order = np.lexsort((self.b, self.a, -self.n.astype(np.int64)))
-        keys = zip(self.a[order].tolist(), self.b[order].tolist(), strict=True)
-        return list(zip(keys, self.n[order].tolist(), self.w[order].tolist(), strict=True))
-
-
 @dataclass
 class Accumulator:
     """Running totals over every batch of every capture in an export."""
@@ -144,9 +84,9 @@ class Accumulator:
     transport: Counter[int] = field(default_factory=Counter)
     vlans: Counter[int] = field(default_factory=Counter)
     buckets: Counter[int] = field(default_factory=Counter)
-    talkers: Table = field(default_factory=Table)
-    pairs: Table = field(default_factory=Table)
-    flows: Table = field(default_factory=lambda: Table(bits=True))
+    talkers: Tally = field(default_factory=Tally)
+    pairs: Tally = field(default_factory=Tally)
+    flows: Tally = field(default_factory=lambda: Tally(bits=True))
     names: dict[int, bytes] = field(default_factory=dict)
     endpoints: dict[int, tuple[int, int]] = field(default_factory=dict)
 
