@@ -287,6 +287,11 @@ def open_export(
     yield from _open(_CountingBytes(data), data[:8], filename, limits)
 
 
+def capture_name(filename: str) -> str:
+    """The name a bare capture file is reported under: its file name without folders."""
+    return filename.replace("\\", "/").rsplit("/", 1)[-1] or "capture"
+
+
 def _open(
     source: _Counting, first: bytes, filename: str, limits: ArchiveLimits
 ) -> Iterator[CaptureStream]:
@@ -294,7 +299,7 @@ def _open(
     if first.startswith(b"PK"):
         yield from _zip_streams(source, filename, limits)
         return
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1] or "capture"
+    name = capture_name(filename)
     if first.startswith(b"\x1f\x8b"):
         inner: Readable = gzip.GzipFile(fileobj=source)
         name = name[:-3] if name.lower().endswith(".gz") else name

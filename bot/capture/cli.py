@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
         sensor_ip=args.sensor_ip,
         sensor_mac=args.sensor_mac,
         thresholds=Thresholds(min_packets=getattr(args, "min_packets", 20)),
+        processes=min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1),
     )
     try:
         analysis = analyse_path(args.file, options)

@@ -124,6 +124,40 @@ class Accumulator:
         if tcp.any():
             self._flows(dec, tcp)
 
+    def merge(self, other: Accumulator) -> None:
+        """Add the totals of ``other``, which read another part of the same capture(s)."""
+        for name in ("packets", "wire_bytes", "captured", "truncated", "unsupported", "own"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.mirrored += other.mirrored
+        self.first, self.last = min(self.first, other.first), max(self.last, other.last)
+        for mine, theirs in (
+            (self.links, other.links),
+            (self.network, other.network),
+            (self.transport, other.transport),
+            (self.vlans, other.vlans),
+        ):
+            mine.update(theirs)
+        # the same bucket width for both (a bucket of width 2w is two of width w), then merge
+        theirs_buckets, theirs_width = Counter(other.buckets), other.width
+        while theirs_width < self.width:
+            theirs_buckets, theirs_width = _coarser(theirs_buckets), theirs_width * 2
+        while self.width < theirs_width:
+            self.buckets, self.width = _coarser(self.buckets), self.width * 2
+        self.buckets.update(theirs_buckets)
+        while len(self.buckets) > MAX_BUCKETS:
+            self.buckets, self.width = _coarser(self.buckets), self.width * 2
+        self.talkers.merge(other.talkers)
+        self.pairs.merge(other.pairs)
+        self.flows.merge(other.flows)
+        for token, raw in other.names.items():
+            if len(self.names) >= MAX_KEYS:
+                break
+            self.names.setdefault(token, raw)
+        for end, endpoint in other.endpoints.items():
+            if len(self.endpoints) >= MAX_KEYS:
+                break
+            self.endpoints.setdefault(end, endpoint)
+
     @staticmethod
     def _count(counter: Counter[int], values: I64) -> None:
         if len(values):
@@ -137,11 +171,7 @@ class Accumulator:
         self.first, self.last = min(self.first, float(ts.min())), max(self.last, float(ts.max()))
         self._count(self.buckets, np.floor(ts / self.width).astype(np.int64))
         while len(self.buckets) > MAX_BUCKETS:
-            self.width *= 2
-            coarse: Counter[int] = Counter()
-            for key, count in self.buckets.items():
-                coarse[key // 2] += count
-            self.buckets = coarse
+            self.buckets, self.width = _coarser(self.buckets), self.width * 2
 
     def _own(self, dec: Decoded) -> npt.NDArray[np.bool_]:
         own = np.zeros(len(dec.l3), np.bool_)
@@ -160,9 +190,9 @@ class Accumulator:
             end = np.where(v6, hash_words(token, port64), (token << np.uint64(16)) | port64)
             ends.append(end)
             if v6.any() and len(self.endpoints) < MAX_KEYS:
-                for e, t, p in zip(
-                    end[v6].tolist(), token[v6].tolist(), port[v6].tolist(), strict=True
-                ):
+                unique, first = np.unique(end[v6], return_index=True)
+                tokens, ports = token[v6][first].tolist(), port[v6][first].tolist()
+                for e, t, p in zip(unique.tolist(), tokens, ports, strict=True):
                     self.endpoints[e] = (t, p)
         a, b = np.minimum(ends[0], ends[1]), np.maximum(ends[0], ends[1])
         direction = np.where(ends[0] < ends[1], 1, 2).astype(np.uint64)
@@ -233,6 +263,14 @@ class Accumulator:
             buckets, start = coarse, start // 2
         span = math.floor(last / width) - start + 1
         return width, start * width, tuple(buckets.get(start + i, 0) for i in range(span))
+
+
+def _coarser(buckets: Counter[int]) -> Counter[int]:
+    """Buckets twice as wide: floor(t / 2w) == floor(t / w) // 2."""
+    coarse: Counter[int] = Counter()
+    for key, count in buckets.items():
+        coarse[key // 2] += count
+    return coarse
 
 
 def _bincount(counter: Counter[int], values: I64) -> None:

@@ -74,6 +74,10 @@ class Table:
             self.a, self.b, self.n, self.w = self.a[keep], self.b[keep], self.n[keep], self.w[keep]
             self.approximate = True
 
+    def at_most(self) -> int:
+        """An upper bound of ``len(self)`` that needs no merge."""
+        return len(self.a) + self._rows
+
     def __len__(self) -> int:
         self.flush()
         return len(self.a)

@@ -1,7 +1,7 @@
 """Packet counts and a weight per (a, b) key in a fixed-size hash table, updated in bulk.
 
-Sorting every batch to group it (``stats.Table``) costs more than decoding it. Here each key
-hashes to one slot of a fixed table; a batch is tallied with ``np.bincount`` on the slots of the
+Sorting every batch to group it (``table.Table``) costs more than decoding it. Here each key
+hashes to one slot of a fixed table; a batch is tallied with ``np.add.at`` on the slots of the
 keys already there. A key whose slot another key holds goes to a ``Table`` beside (exact, just
 slower); ``rows`` merges both, so the result is the same as the ``Table`` alone gives.
 
@@ -10,6 +10,8 @@ Beyond ``MAX_KEYS`` keys only the busiest half is kept and the tally is marked a
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -55,7 +57,8 @@ class Tally:
         self._a[taken], self._b[taken] = a[free][first], b[free][first]
         self._keys += len(taken)
 
-    def add(self, a: U64, b: U64, w: U64) -> None:
+    def add(self, a: U64, b: U64, w: U64, n: U64 | None = None) -> None:
+        """One packet of weight ``w`` per row; or ``n`` packets (keys tallied elsewhere)."""
         if not len(a):
             return
         if not len(self._used):
@@ -71,19 +74,25 @@ class Tally:
             held = self._held(a, b, slot)
             aside = ~held
             if aside.any():
-                self._aside.add(a[aside], b[aside], w[aside])
+                if n is None:
+                    self._aside.add(a[aside], b[aside], w[aside])
+                else:
+                    self._aside.merge(a[aside], b[aside], n[aside], w[aside])
             slot, w = slot[held], w[held]
-        self._n += np.bincount(slot, minlength=self._size).astype(np.uint64)
-        if self.bits:
-            for bit in (1, 2):
-                seen = np.bincount(slot[(w & np.uint64(bit)) != 0], minlength=self._size) > 0
-                self._w |= seen.astype(np.uint64) * np.uint64(bit)
-        else:
-            # float64 sums are exact below 2**53 (a batch holds far fewer bytes per key)
-            sums = np.bincount(slot, weights=w.astype(np.float64), minlength=self._size)
-            self._w += sums.astype(np.uint64)
-        if self._keys + len(self._aside) > MAX_KEYS:
+            n = None if n is None else n[held]
+        # ufunc.at: unbuffered, so repeated slots all count (numpy 2 made it fast)
+        np.add.at(self._n, slot, np.uint64(1) if n is None else n)
+        (np.bitwise_or if self.bits else np.add).at(self._w, slot, w)
+        if self._keys + self._aside.at_most() > MAX_KEYS and (
+            self._keys + len(self._aside) > MAX_KEYS
+        ):
             self._prune()
+
+    def merge(self, other: Tally) -> None:
+        """Add what ``other`` tallied (another part of the same capture)."""
+        a, b, n, w = other._table().columns()
+        self.add(a, b, w, n)
+        self.approximate |= other.approximate
 
     def _prune(self) -> None:
         used = np.flatnonzero(self._used)
@@ -93,6 +102,21 @@ class Tally:
         self._keys = len(used) - len(drop)
         self._aside.flush(MAX_KEYS // 2)
         self.approximate = True
+
+    def __getstate__(self) -> dict[str, object]:
+        """Only the keys held (sent from one process to another), not the empty slots."""
+        return {
+            "bits": self.bits,
+            "log2": self._log2,
+            "approximate": self.approximate,
+            "columns": self._table().columns(),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["bits"], state["log2"])  # type: ignore[misc]
+        a, b, n, w = state["columns"]
+        self.add(a, b, w, n)
+        self.approximate = bool(state["approximate"])
 
     def _table(self) -> Table:
         used = np.flatnonzero(self._used)
