@@ -97,7 +97,12 @@ class _Fields:
     def get(self, pos: I64, width: int) -> tuple[I64, Mask]:
         ok = self.covers(pos, width)
         if width in _WORDS:
-            return np.where(ok, self.read(pos, width, ok), -1), ok
+            words = self._words(width)
+            if not len(words):
+                return np.full(len(pos), -1, np.int64), ok
+            word: I64 = words[np.where(ok, pos, 0)].astype(np.int64)
+            word[~ok] = -1
+            return word, ok
         # 6 bytes (a MAC address): the 8-byte word, shifted, where the buffer holds 8 bytes
         wide = ok & (pos + 8 <= len(self.buf))
         value = self.read(pos, 8, wide).view(np.uint64) >> np.uint64(8 * (8 - width))
