@@ -122,7 +122,7 @@ def accumulate_in_halves(
     """The totals of the bare pcap ``path``, its halves read at once; ``None`` when it cannot
     be split (too small, no boundary found, a damaged record, a child that died)."""
     size = path.stat().st_size
-    if size < SPLIT_MIN_BYTES:
+    if size < SPLIT_MIN_BYTES or not hasattr(os, "fork"):  # no fork on Windows: read it whole
         return None
     with path.open("rb") as handle:
         header = handle.read(24)
