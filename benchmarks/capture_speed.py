@@ -19,9 +19,9 @@ directions: 45 % bare ACKs, the rest data segments of 100-1,460 bytes, some SYN/
 IPv6; 55 % untagged, 35 % 802.1Q (8 VLANs), 10 % QinQ (802.1ad outer, 802.1Q inner); stored with
 a 96-byte snap length (headers only, as a SPAN capture for traffic analysis often is), so most
 data segments are truncated; about 50,000 packets/s of capture time. 1,000,000 packets make a
-file of about 92 MB.
+file of about 95 MB (112 MB as pcapng).
 
-    .venv/bin/python benchmarks/capture_speed.py            # 1,000,000 packets (~1 min)
+    .venv/bin/python benchmarks/capture_speed.py            # 1,000,000 packets (~1.5 min)
     .venv/bin/python benchmarks/capture_speed.py --quick    # 50,000 packets, a few seconds
     .venv/bin/python benchmarks/capture_speed.py --format pcapng --packets 3000000
 """
