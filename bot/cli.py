@@ -1,24 +1,23 @@
-"""The ``ddi-bot`` command: serve, demo, simulator, analyze-pcap, case verify, db upgrade."""
+"""The ``ddi-bot`` command: serve, demo, simulator, analyze-pcap, case verify, db upgrade.
+
+``analyze-pcap`` starts on a path of its own: it needs none of the bot's start-up (asyncio,
+settings, inventory, logging set-up), so only what the analysis needs is imported at the top;
+the other commands import theirs when they run.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import os
-import signal
 import sys
 from collections.abc import Sequence
-from importlib import metadata
 
 from bot.capture import cli as capture_cli
 from bot.errors import ConfigError, DdiBotError
-from bot.inventory import SCENARIOS, demo_inventory, load_inventory
-from bot.logs import configure, log_format
-from bot.settings import LANGS, load_settings
 
 
 def _version() -> str:
+    from importlib import metadata
+
     try:
         return metadata.version("ddi-bot")
     except metadata.PackageNotFoundError:  # run from a checkout that was never installed
@@ -26,6 +25,9 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bot.inventory import SCENARIOS
+    from bot.settings import LANGS
+
     parser = argparse.ArgumentParser(
         prog="ddi-bot", description="Run the DDI troubleshooting runbook from Slack."
     )
@@ -65,7 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["analyze-pcap"]:
+        try:
+            return capture_cli.main(words[1:])
+        except KeyboardInterrupt:
+            return 130
+    import asyncio
+    import logging
+    import os
+
+    from bot.logs import configure, log_format
+
+    args = build_parser().parse_args(words)
     quiet = args.command in ("demo", "db", "analyze-pcap", "case")
     level = logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO
     try:
@@ -79,7 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "analyze-pcap":
+    import asyncio
+
+    from bot.settings import load_settings
+
+    if args.command == "analyze-pcap":  # with a global option before it (ddi-bot -v ...)
         return await asyncio.to_thread(capture_cli.run, args)
     settings = load_settings()
     if args.command == "demo":
@@ -107,8 +125,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 
 async def _simulator(inventory_path: object, host: str, port: int, reboot_seconds: float) -> int:
+    import asyncio
+    import signal
     from pathlib import Path
 
+    from bot.inventory import demo_inventory, load_inventory
     from bot.simulator.server import create_app, start_simulator
 
     inventory = (

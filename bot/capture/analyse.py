@@ -8,8 +8,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bot.capture.archive import open_export
+from bot.capture.archive import capture_name, open_export, sniff
 from bot.capture.decode import decode
+from bot.capture.halves import accumulate_in_halves
 from bot.capture.model import Analysis, AnalysisOptions
 from bot.capture.records import Reader
 from bot.capture.stats import Accumulator, Sensor
@@ -36,10 +37,13 @@ def analyse_export(
     options = options or AnalysisOptions()
     sensor = sensor_of(options)
     deadline = None if options.max_seconds is None else time.monotonic() + options.max_seconds
-    acc = Accumulator(sensor=sensor)
-    files: list[str] = []
+    halves = None
+    if isinstance(data, Path) and options.processes > 1 and deadline is None:
+        halves = _in_halves(data, filename, sensor)
+    acc = halves or Accumulator(sensor=sensor)
+    files: list[str] = [capture_name(filename)] if halves else []
     reasons: list[str] = []
-    for capture in open_export(data, filename, options.limits):
+    for capture in () if halves else open_export(data, filename, options.limits):
         files.append(capture.name)
         reader = Reader(capture)
         for batch in reader.batches():
@@ -59,6 +63,17 @@ def analyse_export(
     known = sensor.address is not None or sensor.mac is not None
     verdict, why = decide(summary, options.thresholds, known)
     return Analysis(summary, verdict, why)
+
+
+def _in_halves(path: Path, filename: str, sensor: Sensor) -> Accumulator | None:
+    """A bare pcap file's totals read by two processes; ``None``: read it the usual way."""
+    try:
+        with path.open("rb") as handle:
+            if sniff(handle.read(8)) != "pcap":
+                return None
+        return accumulate_in_halves(path, capture_name(filename), lambda: Accumulator(sensor))
+    except OSError:
+        return None  # the usual way reports it
 
 
 def analyse_path(path: Path, options: AnalysisOptions | None = None) -> Analysis:

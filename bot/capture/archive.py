@@ -1,6 +1,7 @@
 """Open a capture export safely: a zip of captures, or one bare (optionally gzipped) capture.
 
 Limits are checked on the bytes actually decompressed, never on sizes an archive claims.
+A compressed capture is inflated in a thread while it is analysed (``bot.capture.ahead``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
+from bot.capture.ahead import ReadAhead
 from bot.errors import CaptureError
 
 PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
@@ -250,7 +252,8 @@ def _zip_streams(
                         )
                     continue  # a readme or similar next to the captures
                 found = True
-                yield CaptureStream(info.filename, kind, head, stream)
+                with ReadAhead(stream) as ahead:  # inflated in a thread while analysed
+                    yield CaptureStream(info.filename, kind, head, ahead)
         if not found:
             raise CaptureError(f"{filename}: the archive contains no pcap or pcapng file")
 
@@ -287,6 +290,11 @@ def open_export(
     yield from _open(_CountingBytes(data), data[:8], filename, limits)
 
 
+def capture_name(filename: str) -> str:
+    """The name a bare capture file is reported under: its file name without folders."""
+    return filename.replace("\\", "/").rsplit("/", 1)[-1] or "capture"
+
+
 def _open(
     source: _Counting, first: bytes, filename: str, limits: ArchiveLimits
 ) -> Iterator[CaptureStream]:
@@ -294,7 +302,7 @@ def _open(
     if first.startswith(b"PK"):
         yield from _zip_streams(source, filename, limits)
         return
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1] or "capture"
+    name = capture_name(filename)
     if first.startswith(b"\x1f\x8b"):
         inner: Readable = gzip.GzipFile(fileobj=source)
         name = name[:-3] if name.lower().endswith(".gz") else name
@@ -302,7 +310,8 @@ def _open(
             head = _read_head(stream)
             kind = sniff(head)
             if kind in ("pcap", "pcapng"):
-                yield CaptureStream(name, kind, head, stream)
+                with ReadAhead(stream) as ahead:  # inflated in a thread while analysed
+                    yield CaptureStream(name, kind, head, ahead)
                 return
         raise CaptureError(f"{filename}: the gzip file does not hold a pcap or pcapng capture")
     kind = sniff(first)

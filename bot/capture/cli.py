@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.capture.analyse import analyse_path
-from bot.capture.markup import PLAIN
 from bot.capture.model import AnalysisOptions, Thresholds
-from bot.capture.texts import summary_text, verdict_text
 from bot.errors import CaptureError
 
 
@@ -38,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
         sensor_ip=args.sensor_ip,
         sensor_mac=args.sensor_mac,
         thresholds=Thresholds(min_packets=getattr(args, "min_packets", 20)),
+        processes=min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1),
     )
     try:
         analysis = analyse_path(args.file, options)
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"ddi-bot analyze-pcap: {exc.detail or exc}", file=sys.stderr)
         return 2
     if args.chart is not None:
-        from bot.capture.chart import render_chart
+        from bot.capture.chart import render_chart  # matplotlib: only when a chart is asked for
 
         try:
             args.chart.write_bytes(render_chart(analysis, lang=args.lang))
@@ -54,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
             return 2
     if args.json:
         return _emit(analysis.to_json())
+    # imported here, not above: --json needs no texts (i18n), and start-up counts
+    from bot.capture.markup import PLAIN
+    from bot.capture.texts import summary_text, verdict_text
+
     lang = args.lang
     return _emit(summary_text(analysis, lang, PLAIN) + "\n" + verdict_text(analysis, lang, PLAIN))
 

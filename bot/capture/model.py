@@ -66,6 +66,9 @@ class AnalysisOptions:
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     max_seconds: float | None = None  # stop reading (partial summary) after this long
     top: int = 10
+    # Up to 2: a large bare pcap file is then read by two processes at once (one core each);
+    # the bot's worker keeps 1 (one analysis per CPU), the command line uses both cores.
+    processes: int = 1
 
 
 @dataclass(frozen=True)

@@ -166,8 +166,21 @@ class Reader:
             end, epbs, stop = len(buf) - 12, list[int](), ""
             singles: list[_Single] = []  # simple/obsolete packet blocks, batched like EPBs
             two, one, add = section.two, section.one, epbs.append
+            size = len(buf)
             while pos <= end:
                 kind, length = two(buf, pos)
+                # the hot path: an enhanced packet block that fits; its trailing length is
+                # checked for the whole batch at once (Section.epbs), the first bad one ends it
+                if (
+                    kind == _EPB
+                    and 32 <= length <= MAX_RECORD
+                    and not length % 4
+                    and pos + length <= size
+                    and not singles
+                ):
+                    add(pos)
+                    pos += length
+                    continue
                 if kind == _SHB:
                     if epbs:
                         break  # the byte order may change: finish this batch first
@@ -284,17 +297,21 @@ class _Section:
         arr = np.frombuffer(buf, np.uint8)
         fields = arr[at[:, None] + np.arange(8, 28)].view(np.dtype(self.endian + "u4"))
         fields = fields.astype(np.int64)
-        lengths = arr[at[:, None] + np.arange(4, 8)].view(np.dtype(self.endian + "u4"))
+        word = np.dtype(self.endian + "u4")
+        lengths = arr[at[:, None] + np.arange(4, 8)].view(word)[:, 0].astype(np.int64)
+        trailing = arr[(at + lengths - 4)[:, None] + np.arange(4)].view(word)[:, 0]
         iface, caplen = fields[:, 0], fields[:, 3]
-        bad = (iface >= len(self.links)) | (caplen > lengths[:, 0].astype(np.int64) - 32)
+        differ = trailing != lengths
+        bad = differ | (iface >= len(self.links)) | (caplen > lengths - 32)
         why = ""
         if bad.any():
             first = int(np.argmax(bad))
-            why = (
-                f"packet on undeclared interface {int(iface[first])}"
-                if iface[first] >= len(self.links)
-                else "corrupt block (packet longer than its block)"
-            )
+            if differ[first]:  # what the walk itself found first, block by block, before
+                why = "corrupt block (lengths differ)"
+            elif iface[first] >= len(self.links):
+                why = f"packet on undeclared interface {int(iface[first])}"
+            else:
+                why = "corrupt block (packet longer than its block)"
             at, fields, iface, caplen = at[:first], fields[:first], iface[:first], caplen[:first]
         table = np.asarray(self.links or [0], np.int64)
         resolution = np.asarray(self.resolutions or [1.0], np.float64)[iface]

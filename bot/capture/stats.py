@@ -1,7 +1,7 @@
 """Accumulate decoded batches into a ``TrafficSummary`` in bounded memory.
 
-Per batch, numpy groups packets by key; the groups are merged into dictionaries that are pruned
-to their largest entries when they grow past a cap (the summary is then marked approximate).
+Per batch, numpy tallies packets by key (``bot.capture.tally``) in tables that are pruned to
+their largest entries when they grow past a cap (the summary is then marked approximate).
 """
 
 from __future__ import annotations
@@ -23,17 +23,18 @@ from bot.capture.decode import (
     L4_TCP,
     L4_UDP,
     LINK_NAMES,
-    U64,
     V6_FLAG,
     Decoded,
     hash_words,
 )
 from bot.capture.model import Conversation, OneSided, Talker, TrafficSummary
 from bot.capture.records import I64, Batch
+from bot.capture.table import MAX_KEYS
+from bot.capture.tally import Tally
 
-MAX_KEYS = 50_000
 MAX_BUCKETS = 2048
 MAX_POINTS = 900
+_DENSE = 1 << 16  # values spread over fewer than this are counted with bincount
 _EXAMPLES = 5
 
 
@@ -64,66 +65,6 @@ class Sensor:
         return cls(address, hw)
 
 
-def _group(a: U64, b: U64) -> tuple[U64, U64, I64, npt.NDArray[np.intp]]:
-    """Distinct (a, b) pairs, the start of each group in sorted order, and that order."""
-    order = np.argsort(a, kind="stable") if not b.any() else np.lexsort((b, a))
-    sa, sb = a[order], b[order]
-    change = np.ones(len(sa), np.bool_)
-    change[1:] = (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])
-    starts = np.flatnonzero(change)
-    return sa[starts], sb[starts], starts, order
-
-
-class Table:
-    """Packet counts and a weight (summed, or OR-ed with ``bits``) per (a, b) key, in numpy.
-
-    Batches are grouped on arrival and merged in bulk; beyond ``MAX_KEYS`` keys only the
-    busiest half is kept and the table is marked approximate.
-    """
-
-    def __init__(self, bits: bool = False) -> None:
-        self.bits, self.approximate = bits, False
-        empty = np.zeros(0, np.uint64)
-        self.a, self.b, self.n, self.w = empty, empty, empty, empty
-        self._parts: list[tuple[U64, U64, U64, U64]] = []
-        self._rows = 0
-
-    def _reduce(self, a: U64, b: U64, n: U64, w: U64) -> tuple[U64, U64, U64, U64]:
-        ua, ub, starts, order = _group(a, b)
-        combine = np.bitwise_or if self.bits else np.add
-        return ua, ub, np.add.reduceat(n[order], starts), combine.reduceat(w[order], starts)
-
-    def add(self, a: U64, b: U64, w: U64) -> None:
-        if len(a):
-            self._parts.append(self._reduce(a, b, np.ones(len(a), np.uint64), w))
-            self._rows += len(self._parts[-1][0])
-            if self._rows > 4 * MAX_KEYS:
-                self.flush()
-
-    def flush(self) -> None:
-        if not self._parts:
-            return
-        columns = [self.a, self.b, self.n, self.w]
-        merged = [np.concatenate([c, *(p[i] for p in self._parts)]) for i, c in enumerate(columns)]
-        self._parts, self._rows = [], 0
-        self.a, self.b, self.n, self.w = self._reduce(*merged)
-        if len(self.a) > MAX_KEYS:
-            keep = np.argsort(self.n, kind="stable")[-(MAX_KEYS // 2) :]
-            self.a, self.b, self.n, self.w = self.a[keep], self.b[keep], self.n[keep], self.w[keep]
-            self.approximate = True
-
-    def __len__(self) -> int:
-        self.flush()
-        return len(self.a)
-
-    def rows(self) -> list[tuple[tuple[int, int], int, int]]:
-        """((a, b), packets, weight) for every key, busiest first."""
-        self.flush()
-        order = np.lexsort((self.b, self.a, -self.n.astype(np.int64)))
-        keys = zip(self.a[order].tolist(), self.b[order].tolist(), strict=True)
-        return list(zip(keys, self.n[order].tolist(), self.w[order].tolist(), strict=True))
-
-
 @dataclass
 class Accumulator:
     """Running totals over every batch of every capture in an export."""
@@ -144,9 +85,9 @@ class Accumulator:
     transport: Counter[int] = field(default_factory=Counter)
     vlans: Counter[int] = field(default_factory=Counter)
     buckets: Counter[int] = field(default_factory=Counter)
-    talkers: Table = field(default_factory=Table)
-    pairs: Table = field(default_factory=Table)
-    flows: Table = field(default_factory=lambda: Table(bits=True))
+    talkers: Tally = field(default_factory=Tally)
+    pairs: Tally = field(default_factory=Tally)
+    flows: Tally = field(default_factory=lambda: Tally(bits=True))
     names: dict[int, bytes] = field(default_factory=dict)
     endpoints: dict[int, tuple[int, int]] = field(default_factory=dict)
 
@@ -184,11 +125,54 @@ class Accumulator:
         if tcp.any():
             self._flows(dec, tcp)
 
+    def merge(self, other: Accumulator) -> None:
+        """Add the totals of ``other``, which read another part of the same capture(s)."""
+        for name in ("packets", "wire_bytes", "captured", "truncated", "unsupported", "own"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.mirrored += other.mirrored
+        self.first, self.last = min(self.first, other.first), max(self.last, other.last)
+        for mine, theirs in (
+            (self.links, other.links),
+            (self.network, other.network),
+            (self.transport, other.transport),
+            (self.vlans, other.vlans),
+        ):
+            mine.update(theirs)
+        # the same bucket width for both (a bucket of width 2w is two of width w), then merge
+        theirs_buckets, theirs_width = Counter(other.buckets), other.width
+        while theirs_width < self.width:
+            theirs_buckets, theirs_width = _coarser(theirs_buckets), theirs_width * 2
+        while self.width < theirs_width:
+            self.buckets, self.width = _coarser(self.buckets), self.width * 2
+        self.buckets.update(theirs_buckets)
+        while len(self.buckets) > MAX_BUCKETS:
+            self.buckets, self.width = _coarser(self.buckets), self.width * 2
+        self.talkers.merge(other.talkers)
+        self.pairs.merge(other.pairs)
+        self.flows.merge(other.flows)
+        for token, raw in other.names.items():
+            if len(self.names) >= MAX_KEYS:
+                break
+            self.names.setdefault(token, raw)
+        for end, endpoint in other.endpoints.items():
+            if len(self.endpoints) >= MAX_KEYS:
+                break
+            self.endpoints.setdefault(end, endpoint)
+
     @staticmethod
     def _count(counter: Counter[int], values: I64) -> None:
-        if len(values):
-            unique, counts = np.unique(values, return_counts=True)
-            counter.update(dict(zip(unique.tolist(), counts.tolist(), strict=True)))
+        if not len(values):
+            return
+        low, high = int(values.min()), int(values.max())
+        if high - low < _DENSE:  # VLAN ids, link types, seconds of one batch: no sort needed
+            counts = np.bincount(values - low)
+            present = np.flatnonzero(counts)
+            keys, numbers = (present + low).tolist(), counts[present].tolist()
+        else:
+            unique, found = np.unique(values, return_counts=True)
+            keys, numbers = unique.tolist(), found.tolist()
+        for key, number in zip(keys, numbers, strict=True):
+            counter[key] += number
 
     def _time(self, ts: npt.NDArray[np.float64]) -> None:
         ts = ts[np.isfinite(ts) & (np.abs(ts) < 1e13)]
@@ -197,11 +181,7 @@ class Accumulator:
         self.first, self.last = min(self.first, float(ts.min())), max(self.last, float(ts.max()))
         self._count(self.buckets, np.floor(ts / self.width).astype(np.int64))
         while len(self.buckets) > MAX_BUCKETS:
-            self.width *= 2
-            coarse: Counter[int] = Counter()
-            for key, count in self.buckets.items():
-                coarse[key // 2] += count
-            self.buckets = coarse
+            self.buckets, self.width = _coarser(self.buckets), self.width * 2
 
     def _own(self, dec: Decoded) -> npt.NDArray[np.bool_]:
         own = np.zeros(len(dec.l3), np.bool_)
@@ -220,9 +200,9 @@ class Accumulator:
             end = np.where(v6, hash_words(token, port64), (token << np.uint64(16)) | port64)
             ends.append(end)
             if v6.any() and len(self.endpoints) < MAX_KEYS:
-                for e, t, p in zip(
-                    end[v6].tolist(), token[v6].tolist(), port[v6].tolist(), strict=True
-                ):
+                unique, first = np.unique(end[v6], return_index=True)
+                tokens, ports = token[v6][first].tolist(), port[v6][first].tolist()
+                for e, t, p in zip(unique.tolist(), tokens, ports, strict=True):
                     self.endpoints[e] = (t, p)
         a, b = np.minimum(ends[0], ends[1]), np.maximum(ends[0], ends[1])
         direction = np.where(ends[0] < ends[1], 1, 2).astype(np.uint64)
@@ -293,6 +273,14 @@ class Accumulator:
             buckets, start = coarse, start // 2
         span = math.floor(last / width) - start + 1
         return width, start * width, tuple(buckets.get(start + i, 0) for i in range(span))
+
+
+def _coarser(buckets: Counter[int]) -> Counter[int]:
+    """Buckets twice as wide: floor(t / 2w) == floor(t / w) // 2."""
+    coarse: Counter[int] = Counter()
+    for key, count in buckets.items():
+        coarse[key // 2] += count
+    return coarse
 
 
 def _bincount(counter: Counter[int], values: I64) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import socket
 import struct
 import zipfile
@@ -36,4 +37,62 @@ def pcap_file(records: list[tuple[float, bytes]]) -> bytes:
             struct.pack("<IIII", seconds, round((ts - seconds) * 1e6), len(frame), len(frame))
         )
         out.append(frame)
+    return b"".join(out)
+
+
+def mixed_frames(count: int, seed: int = 1) -> list[bytes]:
+    """Frames of a busy mirror port: IPv4 and IPv6 TCP both ways, UDP, ICMP, ARP; untagged,
+    802.1Q and QinQ; many hosts."""
+    rng = random.Random(seed)
+    frames = []
+    for _ in range(count):
+        roll = rng.random()
+        src_mac, dst_mac = rng.randbytes(6), rng.randbytes(6)
+        tags = rng.choice((b"", b"\x81\x00\x00\x0a", b"\x88\xa8\x03\xe8\x81\x00\x00\x14"))
+        sport, dport = rng.randrange(1024, 65536), rng.choice((80, 443, 53))
+        if roll < 0.1:
+            frames.append(dst_mac + src_mac + tags + b"\x08\x06" + rng.randbytes(28))
+            continue
+        v6 = roll < 0.3
+        proto = rng.choice((6, 6, 6, 17, 58 if v6 else 1))
+        if proto == 6:
+            l4 = struct.pack(
+                "!HHIIBBHHH", sport, dport, 1, 1, 0x50, rng.choice((2, 16, 24)), 9, 0, 0
+            )
+        else:
+            l4 = struct.pack("!HHHH", sport, dport, 8, 0)
+        l4 += rng.randbytes(rng.choice((0, 0, 20, 200, 1400)))
+        if v6:
+            ip = struct.pack("!IHBB", 0x60000000, len(l4), proto, 64)
+            ip += b"\x20\x01\x0d\xb8" + rng.randbytes(12) + b"\x20\x01\x0d\xb8" + rng.randbytes(12)
+            kind = b"\x86\xdd"
+        else:
+            hosts = [bytes([10, 0, rng.randrange(4), rng.randrange(1, 255)]) for _ in range(2)]
+            ip = struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(l4), 0, 0, 64, proto, 0)
+            ip += hosts[0] + hosts[1]
+            kind = b"\x08\x00"
+        frames.append(dst_mac + src_mac + tags + kind + ip + l4)
+    return frames
+
+
+def pcap_of(
+    frames: list[bytes],
+    big_endian: bool = False,
+    nanoseconds: bool = False,
+    snaplen: int = 65535,
+    start: float = 1_767_225_600.0,
+) -> bytes:
+    """A classic pcap of ``frames`` in either byte order and time resolution, cut at
+    ``snaplen``, 1 ms apart."""
+    order = ">" if big_endian else "<"
+    magic = 0xA1B23C4D if nanoseconds else 0xA1B2C3D4
+    scale = 1_000_000_000 if nanoseconds else 1_000_000
+    out = [struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, snaplen, 1)]
+    for i, frame in enumerate(frames):
+        ticks = round((start + i / 1000) * scale)
+        data = frame[:snaplen]
+        out.append(
+            struct.pack(order + "IIII", ticks // scale, ticks % scale, len(data), len(frame))
+        )
+        out.append(data)
     return b"".join(out)

@@ -153,3 +153,23 @@ def test_head_reads_the_start_of_the_output_and_the_rest_is_dropped(capture: Pat
     assert done.stdout == b'{\n  "verdi' and done.stderr == b""
     # 0 when the whole output fitted in the pipe before head left, else 141 (SIGPIPE's status)
     assert done.returncode in (0, EXIT_CLOSED_PIPE)
+
+
+def test_analyze_pcap_json_imports_only_what_the_analysis_needs() -> None:
+    """Start-up is part of every run: no chart, Slack, scapy, asyncio or settings stack."""
+    capture = ROOT / "tests" / "data" / "RADIUS.pcap"
+    heavy = ("matplotlib", "scapy", "slack_bolt", "slack_sdk", "asyncio", "yaml", "sqlalchemy")
+    code = (
+        "import sys; from bot.cli import main; code = main(sys.argv[1:]); "
+        f"sys.stderr.write(repr([m for m in {heavy!r} if m in sys.modules])); sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "analyze-pcap", str(capture), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["summary"]["packets"] == 4
+    assert done.stderr == "[]"

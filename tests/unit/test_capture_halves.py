@@ -1,0 +1,79 @@
+"""A bare pcap read as two halves at once gives exactly what reading it whole gives."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+from capture_files import mixed_frames, pcap_of
+
+from bot.capture import halves
+from bot.capture.analyse import analyse_path
+from bot.capture.model import AnalysisOptions
+from bot.capture.stats import Accumulator
+
+FRAMES = mixed_frames(30_000)
+
+
+@pytest.fixture(autouse=True)
+def _split_small_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(halves, "SPLIT_MIN_BYTES", 0)
+
+
+def _both(path: Path) -> tuple[dict[str, object], dict[str, object]]:
+    whole = analyse_path(path, AnalysisOptions(processes=1)).to_dict()
+    split = analyse_path(path, AnalysisOptions(processes=2)).to_dict()
+    return whole, split
+
+
+@pytest.mark.parametrize("big_endian", [False, True])
+@pytest.mark.parametrize("nanoseconds", [False, True])
+@pytest.mark.parametrize("snaplen", [65535, 96])
+def test_halves_equal_the_whole(
+    tmp_path: Path, big_endian: bool, nanoseconds: bool, snaplen: int
+) -> None:
+    path = tmp_path / "mixed.pcap"
+    path.write_bytes(pcap_of(FRAMES, big_endian, nanoseconds, snaplen))
+    assert halves.accumulate_in_halves(path, path.name, Accumulator) is not None  # it did split
+    whole, split = _both(path)
+    assert split == whole
+    assert whole["summary"]["packets"] == len(FRAMES)
+
+
+def test_a_truncated_last_record_reads_whole_and_is_partial(tmp_path: Path) -> None:
+    path = tmp_path / "cut.pcap"
+    path.write_bytes(pcap_of(FRAMES)[:-7])
+    assert halves.accumulate_in_halves(path, path.name, Accumulator) is None
+    whole, split = _both(path)
+    assert split == whole
+    assert whole["summary"]["partial"] is True
+
+
+def test_a_lying_length_in_the_second_half_reads_whole(tmp_path: Path) -> None:
+    data = bytearray(pcap_of(FRAMES))
+    at, seen = 24, 0
+    while at < len(data) * 3 // 4:  # the record header three quarters in
+        at += 16 + struct.unpack_from("<I", data, at + 8)[0]
+        seen += 1
+    struct.pack_into("<I", data, at + 8, 1 << 30)
+    path = tmp_path / "lying.pcap"
+    path.write_bytes(bytes(data))
+    assert halves.accumulate_in_halves(path, path.name, Accumulator) is None
+    whole, split = _both(path)
+    assert split == whole
+    assert whole["summary"]["packets"] == seen
+    assert "corrupt packet header" in str(whole["summary"]["reason"])
+
+
+def test_the_boundary_found_is_a_record_start() -> None:
+    data = pcap_of(FRAMES[:2000])
+    starts, at = set(), 24
+    while at < len(data):
+        starts.add(at)
+        at += 16 + struct.unpack_from("<I", data, at + 8)[0]
+    first_second = struct.unpack_from("<I", data, 24)[0]
+    for near in (100, 5_000, 50_000):
+        offset = halves.find_boundary(data[near : near + 64_000], data[:24], first_second)
+        assert offset is not None and near + offset in starts
+    assert halves.find_boundary(bytes(64_000), data[:24], first_second) is None  # no records
