@@ -59,6 +59,8 @@ async def _serve(settings: Settings, host: str, port: int, http: aiohttp.ClientS
     gc.collect()
     gc.freeze()
     bolt = build_app(runtime.engine, client, settings.slack_signing_secret or "")
+    refresh = bolt.home_tabs.refresh_forever()
+    runtime.loops.append(asyncio.create_task(refresh, name="app-home"))  # stopped with them
     health = Health(
         runtime.engine,
         outbox_client(token, api, HEALTH_SLACK_TIMEOUT, http),

@@ -52,26 +52,28 @@ class AnsweringApp(AsyncApp):
     """Every request, HTTP or Socket Mode, counts as being answered until it is acknowledged:
     meanwhile the engine's background work waits its turn (``Foreground``)."""
 
-    def __init__(self, foreground: Foreground, **kwargs: Any) -> None:
+    def __init__(self, foreground: Foreground, home_tabs: home.HomeTabs, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.foreground = foreground
+        self.home_tabs = home_tabs  # its refresh loop is run by whoever serves the app
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
         with self.foreground.answering():
             return await super().async_dispatch(req)
 
 
-def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> AsyncApp:
+def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> AnsweringApp:
+    languages = Languages(client, engine.config.lang)  # each person's, from their locale
     app = AnsweringApp(
         engine.foreground,
+        home.HomeTabs(engine, client, languages),
         client=client,
         signing_secret=signing_secret,
         process_before_response=False,
     )
-    languages = Languages(client, engine.config.lang)  # each person's, from their locale
     commands.register(app, engine, languages)
     actions.register(app, engine, languages)
     guided.register(app, engine, languages)
     files.register(app, engine)
-    home.register(app, engine, languages)
+    home.register(app, app.home_tabs)
     return app

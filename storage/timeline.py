@@ -143,6 +143,13 @@ async def step_runs(session: AsyncSession, case_id: int) -> Sequence[StepRunRow]
     return result.scalars().all()
 
 
+async def last_event_id(session: AsyncSession) -> int:
+    """The id of the latest event of any case: it moves whenever any case changes (in any
+    replica)."""
+    result = await session.execute(select(func.coalesce(func.max(EventRow.id), 0)))
+    return int(result.scalar_one())
+
+
 async def latest_by_appliance(
     session: AsyncSession, kind: EventKind
 ) -> dict[str, tuple[datetime, dict[str, Any]]]:

@@ -61,7 +61,7 @@ from bot.runbook import Choice, DecisionPoint
 from bot.runbook.messages import Decided, Instruct
 from bot.runbook.model import AWAITING
 from bot.status import ApplianceStatus
-from storage import cases, outbox, timers
+from storage import cases, outbox, timeline, timers
 from storage.db import Database
 
 __all__ = ["Decision", "Engine", "EngineConfig", "Thread"]
@@ -366,6 +366,11 @@ class Engine:
             PastCase(row.id, row.opened_at, row.closed_at, row.outcome, row.state.get("reason"))
             for row in rows
         ]
+
+    async def last_change(self) -> int:
+        """A mark that moves whenever a case changes, in this process or another."""
+        async with self.db.read() as session:
+            return await timeline.last_event_id(session)
 
     async def home(self) -> HomeFacts:
         """What the App Home tab shows: open cases, every appliance's health, recent cases."""

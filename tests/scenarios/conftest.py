@@ -31,6 +31,7 @@ from bot.settings import Settings
 from handlers.app import build_app, make_client, outbox_client
 from handlers.groups import SlackGroups
 from handlers.health import Health
+from handlers.home import HomeTabs
 from handlers.messenger import SlackMessenger
 from handlers.server import create_web_app
 from handlers.slack_files import SlackFiles
@@ -72,6 +73,7 @@ class Harness:
     url: str
     http: httpx.AsyncClient
     console: TlsConsole
+    home: HomeTabs | None = None  # the app's Home tabs (their refresh is called by tests)
 
     async def event(self, event: dict[str, Any], event_id: str) -> httpx.Response:
         """An Events API callback, signed like Slack signs it."""
@@ -262,7 +264,7 @@ async def harness(tmp_path: Path, self_signed: tuple[Path, Path]) -> AsyncIterat
     health = Health(runtime.engine, client)
     url, app_runner = await _serve(create_web_app(bolt, health))
     async with httpx.AsyncClient(timeout=10) as http:
-        yield Harness(slack, runtime, url, http, console)
+        yield Harness(slack, runtime, url, http, console, bolt.home_tabs)
     await app_runner.cleanup()
     await console.stop()
     await runtime.stop(drain=False)

@@ -56,3 +56,26 @@ async def test_app_home_speaks_the_users_language(harness: Harness) -> None:
     assert (await h.event(event, "EvHomeMessages")).status_code == 200
     await h.runtime.engine.tasks.drain()
     assert len(h.slack.by("views.publish")) == 1
+
+
+async def test_the_tab_is_published_again_for_recent_viewers_when_a_case_changes(
+    harness: Harness,
+) -> None:
+    h = harness
+    tabs = h.home
+    assert tabs is not None
+    await _open_home(h, OPERATOR, 1)
+    assert await tabs.refresh() == 1  # the first look sets the mark
+    assert await tabs.refresh() == 0  # nothing changed: nothing published
+    await h.command("ddi-tokyo-1")
+    await h.prompt("Skip")
+    assert await tabs.refresh() == 1
+    text = _texts(h.slack.by("views.publish")[-1])
+    assert "Open cases (1)" in text and "`ddi-tokyo-1`" in text
+    assert h.slack.by("views.publish")[-1].args["user_id"] == OPERATOR
+    assert await tabs.refresh() == 0
+    # a viewer who has not looked for long is no longer kept up to date
+    tabs.viewers[OPERATOR] -= 3600
+    await h.command("ddi-nagoya-3")
+    await h.prompt("Quiet")
+    assert await tabs.refresh() == 0 and not tabs.viewers
