@@ -58,8 +58,8 @@ async def _serve(settings: Settings, host: str, port: int, http: aiohttp.ClientS
     # when one falls in a burst of /ddi-check (fleet_sweep.py: ack p50 157 -> 82 ms)
     gc.collect()
     gc.freeze()
-    bolt = build_app(runtime.engine, client, settings.slack_signing_secret or "")
-    refresh = bolt.home_tabs.refresh_forever()
+    bolt, home_tabs = build_app(runtime.engine, client, settings.slack_signing_secret or "")
+    refresh = home_tabs.refresh_forever()
     runtime.loops.append(asyncio.create_task(refresh, name="app-home"))  # stopped with them
     health = Health(
         runtime.engine,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -52,21 +52,25 @@ class AnsweringApp(AsyncApp):
     """Every request, HTTP or Socket Mode, counts as being answered until it is acknowledged:
     meanwhile the engine's background work waits its turn (``Foreground``)."""
 
-    def __init__(self, foreground: Foreground, home_tabs: home.HomeTabs, **kwargs: Any) -> None:
+    def __init__(self, foreground: Foreground, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.foreground = foreground
-        self.home_tabs = home_tabs  # its refresh loop is run by whoever serves the app
 
     async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
         with self.foreground.answering():
             return await super().async_dispatch(req)
 
 
-def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> AnsweringApp:
+class BuiltApp(NamedTuple):
+    bolt: AnsweringApp
+    home_tabs: home.HomeTabs  # its refresh loop is run by whoever serves the app
+
+
+def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> BuiltApp:
     languages = Languages(client, engine.config.lang)  # each person's, from their locale
+    tabs = home.HomeTabs(engine, client, languages)
     app = AnsweringApp(
         engine.foreground,
-        home.HomeTabs(engine, client, languages),
         client=client,
         signing_secret=signing_secret,
         process_before_response=False,
@@ -75,5 +79,5 @@ def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> An
     actions.register(app, engine, languages)
     guided.register(app, engine, languages)
     files.register(app, engine)
-    home.register(app, app.home_tabs)
-    return app
+    home.register(app, tabs)
+    return BuiltApp(app, tabs)

@@ -260,11 +260,11 @@ async def harness(tmp_path: Path, self_signed: tuple[Path, Path]) -> AsyncIterat
         files=SlackFiles(client),
         groups=SlackGroups(client),
     )
-    bolt = build_app(runtime.engine, client, SECRET)
+    bolt, home_tabs = build_app(runtime.engine, client, SECRET)
     health = Health(runtime.engine, client)
     url, app_runner = await _serve(create_web_app(bolt, health))
     async with httpx.AsyncClient(timeout=10) as http:
-        yield Harness(slack, runtime, url, http, console, bolt.home_tabs)
+        yield Harness(slack, runtime, url, http, console, home_tabs)
     await app_runner.cleanup()
     await console.stop()
     await runtime.stop(drain=False)
