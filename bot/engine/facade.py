@@ -171,7 +171,7 @@ class Engine:
         self.delivery = Delivery(self.ctx, messenger)
         self.admissions = Admissions(self.ctx)
         # (case, version) -> the decision this process is recording for that question
-        self._deciding: dict[tuple[int, int], asyncio.Future[Decision]] = {}
+        self._deciding: dict[tuple[int, int, str | None], asyncio.Future[Decision]] = {}
 
     # --- the plain dependencies, for callers and tests ----------------------------------------
 
@@ -430,7 +430,9 @@ class Engine:
         a reboot's: on ``evidence``, see ``approval``). Exactly once, enforced by the
         database."""
         await self._check_may_decide(case_id, user, choice)
-        key = (case_id, version)
+        # a reboot's approvals are one per person: another approver's click is not a repeat
+        bound = evidence is not None and choice in approval.REBOOT_CHOICES
+        key = (case_id, version, user if bound else None)
         first = self._deciding.get(key)
         if first is not None:  # a double click, or Slack's retry: this process has one going
             await asyncio.wait({first})
@@ -468,21 +470,23 @@ class Engine:
         note = Note(actor=user, clicked=clicked, shown=version)
         bound = evidence is not None and choice in approval.REBOOT_CHOICES
         for _ in range(_REBASES):  # other approvers may move the case on meanwhile
-            at = version
+            at, rebased = version, False
             if bound:
                 assert evidence is not None
                 now = await approval.current(self.ctx, case_id)
                 if now is None:
                     raise CaseNotFound(str(case_id))
-                at = approval.bound_version(now[0], now[1], choice, user, evidence) or version
+                found = approval.bound_version(now[0], now[1], choice, user, evidence)
+                if found is not None:
+                    at, rebased = found, True
             stale = await self._stale(case_id, at)
             if stale is not None:  # a late click: no need to queue for the database's writer
                 raise refused(stale, case_id)
             result = await apply(self.ctx, case_id, at, Decided(choice, user), note)
             if isinstance(result, Rejected) and result.reason == Refusal.INVALID:
                 result = Rejected(Refusal.STALE)
-            if not (bound and isinstance(result, Rejected) and at != version):
-                break
+            if not (rebased and isinstance(result, Rejected)):
+                break  # counted, or refused for good; else another approver came first
         applied = self.run(result, case_id)
         return Decision(applied.before, applied.after, applied.point, choice, user)
 

@@ -3,6 +3,7 @@ signed clicks and a file posted in the thread, against the running app."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from conftest import APPROVER, GROUP_MEMBER, OPERATOR, Harness
@@ -132,3 +133,23 @@ async def test_one_approver_is_still_enough_by_default(harness: Harness) -> None
     await h.click(approval, "Approve reboot", user=APPROVER)
     row = await h.wait_closed("ddi-tokyo-1")
     assert row.outcome == "resolved" and await h.reboots("ddi-tokyo-1") == 1
+
+
+async def test_two_approvers_clicking_the_same_question_at_once_both_count(
+    harness: Harness,
+) -> None:
+    h = harness
+    _quorum(h, 2)
+    await h.command("ddi-tokyo-1")
+    await h.click(await h.prompt("Skip"), "Skip")
+    first = await h.prompt("Approve reboot")
+    clicks = await asyncio.gather(
+        h.click(first, "Approve reboot", user=APPROVER),
+        h.click(first, "Approve reboot", user=GROUP_MEMBER),
+    )
+    assert all(r.status_code == 200 for r in clicks)
+    row = await h.wait_closed("ddi-tokyo-1")
+    assert row.outcome == "resolved" and await h.reboots("ddi-tokyo-1") == 1
+    approvals = [e for e in await _events(h, row.id, "decision") if e.data["point"] == "reboot"]
+    assert sorted(e.actor or "" for e in approvals) == sorted([APPROVER, GROUP_MEMBER])
+    assert not h.slack.by("chat.postEphemeral")  # nobody was told their click did not count
