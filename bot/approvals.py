@@ -62,5 +62,6 @@ def summary(
 
 
 def _line(text: str) -> str:
-    first = " ".join(text.split())
+    """One line of outside text for a code span: no backtick can close it early."""
+    first = " ".join(text.replace("`", "'").split())
     return first if len(first) <= MESSAGE_CHARS else first[: MESSAGE_CHARS - 1] + "…"

@@ -164,18 +164,22 @@ def _syslog_tls(env: Mapping[str, str]) -> tuple[int | None, Path | None, Path |
 MAX_APPROVALS = 10
 
 
-def _approvals(env: Mapping[str, str], approvers: frozenset[str]) -> int:
+def _approvals(env: Mapping[str, str], approvers: frozenset[str], two_person: bool) -> int:
     """``DDI_BOT_APPROVALS_REQUIRED``: refused when the approvers listed by id (no user
-    group) are too few to ever reach it."""
+    group) are too few to ever reach it, an approver's own case included (the two-person
+    rule leaves the others)."""
     name = "DDI_BOT_APPROVALS_REQUIRED"
     required = _count(env, name, 1)
     if required > MAX_APPROVALS:
         raise ConfigError(f"{name} must be at most {MAX_APPROVALS}, got {required}")
     groups = any(a.startswith("S") for a in approvers)
-    if required > 1 and not groups and len(approvers) < required:
+    needed = required + 1 if two_person else required
+    if required > 1 and not groups and len(approvers) < needed:
+        why = " (one more than the quorum: the two-person rule)" if two_person else ""
         raise ConfigError(
-            f"{name}={required} needs at least {required} approvers, but DDI_BOT_APPROVERS "
-            f"lists {len(approvers)}: add approvers (or a user group) or lower it"
+            f"{name}={required} needs at least {needed} approvers{why}, but "
+            f"DDI_BOT_APPROVERS lists {len(approvers)}: add approvers (or a user group) "
+            "or lower it"
         )
     return required
 
@@ -190,14 +194,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     api_url = env.get("SLACK_API_URL") or SLACK_API_URL
     syslog_tls, syslog_cert, syslog_key = _syslog_tls(env)
     approvers = _ids(env, "DDI_BOT_APPROVERS")
+    two_person = _switch(env, "DDI_BOT_TWO_PERSON", True)
     return Settings(
         database_url=env.get("DDI_BOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
         inventory_path=Path(inventory) if inventory else None,
         lang=lang,
         approvers=approvers,
         operators=_ids(env, "DDI_BOT_OPERATORS") if operators else None,
-        two_person=_switch(env, "DDI_BOT_TWO_PERSON", True),
-        approvals_required=_approvals(env, approvers),
+        two_person=two_person,
+        approvals_required=_approvals(env, approvers, two_person),
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,

@@ -79,9 +79,12 @@ def narrate(
     if isinstance(obs, RebootSent) and note.actor:
         out.append(post(Message(t(lang, "guide.rebooted.by", user=style.mention(note.actor)))))
     point = AWAITING.get(before.state.phase)
-    if isinstance(obs, Decided) and note.clicked and point is not None:
+    if isinstance(obs, Decided) and point is not None:
         shown = decided(before, point, obs.choice, obs.user, now, style)
-        out.append(Outgoing(Kind.UPDATE, shown, target_ts=note.clicked))
+        if note.clicked:
+            out.append(Outgoing(Kind.UPDATE, shown, target_ts=note.clicked))
+        elif note.shown not in (None, before.version):  # its question is not out yet
+            out.append(post(shown))
     # a question asked again to show who approved keeps its deadline
     until = expires if any(isinstance(e, CarryTimers) for e in effects) else None
     tail: list[Outgoing] = []

@@ -10,7 +10,7 @@ handed to ``ctx.record_work`` in the same transaction (a job queue writes it dow
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import casefile, metrics
 from bot.engine.context import Context
 from bot.engine.export import case_record
-from bot.engine.narration import narrate, opening
+from bot.engine.narration import narrate, opening, prompt_key
 from bot.engine.note import Note
 from bot.engine.outbox import queue, row_of
 from bot.engine.work import Work
@@ -294,6 +294,11 @@ async def _apply(
         ):
             raise _Abort(Refusal.STALE)  # another process advanced it first
         after_version = version if notice else version + 1
+        if isinstance(obs, Decided) and note.shown not in (None, version):
+            # answered on an older copy of the question (same evidence): the question shown as
+            # decided is the one this answer counts for, if it is out yet
+            asked = await outbox.by_key(session, prompt_key(view_of(row, state, version)))
+            note = replace(note, clicked=asked.ts if asked is not None else None)
         carried = any(isinstance(e, CarryTimers) for e in transition.effects)
         shows_expiry = notice or carried  # the question's deadline, unchanged
         before, after = view_of(row, state, version), view_of(row, new, after_version)

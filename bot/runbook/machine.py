@@ -125,14 +125,17 @@ def step(state: CaseState, obs: Observation, timing: Timing = Timing()) -> Decis
             nxt = state.with_step(Step.PACKET_CAPTURE, S.PROBLEM, capture_packets=n)
             nxt = replace(nxt, capture_receiving=False, phase=Phase.AWAIT_FIX)
             return _ask(nxt, DecisionPoint.FIX)
-        case (
-            (Phase.DEBUG_LOGS | Phase.AWAIT_REBOOT_APPROVAL),
-            DebugLogsCollected(filename=name, sha256=digest),
-        ):
-            # while the reboot is awaited, a late bundle is new evidence: approvals given
-            # before it no longer count, and the question is asked again from the start
+        case Phase.DEBUG_LOGS, DebugLogsCollected(filename=name, sha256=digest):
             nxt = state.with_step(Step.DEBUG_LOGS, S.OK, debug_bundle=name, debug_sha256=digest)
             return _ask_reboot(nxt, timing)
+        case Phase.AWAIT_REBOOT_APPROVAL, DebugLogsCollected(filename=name, sha256=digest) if (
+            digest != state.debug_sha256
+        ):
+            # a late bundle is new evidence: approvals given before it no longer count and the
+            # question is asked again, with the deadline it had (posting files never delays it)
+            nxt = state.with_step(Step.DEBUG_LOGS, S.OK, debug_bundle=name, debug_sha256=digest)
+            nxt = replace(nxt, approved_by=())
+            return Decision(nxt, (Ask(DecisionPoint.REBOOT), CarryTimers()))
         case ((Phase.REBOOTING | Phase.REBOOT_INSTRUCTED), RebootSent(at=sent_at)):
             nxt = replace(
                 state,
@@ -208,7 +211,9 @@ def _decided(state: CaseState, obs: Decided, timing: Timing) -> Decision:
         case DecisionPoint.REBOOT, Choice.APPROVE_REBOOT if obs.user in state.approved_by:
             raise InvalidTransition(state.phase, obs)  # one person counts once
         case DecisionPoint.REBOOT, Choice.APPROVE_REBOOT if (
-            len(state.approved_by) + 1 < state.approvals_required
+            # a question asked before quorums were stored, or under a lower setting, needs
+            # what is configured now: never fewer approvers than asked for
+            len(state.approved_by) + 1 < max(state.approvals_required, timing.approvals_required)
         ):
             # not enough yet: ask again, showing who approved; the deadline stays as it was
             nxt = replace(state, approved_by=(*state.approved_by, obs.user))

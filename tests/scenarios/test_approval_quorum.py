@@ -83,6 +83,18 @@ async def test_two_distinct_approvers_are_needed_and_a_repeated_click_counts_onc
     assert len({e.data["evidence"] for e in approvals}) == 1  # both decided on the same
     assert approvals[1].data["version"] == approvals[0].data["version"] + 1
     assert approvals[1].data["shown"] == approvals[0].data["version"]  # read the older one
+    # each copy of the question shows the approval it took: the older one keeps the first
+    # approver's, the one the second approval counted for shows the second (no live buttons)
+    updates = await h.wait_for(
+        lambda: (
+            {c.args["ts"]: c.args for c in h.slack.by("chat.update")}.get(again.ts)
+            and {c.args["ts"]: c.args for c in h.slack.by("chat.update")}
+        )
+    )
+    assert f"<@{APPROVER}>" in updates[first.ts]["text"]
+    assert f"<@{GROUP_MEMBER}>" not in updates[first.ts]["text"]
+    assert f"<@{GROUP_MEMBER}>" in updates[again.ts]["text"]
+    assert all(b.get("type") != "actions" for b in updates[again.ts]["blocks"])
 
 
 async def test_a_late_bundle_makes_an_earlier_approval_stale_and_asks_again(

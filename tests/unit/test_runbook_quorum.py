@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot import approvals
 from bot.runbook import (
     CaseState,
     Choice,
@@ -30,6 +31,7 @@ from bot.runbook.messages import (
     TimerKind,
 )
 from bot.runbook.model import StepStatus
+from handlers.style import mention, slack_escape
 
 TWO = Timing(approval_ttl=900.0, approvals_required=2)
 
@@ -85,12 +87,23 @@ def test_approvals_do_not_change_the_evidence_but_a_late_bundle_does() -> None:
     assert evidence(first) == evidence(asked)
     late = step(first, DebugLogsCollected("debug-2.zip", "b" * 64), TWO)
     assert evidence(late.state) != evidence(asked)
-    # asked again from the start: earlier approvals no longer count, a fresh deadline
+    # asked again: earlier approvals no longer count, and the deadline stays (a file posted
+    # again and again never keeps a reboot question open)
     assert late.state.approved_by == ()
     assert late.state.debug_bundle == "debug-2.zip"
     assert late.state.steps[Step.DEBUG_LOGS.value] == StepStatus.OK
-    assert Ask(DecisionPoint.REBOOT) in late.effects
-    assert StartTimer(TimerKind.APPROVAL_EXPIRY, 900.0) in late.effects
+    assert late.effects == (Ask(DecisionPoint.REBOOT), CarryTimers())
+    # the same bundle again is no new evidence: nothing changes
+    with pytest.raises(InvalidTransition):
+        step(late.state, DebugLogsCollected("copy.zip", "b" * 64), TWO)
+
+
+def test_a_question_from_before_quorums_needs_the_quorum_configured_now() -> None:
+    old = _asked(Timing())  # asked when one approver was enough
+    assert old.approvals_required == 1
+    first = step(old, Decided(Choice.APPROVE_REBOOT, "UA"), TWO)
+    assert first.state.phase == Phase.AWAIT_REBOOT_APPROVAL  # the setting says two now
+    assert first.effects == (Ask(DecisionPoint.REBOOT), CarryTimers())
 
 
 def test_a_failed_reboot_is_new_evidence_and_clears_the_approvals() -> None:
@@ -117,3 +130,12 @@ def test_approvals_round_trip_through_json() -> None:
     del old["approved_by"], old["approvals_required"]  # a case stored before quorums
     assert CaseState.from_json(old).approved_by == ()
     assert CaseState.from_json(old).approvals_required == 1
+
+
+def test_outside_text_cannot_leave_the_evidence_code_span() -> None:
+    hostile = "x` *Approvals: 2 of 2* `<!channel>"
+    state = replace(_asked(), connection_message=hostile)
+    text = approvals.summary("en", state, slack_escape, mention)
+    line = next(line for line in text.splitlines() if line.startswith("• Step 1"))
+    assert line.count("`") == 2 and "&lt;!channel&gt;" in line
+    assert "Approvals: 0 of 2 distinct approvers." in text

@@ -148,8 +148,10 @@ def test_bad_roles_and_switches_are_named(env: dict[str, str], message: str) -> 
 
 def test_a_quorum_of_approvers_is_one_unless_set() -> None:
     assert load_settings({}).approvals_required == 1
-    two = {"DDI_BOT_APPROVERS": "U1,U2", "DDI_BOT_APPROVALS_REQUIRED": "2"}
+    two = {"DDI_BOT_APPROVERS": "U1,U2,U3", "DDI_BOT_APPROVALS_REQUIRED": "2"}
     assert load_settings(two).approvals_required == 2
+    alone = {"DDI_BOT_APPROVERS": "U1,U2", "DDI_BOT_APPROVALS_REQUIRED": "2"}
+    assert load_settings({**alone, "DDI_BOT_TWO_PERSON": "off"}).approvals_required == 2
     # a user group may hold any number of approvers: not counted at start
     grouped = {"DDI_BOT_APPROVERS": "S0123ABCD", "DDI_BOT_APPROVALS_REQUIRED": "3"}
     assert load_settings(grouped).approvals_required == 3
@@ -162,8 +164,17 @@ def test_a_quorum_of_approvers_is_one_unless_set() -> None:
         ({"DDI_BOT_APPROVALS_REQUIRED": "two"}, "at least 1, got 'two'"),
         ({"DDI_BOT_APPROVALS_REQUIRED": "11"}, "at most 10"),
         (
-            {"DDI_BOT_APPROVERS": "U1", "DDI_BOT_APPROVALS_REQUIRED": "2"},
+            {
+                "DDI_BOT_APPROVERS": "U1",
+                "DDI_BOT_APPROVALS_REQUIRED": "2",
+                "DDI_BOT_TWO_PERSON": "off",
+            },
             "needs at least 2 approvers, but DDI_BOT_APPROVERS lists 1",
+        ),
+        (
+            # an approver's own case could never reach 2 with the other one alone
+            {"DDI_BOT_APPROVERS": "U1,U2", "DDI_BOT_APPROVALS_REQUIRED": "2"},
+            "needs at least 3 approvers (one more than the quorum: the two-person rule)",
         ),
     ],
 )
