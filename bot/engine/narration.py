@@ -81,6 +81,11 @@ def narrate(
     point = AWAITING.get(before.state.phase)
     if isinstance(obs, Decided) and point is not None:
         shown = decided(before, point, obs.choice, obs.user, now, style)
+        waits = after.state
+        if waits.phase == before.state.phase and obs.user in waits.approved_by:  # not enough yet
+            more = t(lang, "approval.partial", count=len(waits.approved_by),
+                     required=waits.approvals_required)  # fmt: skip
+            shown = Message(f"{shown.text}\n{more}")
         if note.clicked:
             out.append(Outgoing(Kind.UPDATE, shown, target_ts=note.clicked))
         elif note.shown not in (None, before.version):  # its question is not out yet

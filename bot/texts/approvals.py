@@ -45,6 +45,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Approvals: {count} of {required} distinct approvers{so_far}.",
         "ja": "承認: {required} 人中 {count} 人{so_far}。",
     },
+    "approval.partial": {
+        "en": "Approval {count} of {required}: the reboot waits for another approver (below).",
+        "ja": "承認 {required} 件中 {count} 件目: 再起動はほかの承認者を待っています（下記）。",
+    },
     "approval.so_far": {"en": " — {who}", "ja": "（{who}）"},
     "error.already_approved": {
         "en": "You have already approved this reboot; it needs {missing} more approval(s) from "

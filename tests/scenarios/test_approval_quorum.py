@@ -92,6 +92,8 @@ async def test_two_distinct_approvers_are_needed_and_a_repeated_click_counts_onc
         )
     )
     assert f"<@{APPROVER}>" in updates[first.ts]["text"]
+    assert "Approval 1 of 2: the reboot waits for another approver" in updates[first.ts]["text"]
+    assert "Approval 2 of 2" not in updates[again.ts]["text"]  # that one sent it
     assert f"<@{GROUP_MEMBER}>" not in updates[first.ts]["text"]
     assert f"<@{GROUP_MEMBER}>" in updates[again.ts]["text"]
     assert all(b.get("type") != "actions" for b in updates[again.ts]["blocks"])
