@@ -29,6 +29,7 @@ from bot.engine.context import Context
 from bot.engine.dispatch import Dispatch
 from bot.engine.driver_steps import step_context
 from bot.engine.instruct import period
+from bot.engine.note import Note
 from bot.engine.outbox import say
 from bot.engine.steps import (
     StepOutcome,
@@ -38,13 +39,13 @@ from bot.engine.steps import (
     safe_name,
 )
 from bot.engine.tasks import TaskTracker
-from bot.engine.unit import Applied, apply, view_of
+from bot.engine.unit import Applied, Rejected, apply, view_of
 from bot.errors import CaptureError, DdiBotError, NotOperator, UploadRefused
 from bot.files import Downloaded, SharedFile
 from bot.guidance import UPLOAD_STEPS
 from bot.i18n import MESSAGES, t
 from bot.presenter import CaseView, Message, Style, error_message
-from bot.runbook import Step
+from bot.runbook import Phase, Step
 from storage import cases, timeline, uploads
 from storage.models import CaseRow
 from storage.timeline import EventKind
@@ -309,11 +310,27 @@ class Uploads:
 
         note = outcome.note(actor=user, answer="upload", also=done)
         applied = await apply(ctx, view.case_id, view.version, outcome.observation, note)
+        if isinstance(applied, Rejected) and not lost:
+            applied = await self._still_evidence(view, outcome, note) or applied
         if lost:
             raise _LostClaim()
         if not isinstance(applied, Applied):
             raise _Refused(t(lang, "upload.already_answered", name=name))
         return applied
+
+    async def _still_evidence(
+        self, view: CaseView, outcome: StepOutcome, note: Note
+    ) -> Applied | Rejected | None:
+        """A bundle posted while the reboot's approval waits still counts when an approval
+        moved the case on meanwhile (it waits for the same approval): applied at the case's
+        version now. None when the case no longer waits for it."""
+        async with self.ctx.db.read() as session:
+            row = await cases.get_case(session, view.case_id)
+        if row is None or row.version == view.version:
+            return None
+        if view_of(row).state.phase != Phase.AWAIT_REBOOT_APPROVAL:
+            return None
+        return await apply(self.ctx, row.id, row.version, outcome.observation, note)
 
     async def _download(
         self, shared: SharedFile, view: CaseView, name: str, which: Step

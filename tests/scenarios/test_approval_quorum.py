@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from conftest import APPROVER, GROUP_MEMBER, OPERATOR, Harness
+from conftest import APPROVER, CHANNEL, GROUP_MEMBER, OPERATOR, Harness
 from sqlalchemy import select
 
+from storage import uploads
 from storage.models import DecisionRow, EventRow, TimerRow
 
 
@@ -167,3 +168,40 @@ async def test_two_approvers_clicking_the_same_question_at_once_both_count(
     approvals = [e for e in await _events(h, row.id, "decision") if e.data["point"] == "reboot"]
     assert sorted(e.actor or "" for e in approvals) == sorted([APPROVER, GROUP_MEMBER])
     assert not h.slack.by("chat.postEphemeral")  # nobody was told their click did not count
+
+
+async def test_a_bundle_read_while_an_approval_lands_still_counts(harness: Harness) -> None:
+    """The file was claimed at the question's version; an approval moved the case on while it
+    was downloaded and read: it is new evidence all the same, not 'already answered'."""
+    h = harness
+    _quorum(h, 2)
+    engine = h.runtime.engine
+    await h.command("ddi-tokyo-1")
+    await h.click(await h.prompt("Skip"), "Skip")
+    first = await h.prompt("Approve reboot")
+    claimed_at = await h.case("ddi-tokyo-1")  # the file is claimed now, at this version
+    file_id = h.slack.add_file(
+        "late.tar.gz",
+        b"\x1f\x8b" + b"logs" * 50,
+        channel=CHANNEL,
+        thread_ts=first.args["thread_ts"],
+        user=OPERATOR,
+    )
+    assert engine.ctx.files is not None
+    shared = await engine.ctx.files.info(file_id)
+    async with engine.ctx.db.write() as session:
+        assert await uploads.claim(
+            session, file_id=file_id, case_id=claimed_at.id, case_version=claimed_at.version,
+            step=4, user_id=OPERATOR, name=shared.name, size=shared.size,
+            owner=engine.uploads.owner, now=engine.ctx.clock(),
+        )  # fmt: skip
+    await h.click(first, "Approve reboot", user=APPROVER)  # lands first
+    await h.prompt("Approve reboot", count=2)
+    await engine.uploads.process(shared, claimed_at, claimed_at.version)
+    third = await h.prompt("Approve reboot", count=3)
+    assert "late.tar.gz" in third.args["text"]
+    assert "Approvals: 0 of 2 distinct approvers." in third.args["text"]
+    assert not any("already" in c.args["text"] for c in h.slack.posts())
+    async with engine.ctx.db.read() as session:
+        upload = await uploads.get(session, file_id)
+    assert upload is not None and upload.status == "done"
