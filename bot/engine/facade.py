@@ -57,7 +57,7 @@ from bot.inventory import Inventory
 from bot.listing import OpenEntry, PastCase, deadlines
 from bot.messenger import Messenger
 from bot.presenter import CaseView, prompt
-from bot.runbook import Choice, DecisionPoint
+from bot.runbook import CaseState, Choice, DecisionPoint
 from bot.runbook.messages import Decided, Instruct
 from bot.runbook.model import AWAITING
 from bot.status import ApplianceStatus
@@ -431,8 +431,7 @@ class Engine:
         database."""
         await self._check_may_decide(case_id, user, choice)
         # a reboot's approvals are one per person: another approver's click is not a repeat
-        bound = evidence is not None and choice in approval.REBOOT_CHOICES
-        key = (case_id, version, user if bound else None)
+        key = (case_id, version, user if approval.is_bound(choice, evidence) else None)
         first = self._deciding.get(key)
         if first is not None:  # a double click, or Slack's retry: this process has one going
             await asyncio.wait({first})
@@ -468,20 +467,17 @@ class Engine:
         evidence: str | None,
     ) -> Decision:
         note = Note(actor=user, clicked=clicked, shown=version)
-        bound = evidence is not None and choice in approval.REBOOT_CHOICES
+        bound = approval.is_bound(choice, evidence)
         for _ in range(_REBASES):  # other approvers may move the case on meanwhile
-            at, rebased = version, False
-            if bound:
-                assert evidence is not None
-                now = await approval.current(self.ctx, case_id)
-                if now is None:
-                    raise CaseNotFound(str(case_id))
-                found = approval.bound_version(now[0], now[1], choice, user, evidence)
-                if found is not None:
-                    at, rebased = found, True
-            stale = await self._stale(case_id, at)
-            if stale is not None:  # a late click: no need to queue for the database's writer
-                raise refused(stale, case_id)
+            async with self.db.read() as session:
+                row = await cases.get_case(session, case_id)
+            if row is None:
+                raise CaseNotFound(str(case_id))
+            state = CaseState.from_json(row.state)
+            rebased = bound and approval.counts_now(state, choice, user, evidence or "")
+            at = row.version if rebased else version
+            if at != row.version:  # a late click: no need to queue for the database's writer
+                raise refused(await answered(self.ctx, case_id, version), case_id)
             result = await apply(self.ctx, case_id, at, Decided(choice, user), note)
             if isinstance(result, Rejected) and result.reason == Refusal.INVALID:
                 result = Rejected(Refusal.STALE)
@@ -489,13 +485,3 @@ class Engine:
                 break  # counted, or refused for good; else another approver came first
         applied = self.run(result, case_id)
         return Decision(applied.before, applied.after, applied.point, choice, user)
-
-    async def _stale(self, case_id: int, version: int) -> Rejected | None:
-        """Why a click is refused for sure without writing: no case, or a newer version."""
-        async with self.db.read() as session:
-            row = await cases.get_case(session, case_id)
-        if row is None:
-            return Rejected(Refusal.NOT_FOUND)
-        if row.version == version:
-            return None
-        return await answered(self.ctx, case_id, version)
