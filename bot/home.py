@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.i18n import t
-from bot.listing import OpenEntry, PastCase
-from bot.presenter import TIME_FORMAT, Style, waiting_line
-from bot.status import SILENT_AFTER
+from bot.listing import OpenEntry, PastCase, open_case_line, outcome_and_reason
+from bot.presenter import TIME_FORMAT, Style
+from bot.status import silent_for
 
 MAX_APPLIANCES = 60  # lines of the health section; the most worrying come first
 
@@ -55,24 +55,12 @@ def home_sections(lang: str, facts: HomeFacts, style: Style) -> list[Section]:
 def _open(lang: str, facts: HomeFacts, style: Style) -> str:
     if not facts.open_cases:
         return t(lang, "list.none")
-    lines = []
-    for entry in sorted(facts.open_cases, key=lambda e: e.opened_at):
-        view = entry.view
-        lines.append(
-            t(
-                lang,
-                "list.entry",
-                case_id=view.case_id,
-                appliance=style.escape(view.appliance),
-                waiting=waiting_line(view, style, entry.until) or "",
-                since=entry.opened_at.strftime(TIME_FORMAT),
-            )
-        )
-    return "\n".join(lines)
+    ordered = sorted(facts.open_cases, key=lambda e: e.opened_at)
+    return "\n".join(open_case_line(lang, entry, style) for entry in ordered)
 
 
 def _silent(health: ApplianceHealth, at: datetime) -> bool:
-    return health.last_detection is not None and at - health.last_detection >= SILENT_AFTER
+    return silent_for(health.last_detection, at) is not None
 
 
 def _worry(health: ApplianceHealth, at: datetime) -> tuple[int, str]:
@@ -121,8 +109,7 @@ def _recent(lang: str, facts: HomeFacts, style: Style) -> str:
         return t(lang, "home.recent.none")
     lines = []
     for appliance, case in facts.recent:
-        outcome = t(lang, f"case.{case.outcome}") if case.outcome else "?"
-        reason = t(lang, f"reason.{case.reason}") if case.reason else "—"
+        outcome, reason = outcome_and_reason(lang, case)
         when = (case.closed_at or case.opened_at).strftime(TIME_FORMAT)
         lines.append(
             t(

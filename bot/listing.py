@@ -48,28 +48,36 @@ def deadlines(pending: Sequence[PendingTimer], versions: Mapping[int, int]) -> d
     return until
 
 
+def open_case_line(lang: str, entry: OpenEntry, style: Style) -> str:
+    """One open case: what it waits for, who must act, until when, and since when."""
+    view = entry.view
+    return t(
+        lang,
+        "list.entry",
+        case_id=view.case_id,
+        appliance=style.escape(view.appliance),
+        waiting=waiting_line(view, style, entry.until) or "",
+        since=entry.opened_at.strftime(TIME_FORMAT),
+    )
+
+
 def open_cases_text(lang: str, entries: Sequence[OpenEntry], style: Style) -> str:
     if not entries:
         return t(lang, "list.none")
     lines = [t(lang, "list.title", count=len(entries))]
-    for entry in sorted(entries, key=lambda e: e.view.case_id):
-        view = entry.view
-        waiting = waiting_line(view, style, entry.until) or ""
-        since = entry.opened_at.strftime(TIME_FORMAT)
-        lines.append(
-            t(
-                lang,
-                "list.entry",
-                case_id=view.case_id,
-                appliance=style.escape(view.appliance),
-                waiting=waiting,
-                since=since,
-            )
-        )
+    ordered = sorted(entries, key=lambda e: e.view.case_id)
+    lines += [open_case_line(lang, entry, style) for entry in ordered]
     return "\n".join(lines)
 
 
-def _duration(lang: str, span: timedelta) -> str:
+def outcome_and_reason(lang: str, case: PastCase) -> tuple[str, str]:
+    """How a closed case ended, and why, as people read it."""
+    outcome = t(lang, f"case.{case.outcome}") if case.outcome else "?"
+    reason = t(lang, f"reason.{case.reason}") if case.reason else "—"
+    return outcome, reason
+
+
+def duration(lang: str, span: timedelta) -> str:
     minutes = max(0, round(span.total_seconds() / 60))
     if minutes < 120:
         return t(lang, "history.minutes", minutes=minutes)
@@ -82,9 +90,8 @@ def history_text(lang: str, appliance: str, cases: Sequence[PastCase], style: St
         return t(lang, "history.none", appliance=name)
     lines = [t(lang, "history.title", appliance=name, count=len(cases))]
     for case in cases:
-        outcome = t(lang, f"case.{case.outcome}") if case.outcome else "?"
-        reason = t(lang, f"reason.{case.reason}") if case.reason else "—"
-        took = _duration(lang, case.closed_at - case.opened_at) if case.closed_at else "?"
+        outcome, reason = outcome_and_reason(lang, case)
+        took = duration(lang, case.closed_at - case.opened_at) if case.closed_at else "?"
         lines.append(
             t(
                 lang,

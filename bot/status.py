@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.i18n import t
-from bot.listing import OpenEntry, PastCase
+from bot.listing import OpenEntry, PastCase, duration, outcome_and_reason
 from bot.presenter import TIME_FORMAT, Style, waiting_line
 from bot.probes import ProbeReport, render_report
 
@@ -33,20 +33,15 @@ class ApplianceStatus:
     cases_week: int  # cases opened for it in the last 7 days
 
 
-def silent_for(feed: FeedHealth, at: datetime, after: timedelta = SILENT_AFTER) -> timedelta | None:
-    """How long a feed that carried detections has been silent, once that is ``after`` or
-    longer; None when it is not silent (or never carried any)."""
-    if feed.last_seen is None:
+def silent_for(
+    last_seen: datetime | None, at: datetime, after: timedelta = SILENT_AFTER
+) -> timedelta | None:
+    """How long a feed that carried detections (the latest at ``last_seen``) has been silent,
+    once that is ``after`` or longer; None when it is not silent (or never carried any)."""
+    if last_seen is None:
         return None
-    quiet = at - feed.last_seen
+    quiet = at - last_seen
     return quiet if quiet >= after else None
-
-
-def _minutes(lang: str, span: timedelta) -> str:
-    minutes = max(0, round(span.total_seconds() / 60))
-    if minutes < 120:
-        return t(lang, "history.minutes", minutes=minutes)
-    return t(lang, "history.hours", hours=round(minutes / 60, 1))
 
 
 def status_text(lang: str, status: ApplianceStatus, style: Style) -> str:
@@ -67,7 +62,7 @@ def status_text(lang: str, status: ApplianceStatus, style: Style) -> str:
         lines.append(t(lang, "status.no_open"))
     last = status.last_case
     if last is not None:
-        outcome = t(lang, f"case.{last.outcome}") if last.outcome else "?"
+        outcome, _reason = outcome_and_reason(lang, last)
         when = (last.closed_at or last.opened_at).strftime(TIME_FORMAT)
         lines.append(t(lang, "status.last", case_id=last.case_id, outcome=outcome, when=when))
     if status.cases_week > 1:
@@ -87,7 +82,7 @@ def _feed_line(lang: str, status: ApplianceStatus) -> str:
         else ""
     )
     last = feed.last_seen.strftime(TIME_FORMAT)
-    quiet = silent_for(feed, status.at)
+    quiet = silent_for(feed.last_seen, status.at)
     if quiet is not None:
-        return t(lang, "status.feed.silent", last=last, quiet=_minutes(lang, quiet), usual=usual)
+        return t(lang, "status.feed.silent", last=last, quiet=duration(lang, quiet), usual=usual)
     return t(lang, "status.feed.ok", last=last, count=feed.last_day, usual=usual)

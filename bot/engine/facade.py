@@ -39,6 +39,7 @@ from bot.engine.unit import (
     Rejected,
     answered,
     apply,
+    past_of,
     view_of,
 )
 from bot.engine.uploads import Uploads
@@ -362,10 +363,7 @@ class Engine:
         appliance = self.inventory.get(appliance_name)
         async with self.db.read() as session:
             rows = await cases.past_cases(session, appliance.name, limit)
-        return appliance.name, [
-            PastCase(row.id, row.opened_at, row.closed_at, row.outcome, row.state.get("reason"))
-            for row in rows
-        ]
+        return appliance.name, [past_of(row) for row in rows]
 
     async def last_change(self) -> int:
         """A mark that moves whenever a case changes, in this process or another."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.engine.context import Context
+from bot.engine.unit import past_of
 from bot.home import ApplianceHealth, HomeFacts
-from bot.listing import OpenEntry, PastCase
+from bot.listing import OpenEntry
 from storage import cases, syslog_counts, timeline
 from storage.timeline import EventKind
 
@@ -33,9 +34,5 @@ async def home_facts(ctx: Context, open_cases: Sequence[OpenEntry]) -> HomeFacts
                 open_case=open_of.get(appliance.name),
             )
         )
-    recent = [
-        (row.appliance, PastCase(row.id, row.opened_at, row.closed_at, row.outcome,
-                                 row.state.get("reason")))
-        for row in closed
-    ]  # fmt: skip
+    recent = [(row.appliance, past_of(row)) for row in closed]
     return HomeFacts(ctx.clock(), open_cases, health, recent)

@@ -8,9 +8,9 @@ from datetime import timedelta
 from bot.engine.checks import probe_appliance
 from bot.engine.context import Context
 from bot.engine.feed import usual_per_day
-from bot.engine.unit import view_of
+from bot.engine.unit import past_of, view_of
 from bot.inventory import Appliance
-from bot.listing import OpenEntry, PastCase, deadlines
+from bot.listing import OpenEntry, deadlines
 from bot.status import ApplianceStatus, FeedHealth
 from storage import cases, syslog_counts, timers
 
@@ -36,11 +36,7 @@ async def appliance_status(ctx: Context, appliance: Appliance) -> ApplianceStatu
     if row is not None:
         until = deadlines(pending, {row.id: row.version}).get(row.id)
         open_case = OpenEntry(view_of(row), row.opened_at, until)
-    last_case = None
-    if past:
-        done = past[0]
-        reason = done.state.get("reason")
-        last_case = PastCase(done.id, done.opened_at, done.closed_at, done.outcome, reason)
+    last_case = past_of(past[0]) if past else None
     feed = None
     if appliance.syslog_ids:
         usual = await usual_per_day(ctx.db.sessions, appliance, now)

@@ -25,6 +25,7 @@ from bot.engine.note import Note
 from bot.engine.outbox import queue, row_of
 from bot.engine.work import Work
 from bot.inventory import Inventory
+from bot.listing import PastCase
 from bot.messenger import Attachment
 from bot.presenter import CaseView
 from bot.report import ReportFacts, facts_from
@@ -96,6 +97,11 @@ def view_of(row: CaseRow, state: CaseState | None = None, version: int | None = 
         row.version if version is None else version,
         row.recent_cases or 1,
     )
+
+
+def past_of(row: CaseRow) -> PastCase:
+    """A closed case as the listings show it."""
+    return PastCase(row.id, row.opened_at, row.closed_at, row.outcome, row.state.get("reason"))
 
 
 def step_of(state: CaseState) -> Step | None:

@@ -30,9 +30,9 @@ def _status(**changes: object) -> ApplianceStatus:
 
 
 def test_a_feed_is_silent_only_after_the_silence_time() -> None:
-    assert silent_for(FeedHealth(None, 0, None), AT) is None  # never carried anything
-    assert silent_for(FeedHealth(AT - timedelta(minutes=119), 0, 9.0), AT) is None
-    quiet = silent_for(FeedHealth(AT - timedelta(minutes=150), 0, 9.0), AT)
+    assert silent_for(None, AT) is None  # never carried anything
+    assert silent_for(AT - timedelta(minutes=119), AT) is None
+    quiet = silent_for(AT - timedelta(minutes=150), AT)
     assert quiet == timedelta(minutes=150)
 
 
