@@ -76,6 +76,12 @@ class CaseNotFound(DdiBotError):
     key = "error.case_not_found"
 
 
+class AlertNotFound(DdiBotError):
+    """An "Open a case" button of an alert that is not (or no longer) an appliance's."""
+
+    key = "error.alert_not_found"
+
+
 class NoThread(DdiBotError):
     key = "error.no_thread"
 

@@ -40,6 +40,7 @@ class Style:
 
     escape: Callable[[str], str]
     mention: Callable[[str], str]
+    channel: Callable[[str], str] = lambda channel: f"#{channel}"  # a link to a channel
 
 
 TERMINAL = Style(escape=lambda text: text, mention=lambda user: f"@{user}")

@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -108,6 +108,11 @@ def config_from(settings: Settings, timing: Timing, artifacts: Path) -> EngineCo
         step_concurrency=settings.step_concurrency,
         posts_per_second=settings.posts_per_second,
         delivery_lease=4 * settings.slack_timeout + 10.0,
+        watch_seconds=settings.watch_seconds,
+        silence=timedelta(minutes=settings.silence_minutes),
+        fleet_quorum=settings.fleet_quorum,
+        alert_channel=settings.alert_channel,
+        watch_opens_cases=settings.watch_opens_cases,
     )
 
 
@@ -158,7 +163,12 @@ async def start_runtime(
     config = config_from(settings, timing or timing_from(settings), artifacts or settings.data_dir)
     jobs = None
     if not db.sqlite:  # replicas share the database: work goes through its job queue
-        jobs = JobSettings(settings.database_url, settings.stall_seconds, config.case_concurrency)
+        jobs = JobSettings(
+            settings.database_url,
+            settings.stall_seconds,
+            config.case_concurrency,
+            watch_seconds=settings.watch_seconds,
+        )
     engine = Engine(
         db=db,
         inventory=inventory,
@@ -193,6 +203,8 @@ async def start_runtime(
     if resumed:
         log.info("resumed %d open case(s)", resumed)
     runtime.loops.append(asyncio.create_task(engine.run_timers(timer_poll), name="timers"))
+    if settings.watch_seconds and engine.jobs is None:  # with jobs: a periodic job, once
+        runtime.loops.append(asyncio.create_task(engine.run_watch(), name="watch"))
     if engine.jobs is not None:
         worker = engine.jobs.run_worker(f"ddi-bot-{os.getpid()}", grace=STOP_GRACE)
         runtime.worker = asyncio.create_task(worker, name="jobs")

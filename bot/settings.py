@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.errors import ConfigError
 from bot.networks import Network, parse_networks
 from bot.redact import redact as _redact_url
+from bot.schedule import cron_every
 
 LANGS = ("en", "ja")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///ddi-bot.db"
@@ -53,6 +54,12 @@ class Settings:
     health_port: int | None = None  # Socket Mode: where /healthz and /metrics are served
     # PostgreSQL: a replica silent this long (no heartbeat) has its jobs taken over by another
     stall_seconds: float = 60.0
+    # the fleet watch sweeps this often; 0: off (from the environment: 300 unless set)
+    watch_seconds: int = 0
+    silence_minutes: float = 120.0  # a feed without detections this long is silent
+    fleet_quorum: int = 3  # appliances in one condition at once: one fleet alert
+    alert_channel: str | None = None  # alerts of appliances without an inventory channel
+    watch_opens_cases: bool = False  # a sensor's own alert opens its case
 
     @property
     def syslog_listens(self) -> bool:
@@ -64,6 +71,7 @@ class Settings:
 
 
 _SLACK_ID = re.compile(r"[UWS][A-Z0-9]+")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]+")
 
 
 def _ids(env: Mapping[str, str], name: str) -> frozenset[str]:
@@ -118,6 +126,40 @@ def _port(env: Mapping[str, str], name: str) -> int | None:
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise ConfigError(f"{name} must be a port number from 1 to 65535, got {raw!r}")
     return int(raw)
+
+
+def _watch_seconds(env: Mapping[str, str]) -> int:
+    raw = (env.get("DDI_BOT_WATCH_SECONDS") or "").strip()
+    if not raw:
+        return 300
+    if not raw.isdigit():
+        raise ConfigError(f"DDI_BOT_WATCH_SECONDS must be a whole number of seconds, got {raw!r}")
+    seconds = int(raw)
+    if seconds and cron_every(seconds) is None:
+        raise ConfigError(
+            "DDI_BOT_WATCH_SECONDS must divide a minute, an hour or a day (e.g. 30, 60, 300, "
+            f"900, 3600), or be 0 to turn sweeps off; got {raw!r}"
+        )
+    return seconds
+
+
+def _quorum(env: Mapping[str, str]) -> int:
+    quorum = _count(env, "DDI_BOT_FLEET_QUORUM", 3)
+    if quorum < 2:
+        raise ConfigError(
+            "DDI_BOT_FLEET_QUORUM must be at least 2 (one sensor alone is never a fleet), "
+            f"got {quorum}"
+        )
+    return quorum
+
+
+def _channel(env: Mapping[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if raw and not _CHANNEL_ID.fullmatch(raw):
+        raise ConfigError(
+            f"{name} must be a Slack channel ID such as C012AB3CD (not a #name), got {raw!r}"
+        )
+    return raw or None
 
 
 def _timezone(env: Mapping[str, str]) -> str:
@@ -228,4 +270,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         step_concurrency=_count(env, "DDI_BOT_STEP_CONCURRENCY", 32),
         health_port=_port(env, "DDI_BOT_HEALTH_PORT"),
         stall_seconds=_number(env, "DDI_BOT_STALL_SECONDS", 60.0),
+        watch_seconds=_watch_seconds(env),
+        silence_minutes=_number(env, "DDI_BOT_SILENCE_MINUTES", 120.0),
+        fleet_quorum=_quorum(env),
+        alert_channel=_channel(env, "DDI_BOT_ALERT_CHANNEL"),
+        watch_opens_cases=_switch(env, "DDI_BOT_WATCH_OPENS_CASES", False),
     )

@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import Engine, Foreground
-from handlers import actions, commands, files, guided, home
+from handlers import actions, alerts, commands, files, guided, home
 from handlers.languages import Languages
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ def build_app(engine: Engine, client: AsyncWebClient, signing_secret: str) -> Bu
     )
     commands.register(app, engine, languages)
     actions.register(app, engine, languages)
+    alerts.register(app, engine, languages)
     guided.register(app, engine, languages)
     files.register(app, engine)
     home.register(app, tabs)

@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.presenter import Button, Message, Option, Prompt
-from handlers.ids import decide_action_id, decision_value, guide_action_id
+from handlers.ids import button_action_id, decide_action_id, decision_value
 
 SECTION_LIMIT = SectionBlock.text_max_length  # 3000
 BUTTON_TEXT_LIMIT = ButtonElement.text_max_length  # 75
@@ -84,19 +84,20 @@ def _payload(text: str, blocks: list[Block]) -> dict[str, Any]:
 def message_payload(message: Message) -> dict[str, Any]:
     blocks = text_sections(message.text)
     if message.buttons:
+        first = message.buttons[0]
         blocks = blocks[: MAX_BLOCKS - 1]
         blocks.append(
             ActionsBlock(
-                block_id=f"ddi_guide:{message.buttons[0].value}",
-                elements=[_guide_button(b) for b in message.buttons],
+                block_id=f"{button_action_id(first.action)}:{first.value}",
+                elements=[_message_button(b) for b in message.buttons],
             )
         )
     return _payload(message.text, blocks)
 
 
-def _guide_button(button: Button) -> ButtonElement:
+def _message_button(button: Button) -> ButtonElement:
     return ButtonElement(
-        action_id=guide_action_id(button.action),
+        action_id=button_action_id(button.action),
         text=_plain(button.label, BUTTON_TEXT_LIMIT),
         value=button.value,
         style=button.style or None,

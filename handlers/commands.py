@@ -19,6 +19,7 @@ from bot.i18n import t
 from bot.listing import history_text, open_cases_text
 from bot.presenter import error_message
 from bot.status import status_text
+from bot.watch.text import alerts_text
 from handlers.ack import ACK_WITHIN, within_access_budget
 from handlers.ids import Command
 from handlers.languages import Languages
@@ -190,7 +191,8 @@ async def _export(engine: Engine, number: str, user: str, lang: str) -> str:
 
 
 async def _list(engine: Engine, _name: str, _user: str, lang: str) -> str:
-    return open_cases_text(lang, await engine.open_entries(), SLACK)
+    cases = open_cases_text(lang, await engine.open_entries(), SLACK)
+    return cases + "\n\n" + alerts_text(lang, await engine.open_alerts(), SLACK, engine.clock())
 
 
 async def _history(engine: Engine, name: str, _user: str, lang: str) -> str:

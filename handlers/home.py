@@ -58,7 +58,7 @@ class HomeTabs:
         self.client = client
         self.languages = languages
         self.viewers: dict[str, float] = {}  # user -> when they last opened it (monotonic)
-        self.mark: int | None = None  # the engine's change mark when last published
+        self.mark: tuple[int, ...] | None = None  # the engine's change mark when last published
 
     async def opened(self, user: str) -> None:
         self.viewers.pop(user, None)  # re-inserted last: the dict keeps the most recent last
@@ -75,7 +75,8 @@ class HomeTabs:
             log.warning("App Home for %s not published: %s", user, exc.response.get("error"))
 
     async def refresh(self) -> int:
-        """Publish again for the recent viewers if a case changed since; how many."""
+        """Publish again for the recent viewers if a case or an alert changed since; how
+        many."""
         now = time.monotonic()
         for user in [u for u, seen in self.viewers.items() if now - seen > KEEP_VIEWERS]:
             del self.viewers[user]

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from bot.guidance import GuideAction
 from bot.runbook import Choice
+from bot.watch.alert import OPEN_CASE
 
 
 class Command(StrEnum):
@@ -27,6 +28,14 @@ GUIDE_PATTERN = re.compile(r"^ddi_guide:[a-z_]+$")
 
 def guide_action_id(action: str) -> str:
     return f"{GUIDE_PREFIX}{action}"
+
+
+ALERT_OPEN_CASE = "ddi_alert:open_case"  # an alert's "Open a case" button
+
+
+def button_action_id(action: str) -> str:
+    """The action id of a message's button: an alert's, or a guided step's answer."""
+    return ALERT_OPEN_CASE if action == OPEN_CASE else guide_action_id(action)
 
 
 class View(StrEnum):

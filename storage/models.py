@@ -1,6 +1,6 @@
 """Tables: appliances, cases, step runs, decisions, the event timeline, timers, side effects,
 uploads, syslog detection counts and receivers, the Slack outbox and its channels' pace, the
-installation."""
+fleet watch's alerts, the installation."""
 
 from __future__ import annotations
 
@@ -202,6 +202,31 @@ class OutboxRow(Base):
     # the process sending it now, and until when: no other process sends it meanwhile
     owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
+    alert_id: Mapped[int | None] = mapped_column(Integer, index=True)  # an alert's message
+
+
+class AlertRow(Base):
+    """An alert of the fleet watch: one per condition while it lasts (``open_key`` is its key
+    while open, NULL once cleared: the unique constraint keeps it once-only across replicas).
+    ``ts`` is its message, once posted; ``detail`` what people are shown of it."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    open_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    appliance: Mapped[str] = mapped_column(String(200), index=True)  # "fleet" for a fleet alert
+    condition: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[dict[str, Any]]
+    channel: Mapped[str] = mapped_column(String(50))
+    lang: Mapped[str] = mapped_column(String(5))
+    opened_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
+    ts: Mapped[str | None] = mapped_column(String(50))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    case_by: Mapped[str | None] = mapped_column(String(100))
+    changes: Mapped[int] = mapped_column(Integer, default=0)  # moves with every change
 
 
 class InstallationRow(Base):

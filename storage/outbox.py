@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.dialect import PerDialect, table
-from storage.models import CaseRow, OutboxRow
+from storage.models import AlertRow, CaseRow, OutboxRow
 
 PENDING, SENT, SUPERSEDED, FAILED = "pending", "sent", "superseded", "failed"
 # The statements of the delivery loop are built once, with bound parameters: they run for
@@ -45,6 +45,7 @@ async def add(
     blob: bytes | None = None,
     key: str | None = None,
     target_ts: str | None = None,
+    alert_id: int | None = None,
 ) -> int | None:
     """Queue a message; None if ``key`` was queued before (a once-only message)."""
     values = {
@@ -56,6 +57,7 @@ async def add(
         "blob": blob,
         "key": key,
         "target_ts": target_ts,
+        "alert_id": alert_id,
         "status": PENDING,
         "attempts": 0,
         "next_at": now,
@@ -75,7 +77,8 @@ async def add_many(session: AsyncSession, rows: list[dict[str, Any]], now: datet
             _ADD_MANY,
             [
                 {
-                    "case_id": None, "blob": None, "key": None, "target_ts": None, **row,
+                    "case_id": None, "blob": None, "key": None, "target_ts": None,
+                    "alert_id": None, **row,
                     "status": PENDING, "attempts": 0, "next_at": now, "uncertain": False,
                     "created_at": now, "reported": False,
                 }
@@ -113,8 +116,13 @@ def _free(now: Any, lease: Any = OutboxRow.lease_until) -> Any:
 
 
 _HEAD = (
-    select(OutboxRow, CaseRow.thread_ts, CaseRow.appliance)
+    select(
+        OutboxRow,
+        func.coalesce(CaseRow.thread_ts, AlertRow.ts),
+        func.coalesce(CaseRow.appliance, AlertRow.appliance),
+    )
     .outerjoin(CaseRow, CaseRow.id == OutboxRow.case_id)
+    .outerjoin(AlertRow, AlertRow.id == OutboxRow.alert_id)
     .where(
         OutboxRow.status == PENDING,
         OutboxRow.channel == bindparam("of_channel"),
@@ -128,13 +136,15 @@ _HEAD = (
 )
 
 
-Taken = tuple[OutboxRow, str | None, str | None]  # the row, its thread, its case's appliance
+# the row; its thread (a case's), or the message it updates (an alert's); its appliance
+Taken = tuple[OutboxRow, str | None, str | None]
 
 
 async def head(session: AsyncSession, channel: str, now: datetime) -> Taken | None:
     """The oldest due row of ``channel`` that no earlier pending row of its stream holds up,
-    and that no process is sending; with its case's thread (None before the root is out) and
-    appliance. On PostgreSQL the row is locked (a row another transaction locked is skipped)."""
+    and that no process is sending; with its case's thread (None before the root is out), or
+    its alert's message, and appliance. On PostgreSQL the row is locked (a row another
+    transaction locked is skipped)."""
     result = await session.execute(_HEAD, {"of_channel": channel, "at": now})
     found = result.first()
     return None if found is None else (found[0], found[1], found[2])

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Protocol
 
@@ -55,6 +55,12 @@ class EngineConfig:
     # seconds a process holds a message it is sending (several Slack timeouts): past that,
     # another process may take it over
     delivery_lease: float = 60.0
+    watch_seconds: float = 0.0  # the fleet watch sweeps this often; 0: no sweeps
+    silence: timedelta = timedelta(minutes=120)  # a feed without detections this long: silent
+    fleet_quorum: int = 3  # appliances in one condition at once that make it a fleet alert
+    alert_channel: str | None = None  # alerts of appliances whose inventory gives no channel
+    watch_opens_cases: bool = False  # a sensor's own alert opens its case (not a guided one)
+    watch_concurrency: int = 64  # probes of a sweep running at once
 
 
 class Drivers(Protocol):

@@ -28,7 +28,7 @@ from bot.errors import DeliveryError
 from bot.logs import about_case
 from bot.messenger import Attachment, Messenger, Ref, from_body
 from bot.runbook.messages import ThreadFailed
-from storage import cases, channel_pace, outbox, timeline
+from storage import alerts, cases, channel_pace, outbox, timeline
 from storage.models import OutboxRow
 from storage.timeline import EventKind
 
@@ -187,6 +187,8 @@ class Delivery:
             await cases.set_thread(session, row.case_id, row.channel, sent.ts)
             data = {"channel": row.channel, "ts": sent.ts}
             await timeline.add_event(session, row.case_id, EventKind.THREAD_POSTED, data, now)
+        if row.kind == Kind.ROOT and row.alert_id is not None and sent.ts is not None:
+            await alerts.set_ts(session, row.alert_id, sent.ts)
         metrics.DELIVERIES.labels(row.kind, "found" if sent.found else "sent").inc()
 
     async def deliver(self, row: OutboxRow, thread_ts: str | None) -> Sent | None:

@@ -5,6 +5,8 @@ what follows is handed to the dispatcher."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +33,8 @@ from bot.engine.outgoing import Kind, Outgoing
 from bot.engine.roster import Groups, Roster
 from bot.engine.scheduler import run_timers
 from bot.engine.status import appliance_status
+from bot.engine.sweep import SweepReport, alert_of, sweep
+from bot.engine.sweep import show as show_alert
 from bot.engine.tasks import TaskTracker
 from bot.engine.unit import (
     Admission,
@@ -45,9 +49,11 @@ from bot.engine.unit import (
 from bot.engine.uploads import Uploads
 from bot.engine.work import Work
 from bot.errors import (
+    AlertNotFound,
     AlreadyDecided,
     CaseAlreadyOpen,
     CaseNotFound,
+    ConfigError,
     NoThread,
     NotOperator,
     SlackPostFailed,
@@ -61,11 +67,16 @@ from bot.presenter import CaseView, prompt
 from bot.runbook import CaseState, Choice, DecisionPoint
 from bot.runbook.messages import Decided, Instruct
 from bot.runbook.model import AWAITING
+from bot.schedule import until_next
 from bot.status import ApplianceStatus
-from storage import cases, outbox, timeline, timers
+from bot.watch.alert import Alert
+from bot.watch.findings import FLEET
+from storage import alerts, cases, outbox, timeline, timers
 from storage.db import Database
 
 __all__ = ["Decision", "Engine", "EngineConfig", "Thread"]
+log = logging.getLogger(__name__)
+WATCH_USER = "ddi-bot"  # who opened a case the fleet watch opened itself
 _REBASES = 5  # a bound approval is tried again this often when others keep moving the case
 START_AFTER = 0.05  # seconds between recording a check and starting its steps
 
@@ -171,6 +182,8 @@ class Engine:
         self.guide = Guide(self)
         self.delivery = Delivery(self.ctx, messenger)
         self.admissions = Admissions(self.ctx)
+        if self.jobs is not None:
+            self.jobs.sweeper = self.sweep
         # (case, version) -> the decision this process is recording for that question
         self._deciding: dict[tuple[int, int, str | None], asyncio.Future[Decision]] = {}
 
@@ -270,6 +283,61 @@ class Engine:
     async def run_timers(self, max_sleep: float = 5.0) -> None:
         await run_timers(self.ctx, self.dispatch, self.tasks, self.uploads.sweep, max_sleep)
 
+    async def run_watch(self) -> None:
+        """Forever, in one process: a sweep every ``watch_seconds``, aligned on the clock
+        (with jobs, the periodic job does this once across replicas)."""
+        period = int(self.config.watch_seconds)
+        while True:
+            await asyncio.sleep(until_next(period, time.time()))
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("sweep failed; the next one is in %d s", period)
+
+    # --- the fleet watch ----------------------------------------------------------------------
+
+    async def sweep(self) -> SweepReport:
+        """Check every appliance now; raise and clear alerts. With ``watch_opens_cases``, an
+        appliance's own new alert opens its case (a guided sensor's waits for a person: its
+        alert keeps its button)."""
+        report = await sweep(self.ctx)
+        if self.config.watch_opens_cases:
+            for alert in report.raised:
+                appliance = self.ctx.appliance(alert.appliance)
+                if appliance is None or appliance.driver == "guided":
+                    continue
+                try:
+                    await self.open_from_alert(alert.alert_id, WATCH_USER, check=False)
+                except (CaseAlreadyOpen, AlertNotFound, ConfigError, SlackPostFailed) as exc:
+                    log.info("sweep: no case opened for alert %s: %s", alert.alert_id, exc)
+        return report
+
+    async def open_from_alert(
+        self, alert_id: int, user: str, lang: str | None = None, *, check: bool = True
+    ) -> CaseView:
+        """An alert's "Open a case": the appliance's normal case, in the alert's channel;
+        the alert then says which case and who opened it."""
+        if check and not await self.may_run(user):
+            raise NotOperator(user=user)
+        async with self.db.read() as session:
+            row = await alerts.get(session, alert_id)
+        if row is None or row.appliance == FLEET:
+            raise AlertNotFound(f"#{alert_id}")
+        view = await self.admit(row.appliance, user, row.channel, lang)
+        now = self.clock()
+        async with self.db.write() as session:
+            if await alerts.set_case(session, alert_id, view.case_id, user):
+                found = await alerts.get(session, alert_id)
+                if found is not None:
+                    await show_alert(session, self.ctx, found, now)
+        self.ctx.wake.outbox.set()
+        return view
+
+    async def open_alerts(self) -> list[Alert]:
+        """The alerts not yet cleared, the oldest first (``/ddi-check list``, App Home)."""
+        async with self.db.read() as session:
+            return [alert_of(row) for row in await alerts.open_alerts(session)]
+
     # --- opening and stopping -----------------------------------------------------------------
 
     async def admit(
@@ -365,10 +433,12 @@ class Engine:
             rows = await cases.past_cases(session, appliance.name, limit)
         return appliance.name, [past_of(row) for row in rows]
 
-    async def last_change(self) -> int:
-        """A mark that moves whenever a case changes, in this process or another."""
+    async def last_change(self) -> tuple[int, int, int]:
+        """A mark that moves whenever a case or an alert changes, in this process or
+        another."""
         async with self.db.read() as session:
-            return await timeline.last_event_id(session)
+            raised, changed = await alerts.last_change(session)
+            return await timeline.last_event_id(session), raised, changed
 
     async def home(self) -> HomeFacts:
         """What the App Home tab shows: open cases, every appliance's health, recent cases."""

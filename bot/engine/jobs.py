@@ -11,6 +11,7 @@
   stopped sending heartbeats for ``stall_seconds`` is retried (a reboot is failed instead),
   and an open case that waits for the bot's own work and has none gets its work again.
 - ``cleanup`` (hourly, once across replicas): jobs finished ``KEEP_HOURS`` ago are deleted.
+- ``sweep`` (every ``watch_seconds``, once across replicas): the fleet watch.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ from bot.engine.work import Work, version_key, version_key_of
 from bot.logs import about_case
 from bot.presenter import CaseView
 from bot.runbook.messages import Instruct, RunStep
+from bot.schedule import cron_every
 from storage import cases
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ EFFECT = "ddi_bot.effect"
 REBOOT = "ddi_bot.reboot"
 TAKEOVER = "ddi_bot.takeover"
 CLEANUP = "ddi_bot.cleanup"
+SWEEP = "ddi_bot.sweep"
 KEEP_HOURS = 7 * 24  # finished jobs are kept this long (takeover reads those of open cases)
 TAKEOVER_EVERY = 10  # seconds between two takeovers (a cron seconds field: divides 60)
 GIVE_UP_AFTER = 3  # failed jobs of one case version and effect before takeover leaves it
@@ -68,6 +71,7 @@ class JobSettings:
     url: str  # the bot's database URL (PostgreSQL)
     stall_seconds: float = 60.0  # a replica silent this long has its jobs taken over
     concurrency: int = 16  # jobs one replica runs at once
+    watch_seconds: int = 0  # the fleet watch's sweep, as a periodic job; 0: none
 
 
 class JobQueue:
@@ -94,6 +98,14 @@ class JobQueue:
         self.app.periodic(cron=f"* * * * * */{TAKEOVER_EVERY}", periodic_id=TAKEOVER)(takeover)
         cleanup = self.app.task(name=CLEANUP, queueing_lock=CLEANUP)(self._cleanup_job)
         self.app.periodic(cron="17 * * * *", periodic_id=CLEANUP)(cleanup)
+        # the fleet watch's sweep (the engine's, with what it does about the alerts): once
+        # across replicas per period; one cut short by a replica that died is not run again,
+        # the next period's is
+        self.sweeper: Callable[[], Awaitable[object]] | None = None
+        cron = cron_every(settings.watch_seconds) if settings.watch_seconds else None
+        if cron is not None:
+            sweep = self.app.task(name=SWEEP, queueing_lock=SWEEP)(self._sweep_job)
+            self.app.periodic(cron=cron, periodic_id=SWEEP)(sweep)
         self._opened = False
         # why this replica's worker does not run jobs now (None: it runs, or never started)
         self.worker_problem: str | None = None
@@ -199,6 +211,10 @@ class JobQueue:
 
     async def _takeover_job(self, timestamp: int) -> None:
         await self.takeover()
+
+    async def _sweep_job(self, timestamp: int) -> None:
+        if self.sweeper is not None:
+            await self.sweeper()
 
     async def _cleanup_job(self, timestamp: int) -> None:
         await self.cleanup()

@@ -8,6 +8,7 @@ them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import os
 import re
@@ -209,6 +210,15 @@ def printable(data: bytes) -> str:
     return "".join(c if c.isprintable() else " " for c in text).strip()
 
 
+def _stamp(ca_file: str | None) -> int:
+    """The CA file's modification time: a context built from it is rebuilt once it changes
+    (missing: ``OSError``, as loading it would raise)."""
+    return 0 if ca_file is None else os.stat(ca_file).st_mtime_ns
+
+
+# Contexts are built once and shared by every probe: loading the system trust store takes
+# tens of milliseconds of the event loop, and a sweep probes hundreds of consoles.
+@functools.lru_cache(maxsize=1)
 def unverified_context() -> ssl.SSLContext:
     """Any certificate: the probe wants to see it, judging it is the pin's and the trust's job."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -223,6 +233,11 @@ def chain_context(ca_file: str | None) -> ssl.SSLContext:
     With ``ca_file`` that file is the whole trust: any certificate in it is an anchor, so it may
     hold the sensor's own certificate or an intermediate as well as a root.
     """
+    return _chain_context(ca_file, _stamp(ca_file))
+
+
+@functools.lru_cache(maxsize=64)
+def _chain_context(ca_file: str | None, _stamp: int) -> ssl.SSLContext:
     if ca_file is None:
         context = ssl.create_default_context()
         context.check_hostname = False
@@ -237,6 +252,11 @@ def chain_context(ca_file: str | None) -> ssl.SSLContext:
 
 def server_context(ca_file: str | None) -> ssl.SSLContext:
     """Full verification, names included: the system trust store, plus ``ca_file`` if given."""
+    return _server_context(ca_file, _stamp(ca_file))
+
+
+@functools.lru_cache(maxsize=64)
+def _server_context(ca_file: str | None, _stamp: int) -> ssl.SSLContext:
     context = ssl.create_default_context()
     if ca_file is not None:
         context.load_verify_locations(cafile=ca_file)

@@ -57,7 +57,7 @@ async def _case(sessions: async_sessionmaker[AsyncSession], appliance: str = "dd
 
 async def test_migrations_create_the_schema_and_are_idempotent(db: AsyncEngine) -> None:
     await upgrade(db)  # a second run at start must change nothing
-    assert await current_revision(db) == "0007"
+    assert await current_revision(db) == "0008"
     tables = await _tables(db)
     assert {"appliances", "cases", "step_runs", "decisions", "events", "timers"} <= tables
     assert "side_effects" in tables
@@ -76,7 +76,7 @@ async def test_the_job_queue_schema_rolls_back_and_forward(db: AsyncEngine) -> N
     assert await current_revision(db) == "0003"
     assert not any(name.startswith("procrastinate") for name in await _tables(db))
     await upgrade(db)  # nothing of the old schema is left in the way
-    assert await current_revision(db) == "0007"
+    assert await current_revision(db) == "0008"
 
 
 async def test_at_most_one_open_case_per_appliance(
@@ -261,7 +261,7 @@ async def test_replicas_starting_together_migrate_and_sync_without_colliding(
         async with sessions[0]() as session:
             rows = (await session.execute(select(ApplianceRow))).scalars().all()
         assert sorted(r.name for r in rows) == ["ddi-1", "ddi-2", "ddi-3"]
-        assert await current_revision(engines[0]) == "0007"
+        assert await current_revision(engines[0]) == "0008"
     finally:
         for e in engines:
             await e.dispose()

@@ -181,3 +181,36 @@ def test_a_quorum_of_approvers_is_one_unless_set() -> None:
 def test_an_impossible_quorum_is_refused_at_start(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(env)
+
+
+def test_the_fleet_watch_sweeps_every_five_minutes_unless_told() -> None:
+    settings = load_settings({})
+    assert settings.watch_seconds == 300 and settings.silence_minutes == 120.0
+    assert settings.fleet_quorum == 3 and settings.alert_channel is None
+    assert settings.watch_opens_cases is False
+    told = load_settings(
+        {
+            "DDI_BOT_WATCH_SECONDS": "0",
+            "DDI_BOT_SILENCE_MINUTES": "30",
+            "DDI_BOT_FLEET_QUORUM": "5",
+            "DDI_BOT_ALERT_CHANNEL": "C0ALERTS",
+            "DDI_BOT_WATCH_OPENS_CASES": "on",
+        }
+    )
+    assert (told.watch_seconds, told.silence_minutes, told.fleet_quorum) == (0, 30.0, 5)
+    assert told.alert_channel == "C0ALERTS" and told.watch_opens_cases is True
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DDI_BOT_WATCH_SECONDS": "420"}, "must divide a minute, an hour or a day"),
+        ({"DDI_BOT_WATCH_SECONDS": "5m"}, "whole number of seconds"),
+        ({"DDI_BOT_FLEET_QUORUM": "1"}, "at least 2"),
+        ({"DDI_BOT_ALERT_CHANNEL": "#ops"}, "Slack channel ID"),
+        ({"DDI_BOT_SILENCE_MINUTES": "-1"}, "DDI_BOT_SILENCE_MINUTES must be greater than 0"),
+    ],
+)
+def test_bad_watch_settings_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env)

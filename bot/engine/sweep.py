@@ -1,0 +1,319 @@
+"""The fleet watch's sweep: every appliance checked with what the bot sees by itself (its
+console, its portal servers, its syslog feed), then the alerts raised, regrouped and cleared
+as ``bot.watch.correlate`` plans them, with their messages, in one transaction.
+
+Probes run concurrently, at most ``watch_concurrency`` at once; a portal server that many
+sensors share is probed once. Sweeps may overlap across replicas (PostgreSQL runs each once,
+as a periodic job; a sweep cut short is simply the next one's to do): an alert's open key is
+unique, so an alert is raised once whoever raises it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine.checks import tmsp_targets
+from bot.engine.context import Context
+from bot.engine.feed import usual_per_day
+from bot.engine.outbox import redacted, say
+from bot.engine.outgoing import Kind
+from bot.inventory import Appliance
+from bot.messenger import to_body
+from bot.presenter import Message
+from bot.probes import ConsoleReport, ProbeResult, ServerReport, probe_console, probe_server
+from bot.watch.alert import Alert
+from bot.watch.correlate import FleetAlert, OpenAlert, Plan, plan
+from bot.watch.findings import FLEET, Condition, Finding, key_of
+from bot.watch.text import alert_message, fleet_note
+from storage import alerts, cases, outbox, syslog_counts, syslog_receivers
+from storage.models import AlertRow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    at: datetime
+    appliances: int  # appliances checked
+    findings: tuple[Finding, ...]
+    raised: tuple[Alert, ...]  # appliances' own alerts raised by this sweep
+    fleet: tuple[Alert, ...]  # fleet alerts raised by this sweep
+    cleared: int
+    seconds: float  # how long the sweep took
+
+
+def _failure(probes: Sequence[ProbeResult]) -> str:
+    failed = next((p for p in probes if not p.ok), None)
+    if failed is None:
+        return "?"
+    return f"{failed.kind.value}: {failed.failure.value if failed.failure else 'failed'}"
+
+
+def console_detail(report: ConsoleReport) -> str:
+    if report.pin_mismatch:
+        return "tls: certificate pin mismatch"
+    return _failure(report.probes)
+
+
+async def _bounded(limit: asyncio.Semaphore, work: Awaitable[T]) -> T:
+    async with limit:
+        return await work
+
+
+async def look(ctx: Context, appliances: Sequence[Appliance], at: datetime) -> list[Finding]:
+    """What is wrong with each appliance now, as the bot sees it."""
+    limit = asyncio.Semaphore(ctx.config.watch_concurrency)
+    timeout = ctx.config.probe_timeout
+    with_console = [a for a in appliances if a.console]
+    consoles = [
+        _bounded(
+            limit,
+            probe_console(
+                str(a.console), pin=a.tls_fingerprint, ca_file=a.tls_ca_file, timeout=timeout
+            ),
+        )
+        for a in with_console
+    ]
+    # one probe per portal server, however many sensors need it
+    users: dict[tuple[str, frozenset[int]], list[str]] = defaultdict(list)
+    for appliance in appliances:
+        targets, plain = tmsp_targets(appliance.tmsp_servers)
+        for target in targets:
+            users[(target, plain)].append(appliance.name)
+    servers = [
+        _bounded(limit, probe_server(target, timeout=timeout, plain_ports=plain))
+        for target, plain in users
+    ]
+    done = await asyncio.gather(*consoles, *servers, return_exceptions=True)
+    console_reports, server_reports = done[: len(consoles)], done[len(consoles) :]
+    findings: list[Finding] = []
+    for appliance, report in zip(with_console, console_reports, strict=True):
+        if not isinstance(report, ConsoleReport):
+            log.warning("sweep: the console of %s could not be probed: %s", appliance.name, report)
+            continue
+        if not report.ok:
+            findings.append(
+                Finding(appliance.name, Condition.CONSOLE, report.target, console_detail(report))
+            )
+    for ((target, _plain), names), server in zip(users.items(), server_reports, strict=True):
+        if not isinstance(server, ServerReport):
+            log.warning("sweep: portal server %s could not be probed: %s", target, server)
+            continue
+        if not server.ok:
+            detail = _failure(server.probes)
+            findings.extend(Finding(n, Condition.PORTAL, target, detail) for n in names)
+    findings.extend(await silences(ctx, appliances, at))
+    return findings
+
+
+async def silences(ctx: Context, appliances: Iterable[Appliance], at: datetime) -> list[Finding]:
+    """Feeds that carried detections and carried none for the silence limit, while a syslog
+    receiver listened (silence nobody listened to says nothing about the sensor)."""
+    silence = ctx.config.silence
+    with_feed = [a for a in appliances if a.syslog_ids]
+    if not with_feed:
+        return []
+    async with ctx.db.read() as session:
+        last_seen = await syslog_counts.last_seen_all(session)
+        quiet = [
+            (a, last_seen[a.name])
+            for a in with_feed
+            if a.name in last_seen and at - last_seen[a.name] >= silence
+        ]
+        if not quiet or not await syslog_receivers.listened_through(session, at - silence, at):
+            return []
+    found = []
+    for appliance, last in quiet:
+        usual = await usual_per_day(ctx.db.sessions, appliance, at)
+        per_day = usual[0] if usual else None
+        found.append(Finding(appliance.name, Condition.SILENT, since=last, per_day=per_day))
+    return found
+
+
+def _detail(finding: Finding) -> dict[str, Any]:
+    detail: dict[str, Any] = redacted(
+        {
+            "detail": finding.detail,
+            "since": finding.since.isoformat() if finding.since else None,
+            "per_day": finding.per_day,
+        }
+    )
+    return detail
+
+
+def _fleet_detail(fleet: FleetAlert) -> dict[str, Any]:
+    first = fleet.findings[0]
+    since = min((f.since for f in fleet.findings if f.since), default=None)
+    detail: dict[str, Any] = redacted(
+        {
+            "detail": first.detail,
+            "since": since.isoformat() if since else None,
+            "per_day": None,
+            "members": sorted(fleet.members),
+        }
+    )
+    return detail
+
+
+def alert_of(row: AlertRow) -> Alert:
+    detail = row.detail
+    since = detail.get("since")
+    return Alert(
+        alert_id=row.id,
+        condition=Condition(row.condition),
+        appliance=row.appliance,
+        target=row.target,
+        opened_at=row.opened_at,
+        detail=str(detail.get("detail") or ""),
+        since=datetime.fromisoformat(since) if since else None,
+        per_day=detail.get("per_day"),
+        members=tuple(detail.get("members") or ()),
+        cleared_at=row.cleared_at,
+        case_id=row.case_id,
+        case_by=row.case_by,
+    )
+
+
+def stream_of(alert_id: int) -> str:
+    return f"alert-{alert_id}"
+
+
+async def show(session: AsyncSession, ctx: Context, row: AlertRow, now: datetime) -> None:
+    """Queue the alert's message as it is now: its post the first time, else the update of
+    its post (an update still waiting gets the newest content instead)."""
+    body = redacted(to_body(alert_message(row.lang, alert_of(row), ctx.style)))
+    stream = stream_of(row.id)
+    key: str | None = f"alert:{row.id}"
+    kind = Kind.ROOT
+    if await outbox.by_key(session, f"alert:{row.id}") is not None:
+        if await outbox.refresh_header(session, stream, body):
+            return
+        kind, key = Kind.HEADER, None
+    await outbox.add(
+        session, stream=stream, channel=row.channel, kind=kind.value, body=body, now=now,
+        key=key, alert_id=row.id,
+    )  # fmt: skip
+
+
+def channel_for(ctx: Context, appliance: str | None) -> str | None:
+    """Where an appliance's alerts go: its inventory channel, else ``alert_channel``."""
+    found = ctx.appliance(appliance) if appliance and appliance != FLEET else None
+    return (found.channel if found else None) or ctx.config.alert_channel
+
+
+def _fleet_channel(ctx: Context, members: Iterable[str]) -> str | None:
+    """A fleet alert goes to ``alert_channel``, else the channel most of its sensors use."""
+    if ctx.config.alert_channel:
+        return ctx.config.alert_channel
+    counts: dict[str, int] = defaultdict(int)
+    for name in members:
+        channel = channel_for(ctx, name)
+        if channel:
+            counts[channel] += 1
+    return max(sorted(counts), key=lambda c: counts[c]) if counts else None
+
+
+async def carry_out(
+    session: AsyncSession, ctx: Context, todo: Plan, open_rows: dict[str, AlertRow], now: datetime
+) -> tuple[list[Alert], list[Alert], int]:
+    """Write what the plan says, with the messages: (own alerts raised, fleet alerts raised,
+    alerts cleared)."""
+    raised: list[Alert] = []
+    fleets: list[Alert] = []
+    lang = ctx.config.lang
+    for finding in todo.raise_own:
+        channel = channel_for(ctx, finding.appliance)
+        if channel is None:
+            log.warning("sweep: %s has no channel for its alert (set DDI_BOT_ALERT_CHANNEL)",
+                        finding.appliance)  # fmt: skip
+            continue
+        alert_id = await alerts.add(
+            session, key=key_of(finding), appliance=finding.appliance,
+            condition=finding.condition.value, target=finding.target, detail=_detail(finding),
+            channel=channel, lang=lang, now=now,
+        )  # fmt: skip
+        row = await alerts.get(session, alert_id) if alert_id is not None else None
+        if row is not None:
+            await show(session, ctx, row, now)
+            raised.append(alert_of(row))
+    for fleet in todo.raise_fleet:
+        channel = _fleet_channel(ctx, fleet.members)
+        if channel is None:
+            log.warning("sweep: no channel for a fleet alert (set DDI_BOT_ALERT_CHANNEL)")
+            continue
+        alert_id = await alerts.add(
+            session, key=fleet.key, appliance=FLEET, condition=fleet.condition.value,
+            target=fleet.target, detail=_fleet_detail(fleet), channel=channel, lang=lang,
+            now=now,
+        )  # fmt: skip
+        row = await alerts.get(session, alert_id) if alert_id is not None else None
+        if row is not None:
+            await show(session, ctx, row, now)
+            fleets.append(alert_of(row))
+            await note_open_cases(session, ctx, row, fleet.members, now)
+    for fleet in todo.regroup:
+        row = open_rows[fleet.key]
+        before = set(row.detail.get("members") or ())
+        await alerts.set_detail(session, row.id, _fleet_detail(fleet))
+        row = await alerts.get(session, row.id) or row
+        await show(session, ctx, row, now)
+        await note_open_cases(session, ctx, row, fleet.members - before, now)
+    cleared = 0
+    for key in todo.clear:
+        row = open_rows[key]
+        if await alerts.clear(session, row.id, now):
+            cleared += 1
+            found = await alerts.get(session, row.id)
+            if found is not None:
+                await show(session, ctx, found, now)
+    return raised, fleets, cleared
+
+
+async def note_open_cases(
+    session: AsyncSession, ctx: Context, row: AlertRow, members: Iterable[str], now: datetime
+) -> None:
+    """Tell the cases open on a fleet alert's sensors that the cause is not theirs (once)."""
+    alert = alert_of(row)
+    where = ctx.style.channel(row.channel)
+    for name in sorted(members):
+        case = await cases.open_case_for(session, name)
+        if case is None or not case.channel:
+            continue
+        case = await cases.lock(session, case.id) or case  # queued in order with its own
+        text = fleet_note(case.lang, alert, where, ctx.style)
+        await say(session, case, Message(text), now, key=f"fleet-note:{row.id}:{case.id}")
+
+
+async def sweep(ctx: Context) -> SweepReport:
+    """One sweep of the whole inventory."""
+    began = time.monotonic()
+    at = ctx.clock()
+    appliances = list(ctx.inventory.appliances)
+    findings = await look(ctx, appliances, at)
+    now = ctx.clock()
+    async with ctx.db.write() as session:
+        rows = {row.key: row for row in await alerts.open_alerts(session)}
+        known = {
+            key: OpenAlert(key, row.appliance, frozenset(row.detail.get("members") or ()))
+            for key, row in rows.items()
+        }
+        todo = plan(findings, known, ctx.config.fleet_quorum)
+        raised, fleets, cleared = await carry_out(session, ctx, todo, rows, now)
+    if not todo.empty:
+        ctx.wake.outbox.set()
+    took = time.monotonic() - began
+    if raised or fleets or cleared:
+        log.info("sweep of %d appliance(s): %d alert(s), %d fleet alert(s), %d cleared, %.1f s",
+                 len(appliances), len(raised), len(fleets), cleared, took)  # fmt: skip
+    return SweepReport(at, len(appliances), tuple(findings), tuple(raised), tuple(fleets),
+                       cleared, took)  # fmt: skip

@@ -1,0 +1,95 @@
+"""Which alerts a sweep raises, regroups and clears (``bot.watch.correlate``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.schedule import cron_every, until_next
+from bot.watch.correlate import OpenAlert, plan
+from bot.watch.findings import FLEET, Condition, Finding, alert_key, fleet_key
+
+PORTAL = "portal.example:443"
+
+
+def portal(name: str, server: str = PORTAL) -> Finding:
+    return Finding(name, Condition.PORTAL, server, "tcp: timeout")
+
+
+def silent(name: str) -> Finding:
+    return Finding(name, Condition.SILENT, since=datetime(2026, 12, 3, 1, 0, tzinfo=UTC))
+
+
+def test_below_the_quorum_each_appliance_gets_its_own_alert() -> None:
+    todo = plan([portal("a"), portal("b")], {}, quorum=3)
+    assert [f.appliance for f in todo.raise_own] == ["a", "b"]
+    assert todo.raise_fleet == [] and todo.clear == []
+
+
+def test_the_same_server_failing_for_the_quorum_is_one_fleet_alert_and_nothing_else() -> None:
+    todo = plan([portal(n) for n in "abcde"], {}, quorum=3)
+    assert todo.raise_own == []
+    (fleet,) = todo.raise_fleet
+    assert fleet.key == fleet_key(Condition.PORTAL, PORTAL)
+    assert fleet.members == frozenset("abcde") and fleet.target == PORTAL
+
+
+def test_different_servers_are_different_causes() -> None:
+    findings = [portal("a"), portal("b", "other:443"), portal("c", "third:443")]
+    todo = plan(findings, {}, quorum=3)
+    assert len(todo.raise_own) == 3 and todo.raise_fleet == []
+
+
+def test_an_open_alert_is_neither_raised_again_nor_cleared_while_found() -> None:
+    key = alert_key(Condition.SILENT, "a")
+    todo = plan([silent("a")], {key: OpenAlert(key, "a")}, quorum=3)
+    assert todo.empty
+
+
+def test_an_alert_no_longer_found_clears() -> None:
+    key = alert_key(Condition.CONSOLE, "a")
+    todo = plan([], {key: OpenAlert(key, "a")}, quorum=3)
+    assert todo.clear == [key] and not todo.raise_own
+
+
+def test_an_appliance_with_its_own_alert_does_not_count_towards_a_fleet() -> None:
+    key = alert_key(Condition.SILENT, "a")
+    todo = plan([silent(n) for n in "abc"], {key: OpenAlert(key, "a")}, quorum=3)
+    assert [f.appliance for f in todo.raise_own] == ["b", "c"]
+    assert todo.raise_fleet == [] and todo.clear == []
+
+
+def test_a_fleet_alert_takes_in_new_members_and_clears_below_the_quorum() -> None:
+    key = fleet_key(Condition.SILENT)
+    before = {key: OpenAlert(key, FLEET, frozenset("abc"))}
+    grown = plan([silent(n) for n in "abcd"], before, quorum=3)
+    assert [f.members for f in grown.regroup] == [frozenset("abcd")]
+    assert grown.raise_own == [] and grown.clear == []
+
+    shrunk = plan([silent("d"), silent("e")], before, quorum=3)
+    assert shrunk.clear == [key]  # two left: each is its own problem now
+    assert [f.appliance for f in shrunk.raise_own] == ["d", "e"]
+
+
+def test_conditions_are_correlated_apart() -> None:
+    findings = [silent("a"), silent("b"), portal("c"), Finding("d", Condition.CONSOLE, "d:443")]
+    todo = plan(findings, {}, quorum=2)
+    assert [f.key for f in todo.raise_fleet] == [fleet_key(Condition.SILENT)]
+    assert [(f.appliance, f.condition) for f in todo.raise_own] == [
+        ("d", Condition.CONSOLE),
+        ("c", Condition.PORTAL),
+    ]
+
+
+def test_a_console_alert_is_the_appliances_whatever_its_address() -> None:
+    assert alert_key(Condition.CONSOLE, "a", "10.0.0.1:443") == alert_key(Condition.CONSOLE, "a")
+    assert alert_key(Condition.PORTAL, "a", "x:1") != alert_key(Condition.PORTAL, "a", "y:1")
+
+
+def test_periods_become_cron_expressions_aligned_on_the_clock() -> None:
+    assert cron_every(30) == "* * * * * */30"
+    assert cron_every(300) == "*/5 * * * *"
+    assert cron_every(3600) == "0 */1 * * *"
+    assert cron_every(6 * 3600) == "0 */6 * * *"
+    assert cron_every(420) is None and cron_every(7) is None and cron_every(0) is None
+    assert until_next(300, 1_000_000_000.0) == 200.0  # the next :05
+    assert until_next(300, 1_000_000_200.0) == 300.0
