@@ -1,6 +1,6 @@
-"""The App Home tab: open cases with who must act and since when, every appliance's health
-(last detection, the bot's last probes, open case), recent cases. Pure: text sections, which
-``handlers.home`` turns into a Home tab view."""
+"""The App Home tab: open cases with who must act and since when, open alerts, every
+appliance's health (last detection, the bot's last probes, open alert and case), recent
+cases. Pure: text sections, which ``handlers.home`` turns into a Home tab view."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from bot.i18n import t
 from bot.listing import OpenEntry, PastCase, open_case_line, outcome_and_reason
 from bot.presenter import TIME_FORMAT, Style
 from bot.status import silent_for
+from bot.watch.alert import Alert
+from bot.watch.findings import Condition
+from bot.watch.text import alert_line
 
 MAX_APPLIANCES = 60  # lines of the health section; the most worrying come first
 
@@ -24,6 +27,7 @@ class ApplianceHealth:
     probes_ok: bool | None  # the bot's latest probes (of its latest case); None: never probed
     probed_at: datetime | None
     open_case: int | None
+    alerts: tuple[Condition, ...] = ()  # its own open alerts (the fleet watch's)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class HomeFacts:
     open_cases: Sequence[OpenEntry]
     appliances: Sequence[ApplianceHealth]
     recent: Sequence[tuple[str, PastCase]]  # (appliance, closed case), the newest first
+    alerts: Sequence[Alert] = ()  # open alerts, the oldest first
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class Section:
 def home_sections(lang: str, facts: HomeFacts, style: Style) -> list[Section]:
     return [
         Section(t(lang, "home.open.title", count=len(facts.open_cases)), _open(lang, facts, style)),
+        Section(t(lang, "home.alerts.title", count=len(facts.alerts)), _alerts(lang, facts, style)),
         Section(
             t(lang, "home.health.title", count=len(facts.appliances)),
             _health(lang, facts, style),
@@ -59,6 +65,12 @@ def _open(lang: str, facts: HomeFacts, style: Style) -> str:
     return "\n".join(open_case_line(lang, entry, style) for entry in ordered)
 
 
+def _alerts(lang: str, facts: HomeFacts, style: Style) -> str:
+    if not facts.alerts:
+        return t(lang, "alert.none")
+    return "\n".join(f"• {alert_line(lang, a, style, facts.at)}" for a in facts.alerts)
+
+
 def _silent(health: ApplianceHealth, at: datetime) -> bool:
     return silent_for(health.last_detection, at) is not None
 
@@ -67,7 +79,7 @@ def _worry(health: ApplianceHealth, at: datetime) -> tuple[int, str]:
     """Sort key: an open case, then a silent feed or failed probes, then the rest."""
     if health.open_case is not None:
         rank = 0
-    elif _silent(health, at) or health.probes_ok is False:
+    elif health.alerts or _silent(health, at) or health.probes_ok is False:
         rank = 1
     else:
         rank = 2
@@ -96,10 +108,14 @@ def _health_line(lang: str, health: ApplianceHealth, at: datetime, style: Style)
     if health.probes_ok is not None and health.probed_at is not None:
         key = "home.probes.ok" if health.probes_ok else "home.probes.failed"
         parts.append(t(lang, key, at=health.probed_at.strftime(TIME_FORMAT)))
+    if health.alerts:
+        what = ", ".join(t(lang, f"home.alert.{c.value}") for c in health.alerts)
+        parts.append(t(lang, "home.alert", what=what))
     if health.open_case is not None:
         parts.append(t(lang, "home.case", case_id=health.open_case))
     icon = "🟢"
-    if health.open_case is not None or health.probes_ok is False or _silent(health, at):
+    worrying = health.alerts or health.probes_ok is False or _silent(health, at)
+    if health.open_case is not None or worrying:
         icon = "🔴" if health.open_case is not None else "🟠"
     return f"{icon} `{style.escape(health.appliance)}` — " + "; ".join(parts)
 

@@ -21,6 +21,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "home.probes.ok": {"en": "probes OK ({at})", "ja": "プローブ正常（{at}）"},
     "home.probes.failed": {"en": "*probes failed* ({at})", "ja": "*プローブ失敗*（{at}）"},
     "home.case": {"en": "case #{case_id} open", "ja": "ケース #{case_id} 対応中"},
+    "home.alerts.title": {"en": "Open alerts ({count})", "ja": "未解決のアラート（{count} 件）"},
+    "home.alert": {"en": "*alert*: {what}", "ja": "*アラート*: {what}"},
+    "home.alert.console": {"en": "console down", "ja": "コンソール応答なし"},
+    "home.alert.portal": {"en": "portal unreachable", "ja": "ポータル到達不可"},
+    "home.alert.silent": {"en": "silent", "ja": "検出なし"},
     "home.recent.title": {"en": "Recent cases", "ja": "最近のケース"},
     "home.recent.none": {"en": "No closed case yet.", "ja": "終了したケースはまだありません。"},
     "home.recent.entry": {

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import SECRET, _serve
-from fakeslack import Call, FakeSlack, action_body, command_body, sign
+from fakeslack import Call, FakeSlack, action_body, command_body, event_body, sign
 from sqlalchemy import select
 from tlsconsole import TlsConsole
 
@@ -29,6 +29,7 @@ from bot.runtime import Runtime, start_runtime
 from bot.settings import Settings
 from handlers.app import build_app, make_client, outbox_client
 from handlers.health import Health
+from handlers.home import HomeTabs
 from handlers.messenger import SlackMessenger
 from handlers.server import create_web_app
 from storage import syslog_counts, syslog_receivers
@@ -38,7 +39,8 @@ ALERTS = "C0ALERTS"  # DDI_BOT_ALERT_CHANNEL
 SITE_CHANNEL = "C0SITE"  # the inventory channel of the first sensor
 OPERATOR = "U0OPERATOR"
 STRANGER = "U0STRANGER"  # not an operator
-NAMES = [f"ddi-w{n}" for n in range(1, 6)]
+NAMES = [f"ddi-w{n}" for n in range(1, 6)]  # guided, behind one portal server
+SIMULATED = "ddi-sim-6"  # a simulated sensor with a console of its own
 HEAD = "CEF:0|Trend Micro|Deep Discovery Inspector|6.7.1164|20|Malware URL requested|6|"
 
 
@@ -74,6 +76,7 @@ class Watch:
     consoles: list[TlsConsole]
     portal: Portal
     offset: list[timedelta]  # the bot's clock runs this far ahead of the real one
+    tabs: HomeTabs
 
     async def alerts(self) -> list[AlertRow]:
         async with self.runtime.engine.sessions() as session:
@@ -112,23 +115,23 @@ class Watch:
 
 @pytest.fixture
 async def watch(tmp_path: Path, self_signed: tuple[Path, Path]) -> AsyncIterator[Watch]:
-    consoles = [TlsConsole(*self_signed), TlsConsole(*self_signed)]
+    consoles = [TlsConsole(*self_signed) for _ in range(3)]
     for console in consoles:
         await console.start()
     portal = Portal()
     await portal.start()
-    fleet = Inventory(
-        tuple(
-            Appliance(
-                name=name,
-                console=consoles[0 if index == 0 else 1].address,
-                tmsp_servers=(f"tcp://127.0.0.1:{portal.port}",),
-                syslog_ids=(name.upper(),),
-                channel=SITE_CHANNEL if index == 0 else None,
-            )
-            for index, name in enumerate(NAMES)
+    guided = [
+        Appliance(
+            name=name,
+            console=consoles[0 if index == 0 else 1].address,
+            tmsp_servers=(f"tcp://127.0.0.1:{portal.port}",),
+            syslog_ids=(name.upper(),),
+            channel=SITE_CHANNEL if index == 0 else None,
         )
-    )
+        for index, name in enumerate(NAMES)
+    ]
+    simulated = Appliance(name=SIMULATED, driver="simulated", console=consoles[2].address)
+    fleet = Inventory((*guided, simulated))
     slack = FakeSlack()
     slack.url, slack_runner = await _serve(slack.app())
     settings = replace(
@@ -158,10 +161,10 @@ async def watch(tmp_path: Path, self_signed: tuple[Path, Path]) -> AsyncIterator
         syslog_flush=0.1,
     )
     client = make_client("xoxb-test-token", settings.slack_api_url)
-    bolt, _tabs = build_app(runtime.engine, client, SECRET)
+    bolt, tabs = build_app(runtime.engine, client, SECRET)
     url, app_runner = await _serve(create_web_app(bolt, Health(runtime.engine, client)))
     async with httpx.AsyncClient(timeout=10) as http:
-        yield Watch(slack, runtime, url, http, consoles, portal, offset)
+        yield Watch(slack, runtime, url, http, consoles, portal, offset, tabs)
     await app_runner.cleanup()
     for console in consoles:
         await console.stop()
@@ -331,3 +334,48 @@ async def test_the_list_command_shows_open_alerts(watch: Watch) -> None:
     assert response.status_code == 200
     answer = await watch.wait_for(lambda: watch.slack.responses)
     assert "Open alerts (1)" in answer[-1]["text"] and "ddi-w1" in answer[-1]["text"]
+
+
+async def test_with_watch_opens_cases_a_sensors_own_alert_opens_its_case(watch: Watch) -> None:
+    engine = watch.runtime.engine
+    engine.config = replace(engine.config, watch_opens_cases=True)
+    await watch.consoles[2].stop()  # the simulated sensor's console
+    await watch.consoles[0].stop()  # a guided one's: a person must run its steps
+    await watch.sweep()
+    async with engine.sessions() as session:
+        (case,) = list((await session.execute(select(CaseRow))).scalars())
+    assert (case.appliance, case.requested_by) == (SIMULATED, "ddi-bot")
+    by_appliance = {a.appliance: a for a in await watch.alerts()}
+    assert by_appliance[SIMULATED].case_id == case.id
+    assert by_appliance["ddi-w1"].case_id is None
+    alert_post = next(p for p in watch.posts_in(ALERTS) if SIMULATED in p.args["text"])
+    updated = await watch.wait_for(lambda: watch.updates(alert_post.ts))
+    assert f"Case #{case.id} opened by _ddi-bot_" in updated[-1].args["text"]
+
+    await watch.sweep()  # found again: no second case
+    async with engine.sessions() as session:
+        assert len(list((await session.execute(select(CaseRow))).scalars())) == 1
+
+
+async def test_app_home_shows_alerts_and_is_published_again_when_one_clears(
+    watch: Watch,
+) -> None:
+    await watch.consoles[0].stop()
+    await watch.sweep()
+    event = {"type": "app_home_opened", "user": OPERATOR, "tab": "home", "channel": "D1"}
+    body = event_body(event, "EvHomeWatch")
+    headers = {**sign(SECRET, body), "Content-Type": "application/json"}
+    response = await watch.http.post(f"{watch.url}/slack/events", content=body, headers=headers)
+    assert response.status_code == 200
+    published = await watch.wait_for(lambda: watch.slack.by("views.publish"))
+    shown = str(published[-1].args["view"])
+    assert "Open alerts (1)" in shown and "console down" in shown
+
+    await watch.tabs.refresh()  # the first look takes the mark
+    count = len(watch.slack.by("views.publish"))
+    assert await watch.tabs.refresh() == 0  # nothing changed: not published again
+    assert len(watch.slack.by("views.publish")) == count
+    await watch.consoles[0].start()
+    await watch.sweep()
+    assert await watch.tabs.refresh() == 1
+    assert "Open alerts (0)" in str(watch.slack.by("views.publish")[-1].args["view"])
