@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.i18n import t
 from bot.listing import OpenEntry, PastCase, open_case_line, outcome_and_reason
 from bot.presenter import TIME_FORMAT, Style
-from bot.status import silent_for
+from bot.status import SILENT_AFTER, silent_for
 from bot.watch.alert import Alert
 from bot.watch.findings import Condition
 from bot.watch.text import alert_line
@@ -37,6 +37,7 @@ class HomeFacts:
     appliances: Sequence[ApplianceHealth]
     recent: Sequence[tuple[str, PastCase]]  # (appliance, closed case), the newest first
     alerts: Sequence[Alert] = ()  # open alerts, the oldest first
+    silence: timedelta = SILENT_AFTER  # a feed without detections this long is silent
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,15 @@ def _alerts(lang: str, facts: HomeFacts, style: Style) -> str:
     return "\n".join(f"• {alert_line(lang, a, style, facts.at)}" for a in facts.alerts)
 
 
-def _silent(health: ApplianceHealth, at: datetime) -> bool:
-    return silent_for(health.last_detection, at) is not None
+def _silent(health: ApplianceHealth, facts: HomeFacts) -> bool:
+    return silent_for(health.last_detection, facts.at, facts.silence) is not None
 
 
-def _worry(health: ApplianceHealth, at: datetime) -> tuple[int, str]:
+def _worry(health: ApplianceHealth, facts: HomeFacts) -> tuple[int, str]:
     """Sort key: an open case, then a silent feed or failed probes, then the rest."""
     if health.open_case is not None:
         rank = 0
-    elif health.alerts or _silent(health, at) or health.probes_ok is False:
+    elif health.alerts or _silent(health, facts) or health.probes_ok is False:
         rank = 1
     else:
         rank = 2
@@ -89,21 +90,21 @@ def _worry(health: ApplianceHealth, at: datetime) -> tuple[int, str]:
 def _health(lang: str, facts: HomeFacts, style: Style) -> str:
     if not facts.appliances:
         return t(lang, "home.health.none")
-    ordered = sorted(facts.appliances, key=lambda h: _worry(h, facts.at))
-    lines = [_health_line(lang, h, facts.at, style) for h in ordered[:MAX_APPLIANCES]]
+    ordered = sorted(facts.appliances, key=lambda h: _worry(h, facts))
+    lines = [_health_line(lang, h, facts, style) for h in ordered[:MAX_APPLIANCES]]
     if len(ordered) > MAX_APPLIANCES:
         lines.append(t(lang, "home.health.more", count=len(ordered) - MAX_APPLIANCES))
     return "\n".join(lines)
 
 
-def _health_line(lang: str, health: ApplianceHealth, at: datetime, style: Style) -> str:
+def _health_line(lang: str, health: ApplianceHealth, facts: HomeFacts, style: Style) -> str:
     parts = []
     if not health.has_feed:
         parts.append(t(lang, "home.feed.none"))
     elif health.last_detection is None:
         parts.append(t(lang, "home.feed.never"))
     else:
-        key = "home.feed.silent" if _silent(health, at) else "home.feed.last"
+        key = "home.feed.silent" if _silent(health, facts) else "home.feed.last"
         parts.append(t(lang, key, last=health.last_detection.strftime(TIME_FORMAT)))
     if health.probes_ok is not None and health.probed_at is not None:
         key = "home.probes.ok" if health.probes_ok else "home.probes.failed"
@@ -114,7 +115,7 @@ def _health_line(lang: str, health: ApplianceHealth, at: datetime, style: Style)
     if health.open_case is not None:
         parts.append(t(lang, "home.case", case_id=health.open_case))
     icon = "🟢"
-    worrying = health.alerts or health.probes_ok is False or _silent(health, at)
+    worrying = health.alerts or health.probes_ok is False or _silent(health, facts)
     if health.open_case is not None or worrying:
         icon = "🔴" if health.open_case is not None else "🟠"
     return f"{icon} `{style.escape(health.appliance)}` — " + "; ".join(parts)

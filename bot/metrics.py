@@ -22,6 +22,14 @@ STUCK = Counter(
     "Messages that kept failing for 10 minutes (reported once each)",
 )
 DEPTH = Gauge("ddi_bot_outbox_depth", "Messages waiting in the outbox")
+SWEEP_SECONDS = Histogram(
+    "ddi_bot_sweep_seconds", "How long a sweep of the fleet watch took",
+    buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600),
+)  # fmt: skip
+ALERTS = Counter(
+    "ddi_bot_alerts_total", "Alerts raised by the fleet watch, by condition and scope",
+    ["condition", "scope"],  # scope: appliance, fleet
+)  # fmt: skip
 OPEN_CASES = Gauge("ddi_bot_open_cases", "Cases open now")
 CASES_CLOSED = Counter("ddi_bot_cases_closed_total", "Cases closed, by outcome", ["outcome"])
 DECISIONS = Counter(

@@ -31,6 +31,7 @@ class ApplianceStatus:
     open_case: OpenEntry | None
     last_case: PastCase | None
     cases_week: int  # cases opened for it in the last 7 days
+    silence: timedelta = SILENT_AFTER  # a feed without detections this long is silent
 
 
 def silent_for(
@@ -82,7 +83,7 @@ def _feed_line(lang: str, status: ApplianceStatus) -> str:
         else ""
     )
     last = feed.last_seen.strftime(TIME_FORMAT)
-    quiet = silent_for(feed.last_seen, status.at)
+    quiet = silent_for(feed.last_seen, status.at, status.silence)
     if quiet is not None:
         return t(lang, "status.feed.silent", last=last, quiet=duration(lang, quiet), usual=usual)
     return t(lang, "status.feed.ok", last=last, count=feed.last_day, usual=usual)

@@ -19,6 +19,7 @@ from bot.drivers.base import Watch
 from bot.engine import answers, approval, recovery
 from bot.engine.access import Access
 from bot.engine.admission import Admissions
+from bot.engine.alert_rows import alert_of
 from bot.engine.context import Context, Drivers, EngineConfig, Foreground, utcnow
 from bot.engine.delivery import Delivery
 from bot.engine.dispatch import Dispatch, LocalDispatch
@@ -33,7 +34,7 @@ from bot.engine.outgoing import Kind, Outgoing
 from bot.engine.roster import Groups, Roster
 from bot.engine.scheduler import run_timers
 from bot.engine.status import appliance_status
-from bot.engine.sweep import SweepReport, alert_of, sweep
+from bot.engine.sweep import SweepReport, sweep
 from bot.engine.sweep import show as show_alert
 from bot.engine.tasks import TaskTracker
 from bot.engine.unit import (

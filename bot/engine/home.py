@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+from bot.engine.alert_rows import alert_of
 from bot.engine.context import Context
-from bot.engine.sweep import alert_of
 from bot.engine.unit import past_of
 from bot.home import ApplianceHealth, HomeFacts
 from bot.listing import OpenEntry
@@ -43,4 +43,4 @@ async def home_facts(ctx: Context, open_cases: Sequence[OpenEntry]) -> HomeFacts
             )
         )
     recent = [(row.appliance, past_of(row)) for row in closed]
-    return HomeFacts(ctx.clock(), open_cases, health, recent, open_alerts)
+    return HomeFacts(ctx.clock(), open_cases, health, recent, open_alerts, ctx.config.silence)

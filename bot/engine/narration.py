@@ -20,7 +20,7 @@ from bot.presenter import (
     prompt,
 )
 from bot.report import ReportFacts, vendor_report
-from bot.runbook import Outcome
+from bot.runbook import DecisionPoint, Outcome
 from bot.runbook.messages import (
     Ask,
     CarryTimers,
@@ -35,6 +35,8 @@ from bot.runbook.messages import (
     TimerKind,
 )
 from bot.runbook.model import AWAITING
+from bot.watch.alert import Alert
+from bot.watch.text import before_reboot
 
 
 def prompt_key(view: CaseView) -> str:
@@ -61,9 +63,11 @@ def narrate(
     files: tuple[Attachment, ...] = (),
     approvers: tuple[str, ...] = (),
     expires: datetime | None = None,
+    fleet: Alert | None = None,
 ) -> list[Outgoing]:
     """``approvers``: whom a reminder names; ``expires``: when the question a reminder recalls,
-    or one asked again with its timers carried, expires."""
+    or one asked again with its timers carried, expires; ``fleet``: the open fleet alert that
+    covers the appliance (a reboot question then says the cause is not the sensor)."""
     out: list[Outgoing] = []
     lang = after.lang
     reminders = [e for e in effects if isinstance(e, Remind)]
@@ -102,6 +106,8 @@ def narrate(
             case StartTimer(kind=TimerKind.APPROVAL_EXPIRY, delay=delay):
                 until = now + timedelta(seconds=delay)
             case Ask(point=asked):
+                if asked == DecisionPoint.REBOOT and fleet is not None:
+                    tail.append(post(Message(before_reboot(lang, fleet, style))))
                 tail.append(post(prompt(after, asked, style), key=prompt_key(after)))
             case Close(outcome=Outcome.ABANDONED):
                 code = obs.code if isinstance(obs, ThreadFailed) else "?"

@@ -50,4 +50,5 @@ async def appliance_status(ctx: Context, appliance: Appliance) -> ApplianceStatu
         open_case=open_case,
         last_case=last_case,
         cases_week=week,
+        silence=ctx.config.silence,
     )

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
+from bot.engine.alert_rows import alert_of
 from bot.engine.checks import tmsp_targets
 from bot.engine.context import Context
 from bot.engine.feed import usual_per_day
@@ -165,25 +167,6 @@ def _fleet_detail(fleet: FleetAlert) -> dict[str, Any]:
     return detail
 
 
-def alert_of(row: AlertRow) -> Alert:
-    detail = row.detail
-    since = detail.get("since")
-    return Alert(
-        alert_id=row.id,
-        condition=Condition(row.condition),
-        appliance=row.appliance,
-        target=row.target,
-        opened_at=row.opened_at,
-        detail=str(detail.get("detail") or ""),
-        since=datetime.fromisoformat(since) if since else None,
-        per_day=detail.get("per_day"),
-        members=tuple(detail.get("members") or ()),
-        cleared_at=row.cleared_at,
-        case_id=row.case_id,
-        case_by=row.case_by,
-    )
-
-
 def stream_of(alert_id: int) -> str:
     return f"alert-{alert_id}"
 
@@ -312,6 +295,10 @@ async def sweep(ctx: Context) -> SweepReport:
     if not todo.empty:
         ctx.wake.outbox.set()
     took = time.monotonic() - began
+    metrics.SWEEP_SECONDS.observe(took)
+    for alert in (*raised, *fleets):
+        scope = "fleet" if alert.fleet else "appliance"
+        metrics.ALERTS.labels(alert.condition.value, scope).inc()
     if raised or fleets or cleared:
         log.info("sweep of %d appliance(s): %d alert(s), %d fleet alert(s), %d cleared, %.1f s",
                  len(appliances), len(raised), len(fleets), cleared, took)  # fmt: skip

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import casefile, metrics
+from bot.engine.alert_rows import fleet_alert_of
 from bot.engine.context import Context
 from bot.engine.export import case_record
 from bot.engine.narration import narrate, opening, prompt_key
@@ -35,6 +36,7 @@ from bot.runbook import step as runbook_step
 from bot.runbook.evidence import evidence
 from bot.runbook.machine import Decision as Transition
 from bot.runbook.messages import (
+    Ask,
     CarryTimers,
     CheckNetwork,
     Close,
@@ -323,6 +325,9 @@ async def _apply(
             files=closing.files,
             approvers=_reminded(ctx, row, new),
             expires=await _expiry(session, case_id, after_version) if shows_expiry else None,
+            fleet=await fleet_alert_of(session, row.appliance)
+            if _asks_reboot(transition)
+            else None,
         )
         await queue(
             session,
@@ -437,6 +442,10 @@ async def _expiry(session: AsyncSession, case_id: int, version: int) -> datetime
         if timer.kind == TimerKind.APPROVAL_EXPIRY.value and timer.case_version == version:
             return timer.due_at
     return None
+
+
+def _asks_reboot(transition: Transition) -> bool:
+    return any(isinstance(e, Ask) and e.point == DecisionPoint.REBOOT for e in transition.effects)
 
 
 def _reminded(ctx: Context, row: CaseRow, state: CaseState) -> tuple[str, ...]:

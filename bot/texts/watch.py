@@ -71,6 +71,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "ja": "🚨 このセンサーは {channel} のフリートアラートの対象です: {subject}。"
         "原因はこのセンサーではないため、これを理由に再起動しないでください。",
     },
+    "alert.before_reboot": {
+        "en": "⚠️ *Before you approve:* this sensor is covered by an open fleet alert ({subject})."
+        " Its cause is not the sensor: a reboot will not bring it back. Consider waiting for "
+        "the alert to clear, or escalating.",
+        "ja": "⚠️ *承認の前に:* このセンサーは未解決のフリートアラートの対象です（{subject}）。"
+        "原因はセンサーではないため、再起動しても回復しません。アラートの解消を待つか、"
+        "エスカレーションを検討してください。",
+    },
     "alert.line": {
         "en": "{subject} — for {took}",
         "ja": "{subject} — {took}継続",

@@ -76,6 +76,11 @@ def fleet_note(lang: str, alert: Alert, channel: str, style: Style) -> str:
     return t(lang, "alert.note", subject=subject, channel=channel)
 
 
+def before_reboot(lang: str, alert: Alert, style: Style) -> str:
+    """Said above a reboot question while a fleet alert covers the sensor."""
+    return t(lang, "alert.before_reboot", subject=_subject(lang, alert, style))
+
+
 def alert_line(lang: str, alert: Alert, style: Style, at: datetime) -> str:
     """One open alert, for ``/ddi-check list`` and the App Home."""
     took = duration(lang, at - alert.opened_at)

@@ -20,6 +20,8 @@ from bot.runbook.messages import (
     RebootSent,
     ThreadFailed,
 )
+from bot.watch.alert import Alert
+from bot.watch.findings import FLEET, Condition
 from handlers.style import SLACK
 
 NOW = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
@@ -132,3 +134,28 @@ def test_japanese_cases_speak_japanese_on_the_root_message() -> None:
                     now=NOW, style=SLACK)  # fmt: skip
     header = next(i for i in items if i.kind == Kind.HEADER)
     assert "2026-12-02 03:00 UTC の再確認を待っています" in header.content.text
+
+
+def test_a_reboot_question_under_a_fleet_alert_says_the_cause_is_not_the_sensor() -> None:
+    state = CaseState(Phase.AWAIT_DEBUG_DECISION)
+    obs = Decided(Choice.SKIP, "U1")
+    decision = step(state, obs, T)
+    before, after = _view(state), _view(decision.state, 4)
+    fleet = Alert(
+        alert_id=3,
+        condition=Condition.PORTAL,
+        appliance=FLEET,
+        target="portal.example:443",
+        opened_at=NOW,
+        members=("ddi-<osaka>", "b", "c"),
+    )
+    warned = narrate(before, after, obs, decision.effects, Note(), now=NOW, style=SLACK,
+                     fleet=fleet)  # fmt: skip
+    plain = narrate(before, after, obs, decision.effects, Note(), now=NOW, style=SLACK)
+    texts = [i.content.text for i in warned if i.content is not None]
+    (warning,) = [text for text in texts if "Before you approve" in text]
+    assert "portal.example:443" in warning and "a reboot will not bring it back" in warning
+    prompts = [i for i in warned if isinstance(i.content, Prompt)]
+    assert prompts and texts.index(warning) < texts.index(prompts[0].content.text)
+    assert len(warned) == len(plain) + 1
+    assert not any("Before you approve" in (i.content.text if i.content else "") for i in plain)
