@@ -88,7 +88,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         blocks = blocks[: MAX_BLOCKS - 1]
         blocks.append(
             ActionsBlock(
-                block_id=f"{button_action_id(first.action)}:{first.value}",
+                block_id=f"{button_action_id(first.action).split(':')[0]}:{first.value}",
                 elements=[_message_button(b) for b in message.buttons],
             )
         )

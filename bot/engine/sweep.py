@@ -15,7 +15,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -41,6 +41,9 @@ from storage.models import AlertRow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# TLS handshakes (and certificate checks) of a sweep at once: they run in the event loop's
+# thread, and dozens together delay everything else it does (a Slack request's answer)
+HANDSHAKES = 8
 
 
 @dataclass(frozen=True)
@@ -72,20 +75,25 @@ async def _bounded(limit: asyncio.Semaphore, work: Awaitable[T]) -> T:
         return await work
 
 
+def _console(
+    appliance: Appliance, timeout: float, tls: asyncio.Semaphore
+) -> Awaitable[ConsoleReport]:
+    return probe_console(
+        str(appliance.console),
+        pin=appliance.tls_fingerprint,
+        ca_file=appliance.tls_ca_file,
+        timeout=timeout,
+        handshakes=tls,
+    )
+
+
 async def look(ctx: Context, appliances: Sequence[Appliance], at: datetime) -> list[Finding]:
     """What is wrong with each appliance now, as the bot sees it."""
     limit = asyncio.Semaphore(ctx.config.watch_concurrency)
+    tls = asyncio.Semaphore(HANDSHAKES)
     timeout = ctx.config.probe_timeout
     with_console = [a for a in appliances if a.console]
-    consoles = [
-        _bounded(
-            limit,
-            probe_console(
-                str(a.console), pin=a.tls_fingerprint, ca_file=a.tls_ca_file, timeout=timeout
-            ),
-        )
-        for a in with_console
-    ]
+    consoles = [_bounded(limit, _console(a, timeout, tls)) for a in with_console]
     # one probe per portal server, however many sensors need it
     users: dict[tuple[str, frozenset[int]], list[str]] = defaultdict(list)
     for appliance in appliances:
@@ -93,7 +101,10 @@ async def look(ctx: Context, appliances: Sequence[Appliance], at: datetime) -> l
         for target in targets:
             users[(target, plain)].append(appliance.name)
     servers = [
-        _bounded(limit, probe_server(target, timeout=timeout, plain_ports=plain))
+        _bounded(
+            limit,
+            probe_server(target, timeout=timeout, plain_ports=plain, banner=False, handshakes=tls),
+        )
         for target, plain in users
     ]
     done = await asyncio.gather(*consoles, *servers, return_exceptions=True)
@@ -134,12 +145,28 @@ async def silences(ctx: Context, appliances: Iterable[Appliance], at: datetime) 
         ]
         if not quiet or not await syslog_receivers.listened_through(session, at - silence, at):
             return []
-    found = []
-    for appliance, last in quiet:
-        usual = await usual_per_day(ctx.db.sessions, appliance, at)
-        per_day = usual[0] if usual else None
-        found.append(Finding(appliance.name, Condition.SILENT, since=last, per_day=per_day))
-    return found
+    return [Finding(a.name, Condition.SILENT, since=last) for a, last in quiet]
+
+
+async def usual_rates(ctx: Context, findings: Iterable[Finding], at: datetime) -> dict[str, float]:
+    """The usual detection rate of the silent sensors among ``findings`` (appliance -> per day;
+    read only for the alerts about to be raised: a fleet alert does not show it, and a
+    fleet-wide silence would read it hundreds of times)."""
+    rates = {}
+    for finding in findings:
+        appliance = ctx.appliance(finding.appliance)
+        if finding.condition == Condition.SILENT and appliance is not None:
+            usual = await usual_per_day(ctx.db.sessions, appliance, at)
+            if usual is not None:
+                rates[appliance.name] = usual[0]
+    return rates
+
+
+def _known(rows: dict[str, AlertRow]) -> dict[str, OpenAlert]:
+    return {
+        key: OpenAlert(key, row.appliance, frozenset(row.detail.get("members") or ()))
+        for key, row in rows.items()
+    }
 
 
 def _detail(finding: Finding) -> dict[str, Any]:
@@ -268,13 +295,17 @@ async def note_open_cases(
     """Tell the cases open on a fleet alert's sensors that the cause is not theirs (once)."""
     alert = alert_of(row)
     where = ctx.style.channel(row.channel)
-    for name in sorted(members):
-        case = await cases.open_case_for(session, name)
-        if case is None or not case.channel:
+    names = set(members)
+    for case in await cases.open_cases(session):  # one read, however many sensors
+        if case.appliance not in names or not case.channel:
             continue
         case = await cases.lock(session, case.id) or case  # queued in order with its own
         text = fleet_note(case.lang, alert, where, ctx.style)
         await say(session, case, Message(text), now, key=f"fleet-note:{row.id}:{case.id}")
+
+
+async def _open_rows(session: AsyncSession) -> dict[str, AlertRow]:
+    return {row.key: row for row in await alerts.open_alerts(session)}
 
 
 async def sweep(ctx: Context) -> SweepReport:
@@ -284,13 +315,19 @@ async def sweep(ctx: Context) -> SweepReport:
     appliances = list(ctx.inventory.appliances)
     findings = await look(ctx, appliances, at)
     now = ctx.clock()
-    async with ctx.db.write() as session:
-        rows = {row.key: row for row in await alerts.open_alerts(session)}
-        known = {
-            key: OpenAlert(key, row.appliance, frozenset(row.detail.get("members") or ()))
-            for key, row in rows.items()
-        }
-        todo = plan(findings, known, ctx.config.fleet_quorum)
+    quorum = ctx.config.fleet_quorum
+    async with ctx.db.read() as session:  # a first plan, to know whose usual rate to show
+        draft = plan(findings, _known(await _open_rows(session)), quorum)
+    rates = await usual_rates(ctx, draft.raise_own, now)
+    findings = [
+        replace(f, per_day=rates[f.appliance])
+        if f.condition == Condition.SILENT and f.appliance in rates
+        else f
+        for f in findings
+    ]
+    async with ctx.db.write() as session:  # the plan again, on the alerts as they are now
+        rows = await _open_rows(session)
+        todo = plan(findings, _known(rows), quorum)
         raised, fleets, cleared = await carry_out(session, ctx, todo, rows, now)
     if not todo.empty:
         ctx.wake.outbox.set()

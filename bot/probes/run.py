@@ -9,9 +9,11 @@ Bad input (an address or pin the inventory should have refused) raises ``ValueEr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.probes.cert import certificate_info
 from bot.probes.model import (
@@ -58,11 +60,14 @@ async def probe_console(
     timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - per probe, not for the whole call
     resolver: Resolver = system_resolver,
     now: datetime | None = None,
+    handshakes: asyncio.Semaphore | None = None,
 ) -> ConsoleReport:
     """DNS, TCP and TLS to the console; the certificate, its pin and whether it is trusted.
 
     The handshake accepts any certificate, to show it; trust is decided by a second, verifying
-    handshake against ``ca_file`` (or the system trust store when it is None).
+    handshake against ``ca_file`` (or the system trust store when it is None). ``handshakes``
+    bounds the TLS work running at once (a sweep of hundreds of consoles: the handshakes run
+    in the event loop's thread).
     """
     endpoint = _endpoint(console, DEFAULT_CONSOLE_PORT)
     pinned = normalise_fingerprint(pin) if pin else None
@@ -80,18 +85,23 @@ async def probe_console(
     probes.append(tcp)
     if link is None:
         return report()
-    try:
-        tls, der = await handshake(link, unverified_context(), endpoint, timeout)
-    finally:
-        await link.close()
-    probes.append(tls)
-    if der is None:
-        return report()
-    info = certificate_info(der, pinned=pinned, now=now or datetime.now(UTC))
-    trust = await check_trust(
-        link.address, endpoint, ca_file=ca_file, seen_der=der, seconds=timeout
-    )
+    async with _gate(handshakes):
+        try:
+            tls, der = await handshake(link, unverified_context(), endpoint, timeout)
+        finally:
+            await link.close()
+        probes.append(tls)
+        if der is None:
+            return report()
+        info = certificate_info(der, pinned=pinned, now=now or datetime.now(UTC))
+        trust = await check_trust(
+            link.address, endpoint, ca_file=ca_file, seen_der=der, seconds=timeout
+        )
     return ConsoleReport(str(endpoint), tuple(probes), replace(info, verification=trust))
+
+
+def _gate(handshakes: asyncio.Semaphore | None) -> contextlib.AbstractAsyncContextManager[Any]:
+    return handshakes if handshakes is not None else contextlib.nullcontext()
 
 
 async def probe_server(
@@ -101,8 +111,12 @@ async def probe_server(
     plain_ports: frozenset[int] = PLAIN_PORTS,
     ca_file: str | None = None,
     resolver: Resolver = system_resolver,
+    banner: bool = True,
+    handshakes: asyncio.Semaphore | None = None,
 ) -> ServerReport:
-    """DNS, TCP, then a verifying TLS handshake, or on a plain port the banner the server sends."""
+    """DNS, TCP, then a verifying TLS handshake, or on a plain port the banner the server sends
+    (``banner=False``: a plain port that accepts is enough; an HTTP proxy sends no banner, and
+    waiting for one costs the whole timeout). ``handshakes``: as for ``probe_console``."""
     endpoint = _endpoint(server, None)
     probes: list[ProbeResult] = []
     dns, addresses = await resolve(endpoint, timeout, resolver)
@@ -113,21 +127,20 @@ async def probe_server(
         probes.append(tcp)
         if link is not None:
             try:
-                probes.append(await _after_connect(link, endpoint, timeout, plain_ports, ca_file))
+                if endpoint.port not in plain_ports:
+                    async with _gate(handshakes):
+                        probes.append(await _verified(link, endpoint, timeout, ca_file))
+                elif banner:
+                    probes.append(await read_banner(link, str(endpoint), timeout))
             finally:
                 await link.close()
     return ServerReport(str(endpoint), tuple(probes))
 
 
-async def _after_connect(
-    link: Link,
-    endpoint: Endpoint,
-    seconds: float,
-    plain_ports: frozenset[int],
-    ca_file: str | None,
+async def _verified(
+    link: Link, endpoint: Endpoint, seconds: float, ca_file: str | None
 ) -> ProbeResult:
-    if endpoint.port in plain_ports:
-        return await read_banner(link, str(endpoint), seconds)
+    """A verifying TLS handshake over ``link``."""
     try:
         context = server_context(ca_file)
     except (OSError, ValueError) as exc:  # the CA file: missing, unreadable, not PEM
