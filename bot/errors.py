@@ -82,6 +82,12 @@ class AlertNotFound(DdiBotError):
     key = "error.alert_not_found"
 
 
+class AlertCleared(DdiBotError):
+    """An "Open a case" button of an alert that has cleared since it was posted."""
+
+    key = "error.alert_cleared"
+
+
 class NoThread(DdiBotError):
     key = "error.no_thread"
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from bot import approvals
 from bot.errors import (
+    AlertCleared,
     AlreadyApproved,
     AlreadyDecided,
     CaseAlreadyOpen,
@@ -310,6 +311,9 @@ def error_message(lang: str, exc: Exception, style: Style, link: str | None = No
         approvers = exc.params.get("approvers") or []
         who = ", ".join(style.mention(a) for a in approvers) or t(lang, "error.no_approver")
         return t(lang, exc.key, who=who)
+    if isinstance(exc, AlertCleared):
+        appliance = style.escape(str(exc.params.get("appliance") or "?"))
+        return t(lang, exc.key, at=exc.params.get("at") or "?", appliance=appliance)
     if isinstance(exc, DdiBotError):
         return t(lang, exc.key, detail=style.escape(exc.detail))
     return t(lang, "error.internal")

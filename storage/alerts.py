@@ -64,12 +64,15 @@ async def lock(session: AsyncSession, alert_id: int) -> AlertRow | None:
     return result.scalar_one_or_none()
 
 
-async def clear(session: AsyncSession, alert_id: int, now: datetime) -> bool:
-    """Close an open alert; False if it was closed already."""
+async def close(
+    session: AsyncSession, alert_id: int, now: datetime, detail: dict[str, Any]
+) -> bool:
+    """Close an open alert, with what people are shown of it now; False if it was closed
+    already (another sweep did)."""
     result = await session.execute(
         update(AlertRow)
         .where(AlertRow.id == alert_id, AlertRow.open_key.is_not(None))
-        .values(open_key=None, cleared_at=now, changes=AlertRow.changes + 1)
+        .values(open_key=None, cleared_at=now, detail=detail, changes=AlertRow.changes + 1)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0)) == 1
@@ -93,6 +96,15 @@ async def set_case(session: AsyncSession, alert_id: int, case_id: int, user: str
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0)) == 1
+
+
+async def set_channel(session: AsyncSession, alert_id: int, channel: str) -> None:
+    await session.execute(
+        update(AlertRow)
+        .where(AlertRow.id == alert_id)
+        .values(channel=channel)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def set_ts(session: AsyncSession, alert_id: int, ts: str) -> None:

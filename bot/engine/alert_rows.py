@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.watch.alert import Alert
+from bot.watch.alert import Alert, Closed
 from bot.watch.findings import FLEET, Condition
 from storage import alerts
 from storage.models import AlertRow
@@ -29,6 +29,8 @@ def alert_of(row: AlertRow) -> Alert:
         cleared_at=row.cleared_at,
         case_id=row.case_id,
         case_by=row.case_by,
+        closed=Closed(detail["closed"]) if detail.get("closed") else None,
+        fleet_channel=detail.get("fleet_channel"),
     )
 
 

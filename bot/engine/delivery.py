@@ -33,6 +33,15 @@ from storage.models import OutboxRow
 from storage.timeline import EventKind
 
 log = logging.getLogger(__name__)
+
+
+def _whose(row: OutboxRow) -> str:
+    """What a row is about, for the log."""
+    if row.alert_id is not None:
+        return f"alert {row.alert_id}"
+    return f"case {row.case_id}"
+
+
 COALESCE = 0.05  # seconds the loop lets a burst of new rows gather before it looks
 
 
@@ -257,8 +266,9 @@ class Delivery:
         now = ctx.clock()
         if not exc.retry:
             log.error(
-                "outbox: %s for case %s refused by Slack: %s", row.kind, row.case_id, exc.code
-            )
+                "outbox: %s for %s refused by Slack in %s: %s",
+                row.kind, _whose(row), row.channel, exc.code,
+            )  # fmt: skip
             metrics.DELIVERIES.labels(row.kind, "failed").inc()
             async with ctx.db.write() as session:
                 await outbox.mark_failed(session, row.id, exc.code, now)
@@ -271,6 +281,8 @@ class Delivery:
                     await outbox.fail_stream(session, row.stream, "no_thread", now)
             if row.kind == Kind.ROOT and row.case_id is not None:
                 await self._abandon(row.case_id, exc.code)
+            if row.kind == Kind.ROOT and row.alert_id is not None:
+                await self._undelivered(row, exc.code)
             return
         metrics.DELIVERIES.labels(row.kind, "retry").inc()
         wait = backoff(row.attempts + 1, ctx.config.retry_first, ctx.config.retry_max)
@@ -293,6 +305,38 @@ class Delivery:
                 uncertain=exc.uncertain,
                 reported=stuck,
             )
+
+    async def _undelivered(self, row: OutboxRow, code: str) -> None:
+        """An alert's message was refused (the bot is not in that channel): it is posted in
+        ``DDI_BOT_ALERT_CHANNEL`` instead; without one, the alert is closed so that the next
+        sweep raises it again (an open alert without a message would hide its condition)."""
+        assert row.alert_id is not None
+        fallback = self.ctx.config.alert_channel
+        now = self.ctx.clock()
+        async with self.ctx.db.write() as session:
+            alert = await alerts.lock(session, row.alert_id)
+            if alert is None or alert.open_key is None:
+                return
+            if fallback and alert.channel != fallback:
+                await alerts.set_channel(session, alert.id, fallback)
+                await outbox.add(
+                    session, stream=row.stream, channel=fallback, kind=Kind.ROOT.value,
+                    body=row.body, now=now, key=f"alert:{alert.id}:{fallback}",
+                    alert_id=alert.id,
+                )  # fmt: skip
+                log.error(
+                    "outbox: alert %s could not be posted in %s (%s); posting it in %s "
+                    "(DDI_BOT_ALERT_CHANNEL)", alert.id, alert.channel, code, fallback,
+                )  # fmt: skip
+            else:
+                await alerts.close(
+                    session, alert.id, now, {**alert.detail, "closed": "undelivered"}
+                )
+                log.error("outbox: alert %s (%s of %s) could not be posted in %s (%s): invite "
+                          "the bot there or set DDI_BOT_ALERT_CHANNEL; the next sweep raises it "
+                          "again", alert.id, alert.condition, alert.appliance, alert.channel,
+                          code)  # fmt: skip
+        self.ctx.wake.outbox.set()
 
     async def _abandon(self, case_id: int, code: str) -> None:
         """The case's thread will never exist: close it, and tell the person who asked."""

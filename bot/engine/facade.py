@@ -50,11 +50,11 @@ from bot.engine.unit import (
 from bot.engine.uploads import Uploads
 from bot.engine.work import Work
 from bot.errors import (
+    AlertCleared,
     AlertNotFound,
     AlreadyDecided,
     CaseAlreadyOpen,
     CaseNotFound,
-    ConfigError,
     NoThread,
     NotOperator,
     SlackPostFailed,
@@ -64,7 +64,7 @@ from bot.home import HomeFacts
 from bot.inventory import Inventory
 from bot.listing import OpenEntry, PastCase, deadlines
 from bot.messenger import Messenger
-from bot.presenter import CaseView, prompt
+from bot.presenter import TIME_FORMAT, CaseView, prompt
 from bot.runbook import CaseState, Choice, DecisionPoint
 from bot.runbook.messages import Decided, Instruct
 from bot.runbook.model import AWAITING
@@ -309,8 +309,11 @@ class Engine:
                     continue
                 try:
                     await self.open_from_alert(alert.alert_id, WATCH_USER, check=False)
-                except (CaseAlreadyOpen, AlertNotFound, ConfigError, SlackPostFailed) as exc:
+                except (CaseAlreadyOpen, AlertNotFound, AlertCleared) as exc:
                     log.info("sweep: no case opened for alert %s: %s", alert.alert_id, exc)
+                except Exception:  # the next alerts still get their cases
+                    log.exception("sweep: the case of alert %s could not be opened",
+                                  alert.alert_id)  # fmt: skip
         return report
 
     async def open_from_alert(
@@ -324,6 +327,9 @@ class Engine:
             row = await alerts.get(session, alert_id)
         if row is None or row.appliance == FLEET:
             raise AlertNotFound(f"#{alert_id}")
+        if row.cleared_at is not None:
+            at = row.cleared_at.strftime(TIME_FORMAT)
+            raise AlertCleared(f"#{alert_id}", at=at, appliance=row.appliance)
         view = await self.admit(row.appliance, user, row.channel, lang)
         now = self.clock()
         async with self.db.write() as session:

@@ -26,8 +26,9 @@ async def home_facts(ctx: Context, open_cases: Sequence[OpenEntry]) -> HomeFacts
         closed = await cases.recently_closed(session, RECENT)
     open_of = {entry.view.appliance: entry.view.case_id for entry in open_cases}
     alerted: dict[str, list[Condition]] = defaultdict(list)
-    for alert in open_alerts:
-        alerted[alert.appliance].append(alert.condition)
+    for alert in open_alerts:  # a fleet alert's sensors are marked too
+        for name in alert.members if alert.fleet else (alert.appliance,):
+            alerted[name].append(alert.condition)
     health = []
     for appliance in ctx.inventory.appliances:
         probed = probes.get(appliance.name)

@@ -99,12 +99,13 @@ class JobQueue:
         cleanup = self.app.task(name=CLEANUP, queueing_lock=CLEANUP)(self._cleanup_job)
         self.app.periodic(cron="17 * * * *", periodic_id=CLEANUP)(cleanup)
         # the fleet watch's sweep (the engine's, with what it does about the alerts): once
-        # across replicas per period; one cut short by a replica that died is not run again,
-        # the next period's is
+        # across replicas per period, one at a time (``lock``: a slow sweep is not overtaken
+        # by the next, whose findings it would then overwrite with older ones); one cut short
+        # by a replica that died is failed by the takeover, and the next period's runs
         self.sweeper: Callable[[], Awaitable[object]] | None = None
         cron = cron_every(settings.watch_seconds) if settings.watch_seconds else None
         if cron is not None:
-            sweep = self.app.task(name=SWEEP, queueing_lock=SWEEP)(self._sweep_job)
+            sweep = self.app.task(name=SWEEP, queueing_lock=SWEEP, lock=SWEEP)(self._sweep_job)
             self.app.periodic(cron=cron, periodic_id=SWEEP)(sweep)
         self._opened = False
         # why this replica's worker does not run jobs now (None: it runs, or never started)

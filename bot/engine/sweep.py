@@ -14,8 +14,8 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -32,7 +32,7 @@ from bot.inventory import Appliance
 from bot.messenger import to_body
 from bot.presenter import Message
 from bot.probes import ConsoleReport, ProbeResult, ServerReport, probe_console, probe_server
-from bot.watch.alert import Alert
+from bot.watch.alert import Alert, Closed
 from bot.watch.correlate import FleetAlert, OpenAlert, Plan, plan
 from bot.watch.findings import FLEET, Condition, Finding, key_of
 from bot.watch.text import alert_message, fleet_note
@@ -87,8 +87,33 @@ def _console(
     )
 
 
-async def look(ctx: Context, appliances: Sequence[Appliance], at: datetime) -> list[Finding]:
-    """What is wrong with each appliance now, as the bot sees it."""
+@dataclass
+class Blind:
+    """What a sweep could not judge: its open alerts stay as they are."""
+
+    consoles: set[str] = field(default_factory=set)  # appliances whose probe could not run
+    servers: set[str] = field(default_factory=set)  # portal servers whose probe could not run
+    silence: bool = False  # no receiver listened through the silence limit
+
+    def keeps(self, rows: Mapping[str, AlertRow]) -> frozenset[str]:
+        """The keys of the open alerts this sweep says nothing about."""
+        kept = set()
+        for key, row in rows.items():
+            condition = Condition(row.condition)
+            if (
+                (condition == Condition.SILENT and self.silence)
+                or (condition == Condition.CONSOLE and row.appliance in self.consoles)
+                or (condition == Condition.PORTAL and row.target in self.servers)
+            ):
+                kept.add(key)
+        return frozenset(kept)
+
+
+async def look(
+    ctx: Context, appliances: Sequence[Appliance], at: datetime
+) -> tuple[list[Finding], Blind]:
+    """What is wrong with each appliance now, as the bot sees it; and what it could not see."""
+    blind = Blind()
     limit = asyncio.Semaphore(ctx.config.watch_concurrency)
     tls = asyncio.Semaphore(HANDSHAKES)
     timeout = ctx.config.probe_timeout
@@ -113,6 +138,7 @@ async def look(ctx: Context, appliances: Sequence[Appliance], at: datetime) -> l
     for appliance, report in zip(with_console, console_reports, strict=True):
         if not isinstance(report, ConsoleReport):
             log.warning("sweep: the console of %s could not be probed: %s", appliance.name, report)
+            blind.consoles.add(appliance.name)
             continue
         if not report.ok:
             findings.append(
@@ -121,17 +147,25 @@ async def look(ctx: Context, appliances: Sequence[Appliance], at: datetime) -> l
     for ((target, _plain), names), server in zip(users.items(), server_reports, strict=True):
         if not isinstance(server, ServerReport):
             log.warning("sweep: portal server %s could not be probed: %s", target, server)
+            blind.servers.add(target)
             continue
         if not server.ok:
             detail = _failure(server.probes)
             findings.extend(Finding(n, Condition.PORTAL, target, detail) for n in names)
-    findings.extend(await silences(ctx, appliances, at))
-    return findings
+    silent = await silences(ctx, appliances, at)
+    if silent is None:
+        blind.silence = True
+    else:
+        findings.extend(silent)
+    return findings, blind
 
 
-async def silences(ctx: Context, appliances: Iterable[Appliance], at: datetime) -> list[Finding]:
+async def silences(
+    ctx: Context, appliances: Iterable[Appliance], at: datetime
+) -> list[Finding] | None:
     """Feeds that carried detections and carried none for the silence limit, while a syslog
-    receiver listened (silence nobody listened to says nothing about the sensor)."""
+    receiver listened; None when some feed looks silent but no receiver listened all that
+    time (silence nobody listened to says nothing about the sensor)."""
     silence = ctx.config.silence
     with_feed = [a for a in appliances if a.syslog_ids]
     if not with_feed:
@@ -143,8 +177,10 @@ async def silences(ctx: Context, appliances: Iterable[Appliance], at: datetime) 
             for a in with_feed
             if a.name in last_seen and at - last_seen[a.name] >= silence
         ]
-        if not quiet or not await syslog_receivers.listened_through(session, at - silence, at):
+        if not quiet:
             return []
+        if not await syslog_receivers.listened_through(session, at - silence, at):
+            return None
     return [Finding(a.name, Condition.SILENT, since=last) for a, last in quiet]
 
 
@@ -164,7 +200,9 @@ async def usual_rates(ctx: Context, findings: Iterable[Finding], at: datetime) -
 
 def _known(rows: dict[str, AlertRow]) -> dict[str, OpenAlert]:
     return {
-        key: OpenAlert(key, row.appliance, frozenset(row.detail.get("members") or ()))
+        key: OpenAlert(
+            key, row.appliance, frozenset(row.detail.get("members") or ()), row.opened_at
+        )
         for key, row in rows.items()
     }
 
@@ -240,6 +278,7 @@ async def carry_out(
     alerts cleared)."""
     raised: list[Alert] = []
     fleets: list[Alert] = []
+    fleet_rows: dict[str, AlertRow] = {}  # by key: the fleet alerts raised or regrouped
     lang = ctx.config.lang
     for finding in todo.raise_own:
         channel = channel_for(ctx, finding.appliance)
@@ -270,23 +309,47 @@ async def carry_out(
         if row is not None:
             await show(session, ctx, row, now)
             fleets.append(alert_of(row))
+            fleet_rows[fleet.key] = row
             await note_open_cases(session, ctx, row, fleet.members, now)
     for fleet in todo.regroup:
         row = open_rows[fleet.key]
         before = set(row.detail.get("members") or ())
         await alerts.set_detail(session, row.id, _fleet_detail(fleet))
         row = await alerts.get(session, row.id) or row
+        fleet_rows[fleet.key] = row
         await show(session, ctx, row, now)
         await note_open_cases(session, ctx, row, fleet.members - before, now)
+    for key, into in todo.fold.items():
+        fleet_row = fleet_rows.get(into) or open_rows.get(into)
+        where = fleet_row.channel if fleet_row is not None else None
+        await close(session, ctx, open_rows[key], Closed.FOLDED, now, fleet_channel=where)
     cleared = 0
     for key in todo.clear:
         row = open_rows[key]
-        if await alerts.clear(session, row.id, now):
-            cleared += 1
-            found = await alerts.get(session, row.id)
-            if found is not None:
-                await show(session, ctx, found, now)
+        gone = row.appliance != FLEET and ctx.appliance(row.appliance) is None
+        cleared += await close(session, ctx, row, Closed.GONE if gone else Closed.RECOVERED, now)
     return raised, fleets, cleared
+
+
+async def close(
+    session: AsyncSession,
+    ctx: Context,
+    row: AlertRow,
+    why: Closed,
+    now: datetime,
+    *,
+    show_it: bool = True,
+    **more: Any,
+) -> bool:
+    """Close an open alert for ``why`` and show it so (unless its message never went out);
+    False if it was closed already."""
+    detail = {**row.detail, "closed": why.value, **more}
+    if not await alerts.close(session, row.id, now, detail):
+        return False
+    found = await alerts.get(session, row.id)
+    if found is not None and show_it:
+        await show(session, ctx, found, now)
+    return True
 
 
 async def note_open_cases(
@@ -313,11 +376,15 @@ async def sweep(ctx: Context) -> SweepReport:
     began = time.monotonic()
     at = ctx.clock()
     appliances = list(ctx.inventory.appliances)
-    findings = await look(ctx, appliances, at)
+    findings, blind = await look(ctx, appliances, at)
     now = ctx.clock()
-    quorum = ctx.config.fleet_quorum
+
+    def planned(rows: dict[str, AlertRow]) -> Plan:
+        return plan(findings, _known(rows), ctx.config.fleet_quorum, now=now,
+                    window=ctx.config.silence, keep=blind.keeps(rows))  # fmt: skip
+
     async with ctx.db.read() as session:  # a first plan, to know whose usual rate to show
-        draft = plan(findings, _known(await _open_rows(session)), quorum)
+        draft = planned(await _open_rows(session))
     rates = await usual_rates(ctx, draft.raise_own, now)
     findings = [
         replace(f, per_day=rates[f.appliance])
@@ -327,7 +394,7 @@ async def sweep(ctx: Context) -> SweepReport:
     ]
     async with ctx.db.write() as session:  # the plan again, on the alerts as they are now
         rows = await _open_rows(session)
-        todo = plan(findings, _known(rows), quorum)
+        todo = planned(rows)
         raised, fleets, cleared = await carry_out(session, ctx, todo, rows, now)
     if not todo.empty:
         ctx.wake.outbox.set()

@@ -60,9 +60,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Case #{case_id} opened by {user}.",
         "ja": "{user} がケース #{case_id} を開きました。",
     },
-    "alert.recovered": {
+    "alert.closed.recovered": {
         "en": "✅ *Recovered after {took}* (at {at}):",
         "ja": "✅ *{took}後に回復しました*（{at}）:",
+    },
+    "alert.closed.folded": {
+        "en": "➡️ *Now part of a fleet alert* in {channel} (at {at}): the cause is not this "
+        "sensor alone.",
+        "ja": "➡️ *{channel} のフリートアラートに統合されました*（{at}）: "
+        "原因はこのセンサーだけではありません。",
+    },
+    "alert.closed.gone": {
+        "en": "⏹️ *Closed after {took}* (at {at}): the appliance is no longer in the inventory.",
+        "ja": "⏹️ *{took}後にクローズ*（{at}）: このアプライアンスはインベントリにありません。",
+    },
+    "alert.closed.undelivered": {
+        "en": "⏹️ *Not delivered* (at {at}): raised again at the next sweep.",
+        "ja": "⏹️ *配信できませんでした*（{at}）: 次の定期チェックで再度通知します。",
     },
     "alert.open_case": {"en": "Open a case", "ja": "ケースを開く"},
     "alert.note": {
@@ -85,6 +99,12 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "alert.none": {"en": "No open alert.", "ja": "未解決のアラートはありません。"},
     "alert.title": {"en": "*Open alerts ({count}):*", "ja": "*未解決のアラート（{count} 件）:*"},
+    "error.alert_cleared": {
+        "en": "This alert has cleared (at {at}): nothing to open a case for. Run "
+        "`/ddi-check {appliance}` if you still want one.",
+        "ja": "このアラートは解消済みです（{at}）。ケースが必要な場合は "
+        "`/ddi-check {appliance}` を実行してください。",
+    },
     "error.alert_not_found": {
         "en": "Alert {detail} is not an appliance's alert: nothing to open a case for. Run "
         "`/ddi-check <appliance>` to open one.",

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from bot.watch.findings import FLEET, Condition
 
 OPEN_CASE = "open_case"  # the action of an alert's "Open a case" button
+
+
+class Closed(StrEnum):
+    """Why an alert is no longer open."""
+
+    RECOVERED = "recovered"  # a sweep no longer found its condition
+    FOLDED = "folded"  # its sensor is part of a fleet alert now
+    GONE = "gone"  # its appliance left the inventory
+    UNDELIVERED = "undelivered"  # Slack refused its message: raised again at the next sweep
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,8 @@ class Alert:
     cleared_at: datetime | None = None
     case_id: int | None = None  # the case opened from it
     case_by: str | None = None  # who opened that case
+    closed: Closed | None = None  # why it is no longer open (with ``cleared_at``)
+    fleet_channel: str | None = None  # folded: where the fleet alert it is part of is
 
     @property
     def fleet(self) -> bool:

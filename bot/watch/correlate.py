@@ -1,12 +1,20 @@
 """Which alerts a sweep raises, changes and clears. Pure.
 
-The rule: the same condition on at least ``quorum`` appliances in one sweep (the same portal
-server unreachable; consoles unreachable; feeds gone silent) is one *fleet* alert, whose cause
-is outside the sensors (the portal, the network, the syslog path): no alert of its own for any
-of them, so no case and never a reboot for it. An appliance that already has its own alert for
-the condition keeps it (it was alone when it started) and does not count towards a fleet.
-Below the quorum, each appliance gets its own alert. A fleet alert clears once fewer than the
-quorum are left in its condition; those still in it then get their own.
+The rule: the same condition on at least ``quorum`` appliances at once (the same portal server
+unreachable; consoles unreachable; feeds gone silent) is one *fleet* alert, whose cause is
+outside the sensors (the portal, the network, the syslog path): no alert of its own for any of
+them, so no case and never a reboot for it.
+
+"At once" is within ``window`` (the silence limit, by default: feeds cross it at different
+sweeps, as their last detections differ): an appliance counts towards a fleet when its
+condition is new at this sweep, or its own alert was raised within the window; its own alert is
+then *folded* into the fleet alert (closed, saying so). An appliance whose own alert is older
+keeps it and does not count (a sensor dead for days is not part of tonight's outage). Below the
+quorum each appliance gets its own alert. A fleet alert clears once fewer than the quorum are
+left in its condition; those still in it then get their own.
+
+An open alert that the sweep could not judge (``keep``: nobody listened to the syslog feed, a
+probe could not run) is left as it is, neither cleared nor counted.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from bot.watch.findings import FLEET, Condition, Finding, fleet_key, key_of
 
@@ -25,6 +34,7 @@ class OpenAlert:
     key: str
     appliance: str  # ``FLEET`` for a fleet alert
     members: frozenset[str] = frozenset()  # a fleet alert: the appliances it stands for
+    opened_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -36,51 +46,73 @@ class FleetAlert:
     findings: tuple[Finding, ...]  # one per member, by appliance
 
 
-@dataclass(frozen=True)
+@dataclass
 class Plan:
     raise_own: list[Finding] = field(default_factory=list)  # new per-appliance alerts
     raise_fleet: list[FleetAlert] = field(default_factory=list)
     regroup: list[FleetAlert] = field(default_factory=list)  # open fleet alerts, new members
     clear: list[str] = field(default_factory=list)  # keys of open alerts no longer found
+    fold: dict[str, str] = field(default_factory=dict)  # own alert's key -> its fleet's key
 
     @property
     def empty(self) -> bool:
-        return not (self.raise_own or self.raise_fleet or self.regroup or self.clear)
+        return not (self.raise_own or self.raise_fleet or self.regroup or self.clear or self.fold)
 
 
 def _groups(findings: Iterable[Finding]) -> dict[tuple[Condition, str], list[Finding]]:
     """Findings that share a cause: a portal server's (by server), every console's, every
-    silence."""
-    groups: dict[tuple[Condition, str], list[Finding]] = defaultdict(list)
+    silence. One finding per appliance in a group (an inventory may list a server twice)."""
+    groups: dict[tuple[Condition, str], dict[str, Finding]] = defaultdict(dict)
     for finding in findings:
         target = finding.target if finding.condition == Condition.PORTAL else ""
-        groups[(finding.condition, target)].append(finding)
-    return groups
+        groups[(finding.condition, target)].setdefault(finding.appliance, finding)
+    return {cause: list(by_name.values()) for cause, by_name in groups.items()}
 
 
-def plan(findings: Iterable[Finding], open_alerts: Mapping[str, OpenAlert], quorum: int) -> Plan:
+def plan(
+    findings: Iterable[Finding],
+    open_alerts: Mapping[str, OpenAlert],
+    quorum: int,
+    *,
+    now: datetime,
+    window: timedelta,
+    keep: frozenset[str] = frozenset(),
+) -> Plan:
     """What to do about this sweep's ``findings``, given the alerts still open."""
     result = Plan()
-    found: set[str] = set()  # keys of the alerts that this sweep keeps open
+    found: set[str] = set(keep)  # keys of the alerts that this sweep keeps open
+
+    def recent(finding: Finding) -> bool:
+        before = open_alerts.get(key_of(finding))
+        if before is None:
+            return True
+        return before.opened_at is not None and now - before.opened_at <= window
+
     for (condition, target), group in sorted(_groups(findings).items()):
-        own = [f for f in group if key_of(f) in open_alerts]
-        found.update(key_of(f) for f in own)
-        rest = sorted((f for f in group if key_of(f) not in open_alerts), key=key_of)
+        counted = sorted((f for f in group if recent(f)), key=key_of)
+        elder = [f for f in group if not recent(f)]
+        found.update(key_of(f) for f in elder)
         key = fleet_key(condition, target)
-        if len(rest) >= quorum:
-            members = frozenset(f.appliance for f in rest)
-            fleet = FleetAlert(key, condition, target, members, tuple(rest))
+        if len(counted) >= quorum:
+            members = frozenset(f.appliance for f in counted)
+            fleet = FleetAlert(key, condition, target, members, tuple(counted))
             found.add(key)
             before = open_alerts.get(key)
             if before is None:
                 result.raise_fleet.append(fleet)
             elif before.members != members:
                 result.regroup.append(fleet)
+            for finding in counted:
+                if key_of(finding) in open_alerts:
+                    result.fold[key_of(finding)] = key
             continue
-        for finding in rest:
-            result.raise_own.append(finding)
+        for finding in counted:
             found.add(key_of(finding))
-    result.clear.extend(sorted(key for key in open_alerts if key not in found))
+            if key_of(finding) not in open_alerts:
+                result.raise_own.append(finding)
+    result.clear.extend(
+        sorted(key for key in open_alerts if key not in found and key not in result.fold)
+    )
     return result
 
 

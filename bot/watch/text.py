@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.i18n import t
 from bot.listing import duration
 from bot.presenter import TIME_FORMAT, Button, Message, Style
-from bot.watch.alert import OPEN_CASE, Alert
+from bot.watch.alert import OPEN_CASE, Alert, Closed
 from bot.watch.findings import Condition
 
 MAX_NAMED = 10  # appliances a fleet alert names; the rest are counted
@@ -61,7 +61,9 @@ def alert_message(lang: str, alert: Alert, style: Style) -> Message:
     if alert.cleared_at is not None:
         took = duration(lang, alert.cleared_at - alert.opened_at)
         at = alert.cleared_at.strftime(TIME_FORMAT)
-        lines.insert(0, t(lang, "alert.recovered", took=took, at=at))
+        why = alert.closed or Closed.RECOVERED
+        where = style.channel(alert.fleet_channel) if alert.fleet_channel else "?"
+        lines.insert(0, t(lang, f"alert.closed.{why.value}", took=took, at=at, channel=where))
         return Message("\n".join(lines))
     buttons: tuple[Button, ...] = ()
     if not alert.fleet and alert.case_id is None:

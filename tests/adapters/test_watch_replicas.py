@@ -77,3 +77,42 @@ async def test_two_replicas_sweep_once_per_period_and_alert_once(
     finally:
         await one.stop(drain=False)
         await two.stop(drain=False)
+
+
+async def test_a_slow_sweep_is_not_overtaken_by_the_next(postgres_url: str, tmp_path: Path) -> None:
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accepts, never speaks TLS: the probe waits for its timeout
+
+    console = await asyncio.start_server(hang, "127.0.0.1", 0)
+    port = console.sockets[0].getsockname()[1]
+    inventory = Inventory((Appliance(name="ddi-slow-1", console=f"127.0.0.1:{port}"),))
+    settings = replace(
+        Settings(), database_url=postgres_url, watch_seconds=1, appliance_timeout=1.5,
+        posts_per_second=100.0, stall_seconds=5.0, alert_channel="C0OPS",
+    )  # fmt: skip
+    one = await _replica(settings, inventory, tmp_path)
+    two = await _replica(settings, inventory, tmp_path)
+    try:
+        await asyncio.sleep(6.0)  # each sweep takes longer than the period
+        async with one.engine.sessions() as session:
+            rows = await session.execute(
+                text(
+                    "SELECT e.job_id, e.type::text, e.at FROM procrastinate_events e "
+                    "JOIN procrastinate_jobs j ON j.id = e.job_id WHERE j.task_name = :sweep "
+                    "AND e.type::text IN ('started', 'succeeded', 'failed') ORDER BY e.at"
+                ),
+                {"sweep": SWEEP},
+            )
+            events = list(rows)
+    finally:
+        await one.stop(drain=False)
+        await two.stop(drain=False)
+        console.close()
+        await console.wait_closed()
+    running = 0
+    most = 0
+    for _job, kind, _at in events:
+        running += 1 if kind == "started" else -1
+        most = max(most, running)
+    assert sum(1 for _j, kind, _a in events if kind == "succeeded") >= 2
+    assert most == 1, events  # one sweep at a time, across both replicas

@@ -256,10 +256,10 @@ async def _detections(watch: Watch, names: list[str]) -> None:
     raise AssertionError("detections not stored")
 
 
-async def _listened_until(watch: Watch, until: datetime) -> None:
-    """Another replica's receiver that listened from now until ``until``."""
+async def _listened_until(watch: Watch, until: datetime, since: datetime | None = None) -> None:
+    """Another replica's receiver that listened from ``since`` (now) until ``until``."""
     async with watch.runtime.engine.sessions.begin() as session:
-        await syslog_receivers.started(session, "replica-b", datetime.now(UTC))
+        await syslog_receivers.started(session, "replica-b", since or datetime.now(UTC))
         await syslog_receivers.seen(session, "replica-b", until)
 
 
@@ -379,3 +379,70 @@ async def test_app_home_shows_alerts_and_is_published_again_when_one_clears(
     await watch.sweep()
     assert await watch.tabs.refresh() == 1
     assert "Open alerts (0)" in str(watch.slack.by("views.publish")[-1].args["view"])
+
+
+async def test_an_alert_the_sweep_cannot_judge_stays_open(watch: Watch) -> None:
+    await _detections(watch, ["ddi-w1"])
+    watch.offset[0] = timedelta(hours=3)
+    await _listened_until(watch, datetime.now(UTC) + timedelta(hours=3))
+    await watch.sweep()
+    (alert,) = await watch.alerts()
+    watch.offset[0] = timedelta(hours=8)  # the receivers fell silent since: nobody listened
+    await watch.sweep()
+    (alert,) = await watch.alerts()
+    assert alert.cleared_at is None  # not "recovered": the bot could not tell
+    (post,) = watch.slack.posts()
+    assert watch.updates(post.ts) == []
+
+
+async def test_sensors_going_silent_over_several_sweeps_fold_into_one_fleet_alert(
+    watch: Watch,
+) -> None:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    async with watch.runtime.engine.sessions.begin() as session:  # w1 quiet first, then w2, w3
+        await syslog_counts.add(
+            session,
+            [("ddi-w1", now - timedelta(hours=3), 4)]
+            + [(name, now - timedelta(minutes=50), 4) for name in ("ddi-w2", "ddi-w3")],
+        )
+    await _listened_until(watch, now + timedelta(hours=4), since=now - timedelta(hours=5))
+    await watch.sweep()
+    (own,) = await watch.alerts()
+    assert (own.appliance, own.condition) == ("ddi-w1", "silent")
+    (own_post,) = watch.slack.posts()
+
+    watch.offset[0] = timedelta(minutes=80)  # w2 and w3 cross the limit too
+    await watch.sweep()
+    rows = {row.appliance: row for row in await watch.alerts()}
+    assert rows["ddi-w1"].cleared_at is not None and rows["ddi-w1"].detail["closed"] == "folded"
+    fleet = rows["fleet"]
+    assert fleet.open_key is not None and sorted(fleet.detail["members"]) == NAMES[:3]
+    folded = await watch.wait_for(lambda: watch.updates(own_post.ts))
+    assert "Now part of a fleet alert" in folded[-1].args["text"]
+    assert "3 sensors went silent" in watch.posts_in(ALERTS)[-1].args["text"]
+
+
+async def test_open_a_case_on_a_recovered_alert_is_refused(watch: Watch) -> None:
+    await watch.consoles[0].stop()
+    await watch.sweep()
+    (post,) = watch.slack.posts()
+    await watch.consoles[0].start()
+    await watch.sweep()
+    assert (await watch.click(post, OPERATOR)).status_code == 200  # an old copy of the button
+    (told,) = await watch.wait_for(lambda: watch.slack.by("chat.postEphemeral"))
+    assert "has cleared" in told.args["text"] and "/ddi-check ddi-w1" in told.args["text"]
+    async with watch.runtime.engine.sessions() as session:
+        assert list((await session.execute(select(CaseRow))).scalars()) == []
+
+
+async def test_an_alert_its_channel_refuses_goes_to_the_alert_channel(watch: Watch) -> None:
+    watch.slack.fail["chat.postMessage"] = ["not_in_channel"]  # the bot is not in C0SITE
+    await watch.consoles[0].stop()
+    await watch.sweep()
+    post = await watch.wait_for(lambda: watch.posts_in(ALERTS))
+    assert "ddi-w1" in post[0].args["text"]
+    (alert,) = await watch.alerts()
+    assert alert.channel == ALERTS and alert.ts == post[0].ts and alert.open_key is not None
+    await watch.consoles[0].start()
+    await watch.sweep()  # recovered: the message that went out is the one updated
+    assert "Recovered after" in watch.updates(post[0].ts)[-1].args["text"]
