@@ -57,6 +57,17 @@ FLEET = Inventory(
 GUIDED = "ddi-kobe-5"  # its console is a local TLS server (Harness.console)
 
 
+async def wait_for(predicate: Callable[[], Any], limit: float = 20.0) -> Any:
+    """``predicate()``'s first true value, looked for every 50 ms for ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
 async def _serve(app: web.Application) -> tuple[str, web.AppRunner]:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -156,13 +167,7 @@ class Harness:
         raise AssertionError(f"no button with {label_word!r} in {prompt.args['text']!r}")
 
     async def wait_for(self, predicate: Callable[[], Any], limit: float = 20.0) -> Any:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            await asyncio.sleep(0.05)
-        raise AssertionError("condition not met in time")
+        return await wait_for(predicate, limit)
 
     async def prompt(self, word: str, count: int = 1) -> Call:
         """Wait for the ``count``-th question that has a button containing ``word``."""

@@ -18,10 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SECRET, _serve
+from conftest import SECRET, _serve, wait_for
 from fakeslack import Call, FakeSlack, action_body, command_body, event_body, sign
 from sqlalchemy import select
-from tlsconsole import TlsConsole
+from tlsconsole import Portal, TlsConsole
 
 from bot.inventory import Appliance, Inventory
 from bot.runbook import Timing
@@ -42,29 +42,6 @@ STRANGER = "U0STRANGER"  # not an operator
 NAMES = [f"ddi-w{n}" for n in range(1, 6)]  # guided, behind one portal server
 SIMULATED = "ddi-sim-6"  # a simulated sensor with a console of its own
 HEAD = "CEF:0|Trend Micro|Deep Discovery Inspector|6.7.1164|20|Malware URL requested|6|"
-
-
-class Portal:
-    """A stand-in for a TMSP server: a TCP listener that accepts while it is up."""
-
-    def __init__(self) -> None:
-        self.server: asyncio.Server | None = None
-        self.port = 0
-
-    async def start(self) -> None:
-        async def serve(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            writer.write(b"SSH-2.0-portal\r\n")
-            await writer.drain()
-            writer.close()
-
-        self.server = await asyncio.start_server(serve, "127.0.0.1", self.port)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-            self.server = None
 
 
 @dataclass
@@ -93,13 +70,7 @@ class Watch:
         return [c for c in self.slack.by("chat.update") if c.args["ts"] == ts]
 
     async def wait_for(self, predicate: Callable[[], Any], limit: float = 20.0) -> Any:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            await asyncio.sleep(0.05)
-        raise AssertionError("condition not met in time")
+        return await wait_for(predicate, limit)
 
     async def click(self, post: Call, user: str) -> httpx.Response:
         (button,) = [e for b in post.args["blocks"] for e in b.get("elements", [])]

@@ -1,4 +1,5 @@
-"""A stand-in for a sensor's HTTPS console: answers TLS handshakes while it is up."""
+"""Stand-ins for what a sensor talks to: its HTTPS console (answers TLS handshakes while it is
+up) and a portal (TMSP) server reached as a plain TCP service."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import ssl
 from pathlib import Path
 
 
-class TlsConsole:
-    def __init__(self, cert: Path, key: Path) -> None:
-        self.cert = cert
-        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.context.load_cert_chain(cert, key)
+class Listener:
+    """A local TCP server, TLS when it has a context, that can be stopped and started again
+    on the same port."""
+
+    def __init__(self, context: ssl.SSLContext | None = None) -> None:
+        self.context = context
         self.port = 0
         self.server: asyncio.Server | None = None
 
@@ -33,3 +35,20 @@ class TlsConsole:
             self.server.close()
             await self.server.wait_closed()
             self.server = None
+
+
+class TlsConsole(Listener):
+    def __init__(self, cert: Path, key: Path) -> None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        super().__init__(context)
+        self.cert = cert
+
+
+class Portal(Listener):
+    """A TMSP server behind a plain TCP port: accepts, says a banner, hangs up."""
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"SSH-2.0-portal\r\n")
+        await writer.drain()
+        writer.close()
