@@ -205,6 +205,13 @@ async def start_runtime(
     runtime.loops.append(asyncio.create_task(engine.run_timers(timer_poll), name="timers"))
     if settings.watch_seconds and engine.jobs is None:  # with jobs: a periodic job, once
         runtime.loops.append(asyncio.create_task(engine.run_watch(), name="watch"))
+    unrouted = [a.name for a in inventory.appliances if not a.channel]
+    if settings.watch_seconds and unrouted and not settings.alert_channel:
+        log.warning(
+            "fleet watch: %d appliance(s) have no inventory channel (%s) and "
+            "DDI_BOT_ALERT_CHANNEL is not set: their alerts, and fleet alerts, are only logged",
+            len(unrouted), ", ".join(unrouted[:5]) + (", …" if len(unrouted) > 5 else ""),
+        )  # fmt: skip
     if engine.jobs is not None:
         worker = engine.jobs.run_worker(f"ddi-bot-{os.getpid()}", grace=STOP_GRACE)
         runtime.worker = asyncio.create_task(worker, name="jobs")

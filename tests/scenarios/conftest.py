@@ -57,7 +57,9 @@ FLEET = Inventory(
 GUIDED = "ddi-kobe-5"  # its console is a local TLS server (Harness.console)
 
 
-async def wait_for(predicate: Callable[[], Any], limit: float = 20.0) -> Any:
+async def wait_for(
+    predicate: Callable[[], Any], limit: float = 20.0, what: str = "condition met"
+) -> Any:
     """``predicate()``'s first true value, looked for every 50 ms for ``limit`` seconds."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -65,7 +67,7 @@ async def wait_for(predicate: Callable[[], Any], limit: float = 20.0) -> Any:
         if value:
             return value
         await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
+    raise AssertionError(f"not in time: {what}")
 
 
 async def _serve(app: web.Application) -> tuple[str, web.AppRunner]:

@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import sys
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
+from conftest import wait_for
 from fakeslack import Call, FakeSlack, action_body, command_body, sign
 
 from bot.simulator.server import SimulatorHandle, create_app, start_simulator
@@ -131,13 +131,7 @@ class Bot:
 
 
 async def _until(predicate: Callable[[], Any], what: str, limit: float = 45.0) -> Any:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not in time: {what}")
+    return await wait_for(predicate, limit, what)
 
 
 def _roots(slack: FakeSlack, name: str) -> list[Call]:
