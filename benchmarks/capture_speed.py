@@ -324,6 +324,8 @@ def main() -> None:
     args = parser.parse_args()
     packets = 50_000 if args.quick else args.packets
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if args.dir is not None:
+        args.dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         path = Path(tmp) / f"span.{args.format}"
         started = time.perf_counter()

@@ -67,6 +67,7 @@ class Runtime:
             await self.engine.delivery.finish(grace=min(grace or 2.0, 2.0))
         for loop in others:
             await _cancel(loop)
+        await self.engine.delivery.release()  # what it held goes back now, not at lease end
         if self.syslog is not None:
             await self.syslog.stop()
         await self.drivers.aclose()

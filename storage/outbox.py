@@ -338,6 +338,22 @@ _REFRESH = (
 )
 
 
+async def release(session: AsyncSession, owner: str) -> int:
+    """Give back the rows ``owner`` holds (it stops): another process need not wait for their
+    leases to run out. A message being posted stays marked as maybe posted: it is looked for
+    before it is posted again. How many."""
+    result = await session.execute(
+        update(_OUTBOX)
+        .where(
+            _OUTBOX.c.owner == owner,
+            _OUTBOX.c.status == PENDING,
+            _OUTBOX.c.lease_until.is_not(None),
+        )
+        .values(lease_until=None)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
 async def kick(session: AsyncSession, row_id: int, now: datetime) -> None:
     """Deliver a waiting row now rather than after its backoff."""
     await _set(session, row_id, next_at=now)

@@ -120,6 +120,18 @@ class Delivery:
         if running:
             await asyncio.wait(running, timeout=grace)
 
+    async def release(self) -> None:
+        """Stopped: the rows this process still holds go back at once, for another replica
+        (or this one's next start) rather than after their leases."""
+        try:
+            async with self.ctx.db.write() as session:
+                released = await outbox.release(session, self.owner)
+        except Exception as exc:  # the database is gone: the leases run out by themselves
+            log.warning("outbox: could not give back the messages being sent: %s", exc)
+            return
+        if released:
+            log.info("outbox: gave back %d message(s) being sent", released)
+
     def _ensure_worker(self, channel: str) -> bool:
         """A worker for the channel; True if one had to be started."""
         if self.stopping:

@@ -122,3 +122,31 @@ async def test_a_post_that_cannot_be_looked_for_is_posted_again(ctx: Context) ->
     await _deliver(ctx, Delivery(ctx, slack, max_sleep=0.1))
     ids = [oid for oid, _ in slack.posted]
     assert len(ids) == len(SENSORS) * 2 + 1  # the one that timed out: twice, never lost
+
+
+@dataclass
+class HangingSlack(Slack):
+    """Takes the first post and never answers (a process stopped in the middle of it)."""
+
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def post(self, channel: str, thread_ts: str | None, content: Content, ref: Ref) -> str:
+        self.started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_sender_that_stops_gives_its_messages_back_at_once(ctx: Context) -> None:
+    await _cases_with_messages(ctx, per_case=1)
+    hanging = HangingSlack()
+    stopping = Delivery(ctx, hanging, max_sleep=0.1)
+    loop = asyncio.create_task(stopping.run())
+    await asyncio.wait_for(hanging.started.wait(), 10)
+    loop.cancel()  # stopped without draining: a post was in flight
+    await asyncio.gather(loop, return_exceptions=True)
+    await stopping.release()
+    # the next sender need not wait for the lease (a minute): every message goes out now,
+    # the one in flight looked for first
+    slack = Slack()
+    await _deliver(ctx, Delivery(ctx, slack, max_sleep=0.1))
+    assert len(slack.posted) == len(SENSORS) * 2
