@@ -278,7 +278,7 @@ class Delivery:
         now = ctx.clock()
         if not exc.retry:
             log.error(
-                "outbox: %s for %s refused by Slack in %s: %s",
+                "outbox: %s for %s in %s refused by Slack: %s",
                 row.kind, _whose(row), row.channel, exc.code,
             )  # fmt: skip
             metrics.DELIVERIES.labels(row.kind, "failed").inc()
