@@ -4,11 +4,15 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
-COPY pyproject.toml README.md constraints.txt ./
+COPY pyproject.toml setup.py README.md constraints.txt ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
-RUN pip install -c constraints.txt . \
+# gcc only while installing: the pcap record walk is compiled (bot/capture/_walk.c), and the
+# image keeps the built module, not the compiler
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install -c constraints.txt . \
+    && apt-get purge -y --auto-remove gcc libc6-dev && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin ddibot \
     && mkdir -p /data && chown ddibot /data
 

@@ -290,6 +290,16 @@ def measure(argv: list[str], env: dict[str, str]) -> list[Run]:
     return [run_once(argv, env) for _ in range(RUNS)]
 
 
+_PYTHON_WALK = """
+import sys
+import bot.capture.records as records
+records.COMPILED = records.COMPILED_EPBS = None
+from bot.cli import main
+sys.argv = ["ddi-bot", "analyze-pcap", sys.argv[1], "--json"]
+main()
+"""
+
+
 def tools(path: Path) -> dict[str, list[str] | None]:
     """Each tool's command line, or ``None`` when it is not installed."""
     capinfos, tshark = shutil.which("capinfos"), shutil.which("tshark")
@@ -302,6 +312,8 @@ def tools(path: Path) -> dict[str, list[str] | None]:
             str(path),
             "--json",
         ],
+        # the same, with the record walks in Python (as without a C compiler at install)
+        "ddi-bot, walk in Python": [sys.executable, "-c", _PYTHON_WALK, str(path)],
         "scapy RawPcapReader loop": [sys.executable, "-c", _SCAPY_LOOP, str(path)],
         "capinfos": [capinfos, str(path)] if capinfos else None,
         "tshark -z io,phs": [tshark, "-q", "-n", "-r", str(path), "-z", "io,phs"]

@@ -10,7 +10,7 @@ import lzma
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +45,41 @@ class Batch:
     origlen: I64
     ts: F64  # epoch seconds; NaN where the format stores none (pcapng simple packets)
     link: I64  # link-layer type of each record
+
+
+# the walks in C, when they were built at install (bot/capture/_walk.c); else None
+COMPILED: Callable[[Data, bool], tuple[bytes, int]] | None
+COMPILED_EPBS: Callable[[Data, int, bool, int], tuple[bytes, int]] | None
+try:
+    from bot.capture._walk import epbs as _compiled_epbs
+    from bot.capture._walk import walk as _compiled
+
+    COMPILED, COMPILED_EPBS = _compiled, _compiled_epbs
+except ImportError:
+    COMPILED = COMPILED_EPBS = None
+
+
+def walk_pcap(
+    buf: Data,
+    big_endian: bool,
+    caplen_of: Callable[[Data, int], tuple[int]],
+    *,
+    compiled: bool = True,
+) -> tuple[I64, int]:
+    """Where each whole pcap record of ``buf`` starts, and where the walk stopped (the first
+    record that does not fit whole, or the end): compiled when it can be, else in Python."""
+    if compiled and COMPILED is not None:
+        packed, pos = COMPILED(buf, big_endian)
+        return np.frombuffer(packed, np.int64), pos
+    pos, starts = 0, list[int]()
+    size = len(buf)
+    end, add = size - 16, starts.append
+    while pos <= end:  # the hot loop: a record longer than MAX_RECORD never fits
+        add(pos)
+        pos += 16 + caplen_of(buf, pos)[0]
+    if pos > size:  # the last record did not fit: give it back
+        pos = starts.pop()
+    return np.asarray(starts, np.int64), pos
 
 
 class Reader:
@@ -118,26 +153,20 @@ class Reader:
         self._buf, count = self._buf[24:], 0
         while True:
             self._fill(self._chunk)
-            buf, pos, starts = self._buf, 0, list[int]()
-            size = len(buf)
-            end, add = size - 16, starts.append
-            while pos <= end:  # the hot loop: a record longer than MAX_RECORD never fits
-                add(pos)
-                pos += 16 + caplen_of(buf, pos)[0]
-            if pos > size:  # the last record did not fit: give it back
-                pos = starts.pop()
-            if starts:
+            buf = self._buf
+            end = len(buf) - 16
+            at, pos = walk_pcap(buf, endian == ">", caplen_of)
+            if len(at):
                 arr = np.frombuffer(buf, np.uint8)
-                at = np.asarray(starts, np.int64)
                 head4 = sliding_window_view(arr, 16)[at].view(dtype).astype(np.int64)
-                count += len(starts)
+                count += len(at)
                 yield Batch(
                     arr,
                     at + 16,
                     head4[:, 2],
                     head4[:, 3],
                     head4[:, 0] + head4[:, 1] * scale,
-                    np.full(len(starts), link, np.int64),
+                    np.full(len(at), link, np.int64),
                 )
             self._buf = buf[pos:]
             if pos <= end:  # a record that did not fit: corrupt, or needs more data
@@ -178,6 +207,10 @@ class Reader:
                     and pos + length <= size
                     and not singles
                 ):
+                    if COMPILED_EPBS is not None:  # the run of them, at once
+                        found, pos = COMPILED_EPBS(buf, pos, section.big, MAX_RECORD)
+                        epbs.extend(np.frombuffer(found, np.int64).tolist())
+                        continue
                     add(pos)
                     pos += length
                     continue
@@ -243,6 +276,7 @@ class _Section:
 
     def __init__(self, order: bytes) -> None:
         self.endian = "<" if order == b"\x4d\x3c\x2b\x1a" else ">"
+        self.big = self.endian == ">"
         self.two = struct.Struct(self.endian + "II").unpack_from
         self.one = struct.Struct(self.endian + "I").unpack_from
         self.links: list[int] = []

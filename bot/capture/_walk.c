@@ -1,0 +1,138 @@
+/* The pcap record walk, compiled: where each record of a buffer starts.
+ *
+ * The chain of record lengths is sequential (each record says where the next one starts), so
+ * numpy cannot walk it; this loop does, at memory speed. bot/capture/records.py uses it when it
+ * was built at install and falls back to the same loop in Python otherwise; both give the same
+ * result (tests compare them).
+ *
+ * walk(buffer, big_endian) -> (starts, end)
+ *   starts: the records' offsets, as native int64 bytes (numpy.frombuffer);
+ *   end: where the walk stopped: the first record that does not fit whole in the buffer (its
+ *   header, or its data), or the buffer's end.
+ *
+ * epbs(buffer, pos, big_endian, max_record) -> (starts, end)
+ *   pcapng: the enhanced packet blocks from pos on, one after another, while each is one
+ *   (type 6, 32 <= length <= max_record, a multiple of 4) and fits whole; end: the first block
+ *   that is not, for the Python reader to judge.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+static uint32_t u32(const unsigned char *p, int big_endian) {
+    return big_endian
+        ? ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3]
+        : ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
+}
+
+static PyObject *walk(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    int big_endian;
+    if (!PyArg_ParseTuple(args, "y*p", &view, &big_endian)) {
+        return NULL;
+    }
+    const unsigned char *buf = (const unsigned char *)view.buf;
+    int64_t size = (int64_t)view.len;
+    int64_t pos = 0, last = -1;
+    Py_ssize_t count = 0, room = 4096;
+    int failed = 0;
+    int64_t *starts = PyMem_RawMalloc(room * sizeof(int64_t));
+    if (starts == NULL) {
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS
+    while (pos <= size - 16) {
+        if (count == room) {
+            int64_t *grown = PyMem_RawRealloc(starts, 2 * room * sizeof(int64_t));
+            if (grown == NULL) {
+                failed = 1;
+                break;
+            }
+            starts = grown;
+            room *= 2;
+        }
+        uint32_t caplen = u32(buf + pos + 8, big_endian);
+        starts[count++] = pos;
+        last = pos;
+        pos += 16 + (int64_t)caplen;
+    }
+    Py_END_ALLOW_THREADS
+    if (failed) { /* the array could not grow */
+        PyMem_RawFree(starts);
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    if (pos > size && count > 0) { /* the last record did not fit: give it back */
+        pos = last;
+        count -= 1;
+    }
+    PyBuffer_Release(&view);
+    PyObject *bytes = PyBytes_FromStringAndSize((const char *)starts, count * sizeof(int64_t));
+    PyMem_RawFree(starts);
+    if (bytes == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(NL)", bytes, (long long)pos);
+}
+
+static PyObject *epbs(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    long long start, max_record;
+    int big_endian;
+    if (!PyArg_ParseTuple(args, "y*LpL", &view, &start, &big_endian, &max_record)) {
+        return NULL;
+    }
+    const unsigned char *buf = (const unsigned char *)view.buf;
+    int64_t size = (int64_t)view.len;
+    int64_t pos = start < 0 ? 0 : (int64_t)start;
+    Py_ssize_t count = 0, room = 4096;
+    int failed = 0;
+    int64_t *starts = PyMem_RawMalloc(room * sizeof(int64_t));
+    if (starts == NULL) {
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS
+    while (pos <= size - 12) {
+        uint32_t kind = u32(buf + pos, big_endian), length = u32(buf + pos + 4, big_endian);
+        if (kind != 6 || length < 32 || (int64_t)length > max_record || length % 4
+            || pos + (int64_t)length > size) {
+            break;
+        }
+        if (count == room) {
+            int64_t *grown = PyMem_RawRealloc(starts, 2 * room * sizeof(int64_t));
+            if (grown == NULL) {
+                failed = 1;
+                break;
+            }
+            starts = grown;
+            room *= 2;
+        }
+        starts[count++] = pos;
+        pos += length;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (failed) {
+        PyMem_RawFree(starts);
+        return PyErr_NoMemory();
+    }
+    PyObject *bytes = PyBytes_FromStringAndSize((const char *)starts, count * sizeof(int64_t));
+    PyMem_RawFree(starts);
+    if (bytes == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(NL)", bytes, (long long)pos);
+}
+
+static PyMethodDef methods[] = {
+    {"epbs", epbs, METH_VARARGS, "Enhanced packet blocks from pos on, while each fits whole."},
+    {"walk", walk, METH_VARARGS, "Where each pcap record of a buffer starts; and where it stopped."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_walk", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__walk(void) { return PyModule_Create(&module); }

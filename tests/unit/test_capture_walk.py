@@ -1,0 +1,96 @@
+"""The pcap record walk compiled at install (bot/capture/_walk.c) finds exactly the records the
+Python walk finds, on well-formed, truncated and hostile buffers, in both byte orders."""
+
+from __future__ import annotations
+
+import random
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bot.capture import analyse_export, records
+from bot.capture.records import Data, walk_pcap
+from bot.errors import CaptureError
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+
+needs_compiled = pytest.mark.skipif(
+    records.COMPILED is None, reason="the compiled walk was not built (no C compiler at install)"
+)
+
+
+def _caplen_of(endian: str) -> Callable[[Data, int], tuple[Any, ...]]:
+    return struct.Struct(endian + "8xI").unpack_from
+
+
+def _records(rng: random.Random, endian: str, count: int) -> bytes:
+    out = bytearray()
+    for _ in range(count):
+        caplen = rng.choice((0, 1, 14, 60, 64, 1514, rng.randrange(0, 9000)))
+        out += struct.pack(endian + "IIII", rng.randrange(1 << 31), 0, caplen, caplen)
+        out += rng.randbytes(caplen)
+    return bytes(out)
+
+
+def _both(buf: bytes | memoryview, endian: str) -> tuple[list[int], int]:
+    caplen_of = _caplen_of(endian)
+    fast, fast_end = walk_pcap(buf, endian == ">", caplen_of)
+    slow, slow_end = walk_pcap(buf, endian == ">", caplen_of, compiled=False)
+    assert fast.dtype == slow.dtype == np.int64
+    assert fast.tolist() == slow.tolist() and fast_end == slow_end
+    return fast.tolist(), fast_end
+
+
+@needs_compiled
+@pytest.mark.parametrize("endian", ["<", ">"])
+def test_the_compiled_walk_finds_what_the_python_walk_finds(endian: str) -> None:
+    rng = random.Random(7)
+    for count in (0, 1, 2, 50, 3000):
+        whole = _records(rng, endian, count)
+        starts, end = _both(whole, endian)
+        assert len(starts) == count and end == len(whole)
+        for cut in {0, 1, 15, 16, 17, len(whole) // 2, max(len(whole) - 1, 0)}:
+            _both(whole[:cut], endian)  # a record cut short is given back
+        _both(memoryview(whole)[3:], endian)  # not on a record boundary: garbage lengths
+        _both(whole + rng.randbytes(40), endian)
+
+
+@needs_compiled
+def test_hostile_lengths_end_the_walk_without_reading_past_the_buffer() -> None:
+    huge = struct.pack("<IIII", 0, 0, 0xFFFFFFFF, 0xFFFFFFFF) + b"x" * 64
+    assert _both(huge, "<") == ([], 0)
+    chain = _records(random.Random(1), "<", 10) + huge
+    starts, end = _both(chain, "<")
+    assert len(starts) == 10 and end == len(chain) - len(huge)
+
+
+def _inputs() -> list[tuple[str, bytes]]:
+    found = [(p.name, p.read_bytes()) for p in sorted(DATA.glob("*.pcap*"))]
+    corpus = ROOT.parent / "shared" / "data" / "pcaps" / "tcpdump"
+    if corpus.is_dir():  # the tcpdump corpus, many files deliberately malformed
+        found += [(p.name, p.read_bytes()) for p in sorted(corpus.glob("*.pcap*"))[:400]]
+    return found
+
+
+@needs_compiled
+def test_analyses_are_the_same_with_and_without_the_compiled_walks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inputs = _inputs()
+    assert any(name.endswith(".pcapng") for name, _ in inputs)
+    compiled = [_outcome(name, data) for name, data in inputs]
+    monkeypatch.setattr(records, "COMPILED", None)
+    monkeypatch.setattr(records, "COMPILED_EPBS", None)
+    assert [_outcome(name, data) for name, data in inputs] == compiled
+
+
+def _outcome(name: str, data: bytes) -> str:
+    try:
+        return repr(analyse_export(data, name))
+    except CaptureError as exc:
+        return f"refused: {exc}"
