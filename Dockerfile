@@ -12,6 +12,7 @@ COPY storage ./storage
 # image keeps the built module, not the compiler
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && pip install -c constraints.txt . \
+    && (cd / && python -c "import bot.capture._walk") \
     && apt-get purge -y --auto-remove gcc libc6-dev && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin ddibot \
     && mkdir -p /data && chown ddibot /data

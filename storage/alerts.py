@@ -49,6 +49,17 @@ async def add(
     return None if found is None else int(found)
 
 
+async def previous(session: AsyncSession, key: str, before_id: int) -> AlertRow | None:
+    """The latest alert with ``key`` raised before alert ``before_id``."""
+    result = await session.execute(
+        select(AlertRow)
+        .where(AlertRow.key == key, AlertRow.id < before_id)
+        .order_by(AlertRow.id.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
 async def get(session: AsyncSession, alert_id: int) -> AlertRow | None:
     return await session.get(AlertRow, alert_id, populate_existing=True)
 

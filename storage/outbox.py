@@ -339,15 +339,17 @@ _REFRESH = (
 
 
 async def release(session: AsyncSession, owner: str) -> int:
-    """Give back the rows ``owner`` holds (it stops): another process need not wait for their
-    leases to run out. A message being posted stays marked as maybe posted: it is looked for
-    before it is posted again. How many."""
+    """Give back the rows ``owner`` holds (it stops) that cannot have been posted (updates of
+    messages, replies not yet sent): another process need not wait for their leases to run
+    out. A post in flight keeps its lease: Slack may still be taking it, and one looked for
+    too early would be posted twice. How many."""
     result = await session.execute(
         update(_OUTBOX)
         .where(
             _OUTBOX.c.owner == owner,
             _OUTBOX.c.status == PENDING,
             _OUTBOX.c.lease_until.is_not(None),
+            _OUTBOX.c.uncertain.is_(False),
         )
         .values(lease_until=None)
     )

@@ -23,6 +23,7 @@ from bot import metrics
 from bot.engine.context import Context
 from bot.engine.outgoing import Kind
 from bot.engine.pacing import LocalPace, backoff, real_now
+from bot.engine.sweep import alert_body
 from bot.engine.unit import Refusal, apply
 from bot.errors import DeliveryError
 from bot.logs import about_case
@@ -291,10 +292,11 @@ class Delivery:
                     )
                 if row.kind == Kind.ROOT:
                     await outbox.fail_stream(session, row.stream, "no_thread", now)
+                if row.kind == Kind.ROOT and row.alert_id is not None:
+                    await self._undelivered(session, row, exc.code, now)
             if row.kind == Kind.ROOT and row.case_id is not None:
                 await self._abandon(row.case_id, exc.code)
-            if row.kind == Kind.ROOT and row.alert_id is not None:
-                await self._undelivered(row, exc.code)
+            self.ctx.wake.outbox.set()
             return
         metrics.DELIVERIES.labels(row.kind, "retry").inc()
         wait = backoff(row.attempts + 1, ctx.config.retry_first, ctx.config.retry_max)
@@ -318,37 +320,37 @@ class Delivery:
                 reported=stuck,
             )
 
-    async def _undelivered(self, row: OutboxRow, code: str) -> None:
-        """An alert's message was refused (the bot is not in that channel): it is posted in
-        ``DDI_BOT_ALERT_CHANNEL`` instead; without one, the alert is closed so that the next
-        sweep raises it again (an open alert without a message would hide its condition)."""
+    async def _undelivered(
+        self, session: AsyncSession, row: OutboxRow, code: str, now: datetime
+    ) -> None:
+        """An alert's message was refused (the bot is not in that channel): it is posted, as
+        the alert is now, in ``DDI_BOT_ALERT_CHANNEL`` instead; without one, the alert is
+        closed so that the next sweep raises it again (an open alert without a message would
+        hide its condition). In the transaction that failed the refused message: a sweep
+        never sees the alert between the two."""
         assert row.alert_id is not None
         fallback = self.ctx.config.alert_channel
-        now = self.ctx.clock()
-        async with self.ctx.db.write() as session:
-            alert = await alerts.lock(session, row.alert_id)
-            if alert is None or alert.open_key is None:
-                return
-            if fallback and alert.channel != fallback:
-                await alerts.set_channel(session, alert.id, fallback)
-                await outbox.add(
-                    session, stream=row.stream, channel=fallback, kind=Kind.ROOT.value,
-                    body=row.body, now=now, key=f"alert:{alert.id}:{fallback}",
-                    alert_id=alert.id,
-                )  # fmt: skip
-                log.error(
-                    "outbox: alert %s could not be posted in %s (%s); posting it in %s "
-                    "(DDI_BOT_ALERT_CHANNEL)", alert.id, alert.channel, code, fallback,
-                )  # fmt: skip
-            else:
-                await alerts.close(
-                    session, alert.id, now, {**alert.detail, "closed": "undelivered"}
-                )
-                log.error("outbox: alert %s (%s of %s) could not be posted in %s (%s): invite "
-                          "the bot there or set DDI_BOT_ALERT_CHANNEL; the next sweep raises it "
-                          "again", alert.id, alert.condition, alert.appliance, alert.channel,
-                          code)  # fmt: skip
-        self.ctx.wake.outbox.set()
+        alert = await alerts.lock(session, row.alert_id)
+        if alert is None or alert.open_key is None:
+            return
+        if fallback and alert.channel != fallback:
+            refused_in = alert.channel
+            await alerts.set_channel(session, alert.id, fallback)
+            alert = await alerts.get(session, alert.id) or alert
+            await outbox.add(
+                session, stream=row.stream, channel=fallback, kind=Kind.ROOT.value,
+                body=alert_body(self.ctx, alert), now=now, key=f"alert:{alert.id}:{fallback}",
+                alert_id=alert.id,
+            )  # fmt: skip
+            log.error(
+                "outbox: alert %s could not be posted in %s (%s); posting it in %s "
+                "(DDI_BOT_ALERT_CHANNEL)", alert.id, refused_in, code, fallback,
+            )  # fmt: skip
+            return
+        await alerts.close(session, alert.id, now, {**alert.detail, "closed": "undelivered"})
+        log.error("outbox: alert %s (%s of %s) could not be posted in %s (%s): invite the bot "
+                  "there or set DDI_BOT_ALERT_CHANNEL; the next sweep raises it again",
+                  alert.id, alert.condition, alert.appliance, alert.channel, code)  # fmt: skip
 
     async def _abandon(self, case_id: int, code: str) -> None:
         """The case's thread will never exist: close it, and tell the person who asked."""

@@ -70,7 +70,7 @@ from bot.runbook.messages import Decided, Instruct
 from bot.runbook.model import AWAITING
 from bot.schedule import until_next
 from bot.status import ApplianceStatus
-from bot.watch.alert import Alert
+from bot.watch.alert import Alert, Closed
 from bot.watch.findings import FLEET
 from storage import alerts, cases, outbox, timeline, timers
 from storage.db import Database
@@ -307,6 +307,10 @@ class Engine:
                 appliance = self.ctx.appliance(alert.appliance)
                 if appliance is None or appliance.driver == "guided":
                     continue
+                if await self._undelivered_before(alert):
+                    log.warning("sweep: no case opened for alert %s: its previous alert could "
+                                "not be posted either", alert.alert_id)  # fmt: skip
+                    continue
                 try:
                     await self.open_from_alert(alert.alert_id, WATCH_USER, check=False)
                 except (CaseAlreadyOpen, AlertNotFound, AlertCleared) as exc:
@@ -315,6 +319,14 @@ class Engine:
                     log.exception("sweep: the case of alert %s could not be opened",
                                   alert.alert_id)  # fmt: skip
         return report
+
+    async def _undelivered_before(self, alert: Alert) -> bool:
+        """Whether the alert before this one, for the same condition, could not be posted (a
+        case opened now would fail to post just the same, at every sweep)."""
+        async with self.db.read() as session:
+            row = await alerts.get(session, alert.alert_id)
+            before = await alerts.previous(session, row.key, alert.alert_id) if row else None
+        return before is not None and before.detail.get("closed") == Closed.UNDELIVERED.value
 
     async def open_from_alert(
         self, alert_id: int, user: str, lang: str | None = None, *, check: bool = True

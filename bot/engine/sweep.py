@@ -42,8 +42,10 @@ from storage.models import AlertRow
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # TLS handshakes (and certificate checks) of a sweep at once: they run in the event loop's
-# thread, and dozens together delay everything else it does (a Slack request's answer)
-HANDSHAKES = 8
+# thread, and 64 together delay everything else it does (a Slack request's answer) by 50 ms
+# and more; a handshake that stalls holds its slot for the whole timeout, so too few would
+# let 500 stalled consoles outlast the sweep's period (500 / 24 x 10 s = 210 s)
+HANDSHAKES = 24
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,10 @@ class Blind:
         kept = set()
         for key, row in rows.items():
             condition = Condition(row.condition)
+            members = set(row.detail.get("members") or ()) | {row.appliance}
             if (
                 (condition == Condition.SILENT and self.silence)
-                or (condition == Condition.CONSOLE and row.appliance in self.consoles)
+                or (condition == Condition.CONSOLE and members & self.consoles)
                 or (condition == Condition.PORTAL and row.target in self.servers)
             ):
                 kept.add(key)
@@ -201,7 +204,11 @@ async def usual_rates(ctx: Context, findings: Iterable[Finding], at: datetime) -
 def _known(rows: dict[str, AlertRow]) -> dict[str, OpenAlert]:
     return {
         key: OpenAlert(
-            key, row.appliance, frozenset(row.detail.get("members") or ()), row.opened_at
+            key,
+            row.appliance,
+            frozenset(row.detail.get("members") or ()),
+            row.opened_at,
+            bool(row.detail.get("after_fleet")),
         )
         for key, row in rows.items()
     }
@@ -236,10 +243,16 @@ def stream_of(alert_id: int) -> str:
     return f"alert-{alert_id}"
 
 
+def alert_body(ctx: Context, row: AlertRow) -> dict[str, Any]:
+    """The alert's message as it is now, as an outbox row's body."""
+    body: dict[str, Any] = redacted(to_body(alert_message(row.lang, alert_of(row), ctx.style)))
+    return body
+
+
 async def show(session: AsyncSession, ctx: Context, row: AlertRow, now: datetime) -> None:
     """Queue the alert's message as it is now: its post the first time, else the update of
     its post (an update still waiting gets the newest content instead)."""
-    body = redacted(to_body(alert_message(row.lang, alert_of(row), ctx.style)))
+    body = alert_body(ctx, row)
     stream = stream_of(row.id)
     key: str | None = f"alert:{row.id}"
     kind = Kind.ROOT
@@ -286,9 +299,12 @@ async def carry_out(
             log.warning("sweep: %s has no channel for its alert (set DDI_BOT_ALERT_CHANNEL)",
                         finding.appliance)  # fmt: skip
             continue
+        detail = _detail(finding)
+        if key_of(finding) in todo.after_fleet:
+            detail["after_fleet"] = True
         alert_id = await alerts.add(
             session, key=key_of(finding), appliance=finding.appliance,
-            condition=finding.condition.value, target=finding.target, detail=_detail(finding),
+            condition=finding.condition.value, target=finding.target, detail=detail,
             channel=channel, lang=lang, now=now,
         )  # fmt: skip
         row = await alerts.get(session, alert_id) if alert_id is not None else None
@@ -337,17 +353,14 @@ async def close(
     row: AlertRow,
     why: Closed,
     now: datetime,
-    *,
-    show_it: bool = True,
     **more: Any,
 ) -> bool:
-    """Close an open alert for ``why`` and show it so (unless its message never went out);
-    False if it was closed already."""
+    """Close an open alert for ``why`` and show it so; False if it was closed already."""
     detail = {**row.detail, "closed": why.value, **more}
     if not await alerts.close(session, row.id, now, detail):
         return False
     found = await alerts.get(session, row.id)
-    if found is not None and show_it:
+    if found is not None:
         await show(session, ctx, found, now)
     return True
 

@@ -35,6 +35,7 @@ class OpenAlert:
     appliance: str  # ``FLEET`` for a fleet alert
     members: frozenset[str] = frozenset()  # a fleet alert: the appliances it stands for
     opened_at: datetime | None = None
+    after_fleet: bool = False  # raised as a fleet alert cleared: its sensor is its own problem
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Plan:
     regroup: list[FleetAlert] = field(default_factory=list)  # open fleet alerts, new members
     clear: list[str] = field(default_factory=list)  # keys of open alerts no longer found
     fold: dict[str, str] = field(default_factory=dict)  # own alert's key -> its fleet's key
+    after_fleet: set[str] = field(default_factory=set)  # raise_own keys left by a fleet alert
 
     @property
     def empty(self) -> bool:
@@ -83,16 +85,25 @@ def plan(
     found: set[str] = set(keep)  # keys of the alerts that this sweep keeps open
 
     def recent(finding: Finding) -> bool:
+        """Whether the appliance counts towards a fleet: its condition is new, or its own
+        alert is younger than the window (and was not what a fleet alert left behind: one
+        sensor going in and out of a condition must not raise and clear the fleet alert of
+        the others at every sweep)."""
         before = open_alerts.get(key_of(finding))
         if before is None:
             return True
-        return before.opened_at is not None and now - before.opened_at <= window
+        if before.after_fleet or before.opened_at is None:
+            return False
+        return now - before.opened_at <= window
 
     for (condition, target), group in sorted(_groups(findings).items()):
         counted = sorted((f for f in group if recent(f)), key=key_of)
         elder = [f for f in group if not recent(f)]
         found.update(key_of(f) for f in elder)
         key = fleet_key(condition, target)
+        if key in keep:  # the fleet alert stands as it is: some of it could not be seen
+            found.update(key_of(f) for f in counted if key_of(f) in open_alerts)
+            continue
         if len(counted) >= quorum:
             members = frozenset(f.appliance for f in counted)
             fleet = FleetAlert(key, condition, target, members, tuple(counted))
@@ -110,6 +121,8 @@ def plan(
             found.add(key_of(finding))
             if key_of(finding) not in open_alerts:
                 result.raise_own.append(finding)
+                if key in open_alerts:  # the fleet alert clears: what is left is their own
+                    result.after_fleet.add(key_of(finding))
     result.clear.extend(
         sorted(key for key in open_alerts if key not in found and key not in result.fold)
     )

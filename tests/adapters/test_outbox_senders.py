@@ -15,12 +15,14 @@ from tests_support import engine_context, post_rows
 
 from bot.engine.context import Context
 from bot.engine.delivery import Delivery
+from bot.engine.outbox import queue
+from bot.engine.outgoing import Kind, Outgoing, post
 from bot.engine.unit import Applied, admit
 from bot.errors import DeliveryError
 from bot.inventory import Appliance, Inventory
 from bot.messenger import Attachment, Content, Ref
-from bot.presenter import TERMINAL
-from storage import outbox
+from bot.presenter import TERMINAL, Message
+from storage import cases, outbox
 
 SENSORS = tuple(Appliance(name=f"ddi-{i}", driver="simulated") for i in range(4))
 
@@ -126,27 +128,54 @@ async def test_a_post_that_cannot_be_looked_for_is_posted_again(ctx: Context) ->
 
 @dataclass
 class HangingSlack(Slack):
-    """Takes the first post and never answers (a process stopped in the middle of it)."""
+    """Posts, but takes the first update and never answers (a process stopped in the middle
+    of it); with ``hang_posts``, the first post too."""
 
     started: asyncio.Event = field(default_factory=asyncio.Event)
+    hang_posts: bool = False
 
     async def post(self, channel: str, thread_ts: str | None, content: Content, ref: Ref) -> str:
+        if self.hang_posts:
+            await self._hang()
+        return await super().post(channel, thread_ts, content, ref)
+
+    async def update(self, channel: str, ts: str, content: Content) -> None:
+        await self._hang()
+
+    async def _hang(self) -> None:
         self.started.set()
         await asyncio.Event().wait()
-        raise AssertionError("unreachable")
 
 
-async def test_a_sender_that_stops_gives_its_messages_back_at_once(ctx: Context) -> None:
-    await _cases_with_messages(ctx, per_case=1)
-    hanging = HangingSlack()
-    stopping = Delivery(ctx, hanging, max_sleep=0.1)
+async def _stopped_while_sending(ctx: Context, slack: HangingSlack) -> Delivery:
+    stopping = Delivery(ctx, slack, max_sleep=0.1)
     loop = asyncio.create_task(stopping.run())
-    await asyncio.wait_for(hanging.started.wait(), 10)
-    loop.cancel()  # stopped without draining: a post was in flight
+    await asyncio.wait_for(slack.started.wait(), 10)
+    loop.cancel()  # stopped without draining: a call was in flight
     await asyncio.gather(loop, return_exceptions=True)
     await stopping.release()
-    # the next sender need not wait for the lease (a minute): every message goes out now,
-    # the one in flight looked for first
+    return stopping
+
+
+async def test_a_sender_that_stops_gives_back_an_update_it_was_sending(ctx: Context) -> None:
+    await _cases_with_messages(ctx, per_case=1)
+    async with ctx.db.write() as session:  # the first case's root message updated, then a post
+        row = await cases.lock(session, 1)
+        assert row is not None
+        items = [Outgoing(Kind.HEADER, Message("root, as it is now")), post(Message("after"))]
+        await queue(session, case_id=1, channel="C1", reply_url=None, items=items, now=ctx.clock())
+    await _stopped_while_sending(ctx, HangingSlack())
+    # the next sender need not wait for the lease (a minute): the update and what follows it
+    # in that thread go out now
     slack = Slack()
     await _deliver(ctx, Delivery(ctx, slack, max_sleep=0.1))
-    assert len(slack.posted) == len(SENSORS) * 2
+    assert "after" in [text for _, text in slack.posted]
+
+
+async def test_a_post_in_flight_keeps_its_lease_when_its_sender_stops(ctx: Context) -> None:
+    await _cases_with_messages(ctx, per_case=1)
+    stopping = await _stopped_while_sending(ctx, HangingSlack(hang_posts=True))
+    async with ctx.db.read() as session:
+        held = [r for r in await outbox.of_case(session, 1) if r.owner == stopping.owner]
+    assert [(r.kind, r.uncertain) for r in held] == [("root", True)]
+    assert held[0].lease_until is not None  # Slack may still be taking it: not posted twice

@@ -128,3 +128,28 @@ def test_periods_become_cron_expressions_aligned_on_the_clock() -> None:
     assert cron_every(420) is None and cron_every(7) is None and cron_every(0) is None
     assert until_next(300, 1_000_000_000.0) == 200.0  # the next :05
     assert until_next(300, 1_000_000_200.0) == 300.0
+
+
+def test_one_sensor_going_in_and_out_does_not_make_the_fleet_alert_flap() -> None:
+    key = fleet_key(Condition.SILENT)
+    fleet = {key: OpenAlert(key, FLEET, frozenset("abc"), NOW - timedelta(minutes=30))}
+    cleared = plan_of([silent("a"), silent("b")], fleet)  # c came back: a and b alone
+    assert cleared.clear == [key] and cleared.after_fleet == {
+        alert_key(Condition.SILENT, "a"),
+        alert_key(Condition.SILENT, "b"),
+    }
+    own = {
+        k: OpenAlert(k, k.split(":")[1], opened_at=NOW, after_fleet=True)
+        for k in cleared.after_fleet
+    }
+    again = plan_of([silent(n) for n in "abc"], own)  # c silent again at the next sweep
+    assert again.raise_fleet == [] and again.fold == {}
+    assert [f.appliance for f in again.raise_own] == ["c"]
+
+
+def test_a_fleet_alert_a_sweep_could_not_see_whole_stands_as_it_is() -> None:
+    key = fleet_key(Condition.CONSOLE)
+    fleet = {key: OpenAlert(key, FLEET, frozenset("abc"), NOW)}
+    findings = [Finding(n, Condition.CONSOLE, f"{n}:443") for n in "ab"]  # c: not probed
+    todo = plan_of(findings, fleet, keep=frozenset({key}))
+    assert todo.empty
