@@ -90,7 +90,8 @@ async def test_export_posts_the_case_file_again_in_the_case_language(harness: Ha
     assert row.lang == "ja"
     await h.command(f"export {row.id}")  # an open case too: as it is now
     root = h.root("ddi-tokyo-1")
-    files = await h.wait_for(lambda: case_files(h, root.ts))
+    # both files (the Markdown and the JSON go out one after the other)
+    files = await h.wait_for(lambda: len(case_files(h, root.ts)) >= 2 and case_files(h, root.ts))
     markdown = files[f"case-{row.id}.md"].decode()
     assert markdown.startswith(f"# ケースファイル #{row.id}: ddi-tokyo-1")
     assert "## 手順" in markdown and "## タイムライン" in markdown
