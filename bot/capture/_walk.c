@@ -26,74 +26,92 @@ static uint32_t u32(const unsigned char *p, int big_endian) {
         : ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
 }
 
-static PyObject *walk(PyObject *self, PyObject *args) {
-    Py_buffer view;
-    int big_endian;
-    if (!PyArg_ParseTuple(args, "y*p", &view, &big_endian)) {
-        return NULL;
-    }
-    const unsigned char *buf = (const unsigned char *)view.buf;
-    int64_t size = (int64_t)view.len;
-    int64_t pos = 0, last = -1;
-    Py_ssize_t count = 0, room = 4096;
-    int failed = 0;
-    int64_t *starts = PyMem_RawMalloc(room * sizeof(int64_t));
-    if (starts == NULL) {
-        PyBuffer_Release(&view);
-        return PyErr_NoMemory();
-    }
-    Py_BEGIN_ALLOW_THREADS
-    while (pos <= size - 16) {
-        if (count == room) {
-            int64_t *grown = PyMem_RawRealloc(starts, 2 * room * sizeof(int64_t));
-            if (grown == NULL) {
-                failed = 1;
-                break;
-            }
-            starts = grown;
-            room *= 2;
+/* Record offsets found so far: an array that grows (without the GIL: the raw allocator). */
+typedef struct {
+    int64_t *items;
+    Py_ssize_t count, room;
+} Starts;
+
+static int starts_init(Starts *starts) {
+    starts->count = 0;
+    starts->room = 4096;
+    starts->items = PyMem_RawMalloc(starts->room * sizeof(int64_t));
+    return starts->items == NULL ? -1 : 0;
+}
+
+static int starts_push(Starts *starts, int64_t value) {
+    if (starts->count == starts->room) {
+        int64_t *grown = PyMem_RawRealloc(starts->items, 2 * starts->room * sizeof(int64_t));
+        if (grown == NULL) {
+            return -1;
         }
-        uint32_t caplen = u32(buf + pos + 8, big_endian);
-        starts[count++] = pos;
-        last = pos;
-        pos += 16 + (int64_t)caplen;
+        starts->items = grown;
+        starts->room *= 2;
     }
-    Py_END_ALLOW_THREADS
-    if (failed) { /* the array could not grow */
-        PyMem_RawFree(starts);
-        PyBuffer_Release(&view);
+    starts->items[starts->count++] = value;
+    return 0;
+}
+
+/* (the offsets as int64 bytes, end), freeing the array; MemoryError when it could not grow. */
+static PyObject *starts_result(Starts *starts, int failed, int64_t end) {
+    PyObject *bytes = NULL;
+    if (!failed) {
+        bytes = PyBytes_FromStringAndSize(
+            (const char *)starts->items, starts->count * (Py_ssize_t)sizeof(int64_t));
+    }
+    PyMem_RawFree(starts->items);
+    if (failed) {
         return PyErr_NoMemory();
     }
-    if (pos > size && count > 0) { /* the last record did not fit: give it back */
-        pos = last;
-        count -= 1;
-    }
-    PyBuffer_Release(&view);
-    PyObject *bytes = PyBytes_FromStringAndSize((const char *)starts, count * sizeof(int64_t));
-    PyMem_RawFree(starts);
     if (bytes == NULL) {
         return NULL;
     }
-    return Py_BuildValue("(NL)", bytes, (long long)pos);
+    return Py_BuildValue("(NL)", bytes, (long long)end);
+}
+
+static PyObject *walk(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    int big_endian, failed = 0;
+    Starts starts;
+    if (!PyArg_ParseTuple(args, "y*p", &view, &big_endian)) {
+        return NULL;
+    }
+    if (starts_init(&starts) < 0) {
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    const unsigned char *buf = (const unsigned char *)view.buf;
+    int64_t size = (int64_t)view.len, pos = 0;
+    Py_BEGIN_ALLOW_THREADS
+    while (pos <= size - 16) {
+        if (starts_push(&starts, pos) < 0) {
+            failed = 1;
+            break;
+        }
+        pos += 16 + (int64_t)u32(buf + pos + 8, big_endian);
+    }
+    Py_END_ALLOW_THREADS
+    if (pos > size && starts.count > 0) { /* the last record did not fit: give it back */
+        pos = starts.items[--starts.count];
+    }
+    PyBuffer_Release(&view);
+    return starts_result(&starts, failed, pos);
 }
 
 static PyObject *epbs(PyObject *self, PyObject *args) {
     Py_buffer view;
     long long start, max_record;
-    int big_endian;
+    int big_endian, failed = 0;
+    Starts starts;
     if (!PyArg_ParseTuple(args, "y*LpL", &view, &start, &big_endian, &max_record)) {
         return NULL;
     }
-    const unsigned char *buf = (const unsigned char *)view.buf;
-    int64_t size = (int64_t)view.len;
-    int64_t pos = start < 0 ? 0 : (int64_t)start;
-    Py_ssize_t count = 0, room = 4096;
-    int failed = 0;
-    int64_t *starts = PyMem_RawMalloc(room * sizeof(int64_t));
-    if (starts == NULL) {
+    if (starts_init(&starts) < 0) {
         PyBuffer_Release(&view);
         return PyErr_NoMemory();
     }
+    const unsigned char *buf = (const unsigned char *)view.buf;
+    int64_t size = (int64_t)view.len, pos = start < 0 ? 0 : (int64_t)start;
     Py_BEGIN_ALLOW_THREADS
     while (pos <= size - 12) {
         uint32_t kind = u32(buf + pos, big_endian), length = u32(buf + pos + 4, big_endian);
@@ -101,30 +119,15 @@ static PyObject *epbs(PyObject *self, PyObject *args) {
             || pos + (int64_t)length > size) {
             break;
         }
-        if (count == room) {
-            int64_t *grown = PyMem_RawRealloc(starts, 2 * room * sizeof(int64_t));
-            if (grown == NULL) {
-                failed = 1;
-                break;
-            }
-            starts = grown;
-            room *= 2;
+        if (starts_push(&starts, pos) < 0) {
+            failed = 1;
+            break;
         }
-        starts[count++] = pos;
         pos += length;
     }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
-    if (failed) {
-        PyMem_RawFree(starts);
-        return PyErr_NoMemory();
-    }
-    PyObject *bytes = PyBytes_FromStringAndSize((const char *)starts, count * sizeof(int64_t));
-    PyMem_RawFree(starts);
-    if (bytes == NULL) {
-        return NULL;
-    }
-    return Py_BuildValue("(NL)", bytes, (long long)pos);
+    return starts_result(&starts, failed, pos);
 }
 
 static PyMethodDef methods[] = {
