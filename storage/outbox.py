@@ -338,22 +338,25 @@ _REFRESH = (
 )
 
 
-async def release(session: AsyncSession, owner: str) -> int:
-    """Give back the rows ``owner`` holds (it stops) that cannot have been posted (updates of
-    messages, replies not yet sent): another process need not wait for their leases to run
-    out. A post in flight keeps its lease: Slack may still be taking it, and one looked for
-    too early would be posted twice. How many."""
-    result = await session.execute(
-        update(_OUTBOX)
-        .where(
-            _OUTBOX.c.owner == owner,
-            _OUTBOX.c.status == PENDING,
-            _OUTBOX.c.lease_until.is_not(None),
-            _OUTBOX.c.uncertain.is_(False),
-        )
-        .values(lease_until=None)
+async def release(session: AsyncSession, owner: str, grace_until: datetime) -> int:
+    """Give back the rows ``owner`` holds (it stops): another process need not wait for their
+    leases to run out. Those that cannot have been posted (updates, replies) go at once; a
+    post in flight keeps a short lease, until ``grace_until``: Slack may still be taking it,
+    and one looked for too early would be posted twice. How many."""
+    held = (
+        _OUTBOX.c.owner == owner,
+        _OUTBOX.c.status == PENDING,
+        _OUTBOX.c.lease_until.is_not(None),
     )
-    return int(getattr(result, "rowcount", 0))
+    now_free = await session.execute(
+        update(_OUTBOX).where(*held, _OUTBOX.c.uncertain.is_(False)).values(lease_until=None)
+    )
+    soon_free = await session.execute(
+        update(_OUTBOX)
+        .where(*held, _OUTBOX.c.uncertain.is_(True), _OUTBOX.c.lease_until > grace_until)
+        .values(lease_until=grace_until)
+    )
+    return int(getattr(now_free, "rowcount", 0)) + int(getattr(soon_free, "rowcount", 0))
 
 
 async def kick(session: AsyncSession, row_id: int, now: datetime) -> None:

@@ -44,6 +44,9 @@ def _whose(row: OutboxRow) -> str:
 
 
 COALESCE = 0.05  # seconds the loop lets a burst of new rows gather before it looks
+# seconds a post cut short by a stop stays held: Slack may still take it (the request was sent);
+# then another process looks for it before posting it again
+IN_FLIGHT_GRACE = 5.0
 
 
 @dataclass(frozen=True)
@@ -122,11 +125,13 @@ class Delivery:
             await asyncio.wait(running, timeout=grace)
 
     async def release(self) -> None:
-        """Stopped: the rows this process still holds go back at once, for another replica
-        (or this one's next start) rather than after their leases."""
+        """Stopped: the rows this process still holds go back, for another replica (or this
+        one's next start), rather than after their leases: at once, or a post in flight after
+        ``IN_FLIGHT_GRACE``."""
+        grace_until = self.ctx.clock() + timedelta(seconds=IN_FLIGHT_GRACE)
         try:
             async with self.ctx.db.write() as session:
-                released = await outbox.release(session, self.owner)
+                released = await outbox.release(session, self.owner, grace_until)
         except Exception as exc:  # the database is gone: the leases run out by themselves
             log.warning("outbox: could not give back the messages being sent: %s", exc)
             return
