@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.presenter import Button, Message, Option, Prompt
-from handlers.ids import button_action_id, decide_action_id, decision_value
+from handlers.ids import button_action_id, button_block_id, decide_action_id, decision_value
 
 SECTION_LIMIT = SectionBlock.text_max_length  # 3000
 BUTTON_TEXT_LIMIT = ButtonElement.text_max_length  # 75
@@ -88,7 +88,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         blocks = blocks[: MAX_BLOCKS - 1]
         blocks.append(
             ActionsBlock(
-                block_id=f"{button_action_id(first.action).split(':')[0]}:{first.value}",
+                block_id=button_block_id(first.action, first.value),
                 elements=[_message_button(b) for b in message.buttons],
             )
         )

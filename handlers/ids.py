@@ -30,12 +30,18 @@ def guide_action_id(action: str) -> str:
     return f"{GUIDE_PREFIX}{action}"
 
 
-ALERT_OPEN_CASE = "ddi_alert:open_case"  # an alert's "Open a case" button
+ALERT_PREFIX = "ddi_alert:"
+ALERT_OPEN_CASE = f"{ALERT_PREFIX}open_case"  # an alert's "Open a case" button
 
 
 def button_action_id(action: str) -> str:
     """The action id of a message's button: an alert's, or a guided step's answer."""
     return ALERT_OPEN_CASE if action == OPEN_CASE else guide_action_id(action)
+
+
+def button_block_id(action: str, value: str) -> str:
+    """The block id of a message's buttons: their kind (alert, guided step) and value."""
+    return f"{ALERT_PREFIX if action == OPEN_CASE else GUIDE_PREFIX}{value}"
 
 
 class View(StrEnum):

@@ -80,51 +80,41 @@ async def close(
 ) -> bool:
     """Close an open alert, with what people are shown of it now; False if it was closed
     already (another sweep did)."""
+    return await _set(
+        session, alert_id, AlertRow.open_key.is_not(None),
+        open_key=None, cleared_at=now, detail=detail, changes=AlertRow.changes + 1,
+    )  # fmt: skip
+
+
+async def _set(session: AsyncSession, alert_id: int, *where: Any, **values: Any) -> bool:
+    """Update one alert (where ``where`` also holds); False if it did not change."""
     result = await session.execute(
         update(AlertRow)
-        .where(AlertRow.id == alert_id, AlertRow.open_key.is_not(None))
-        .values(open_key=None, cleared_at=now, detail=detail, changes=AlertRow.changes + 1)
+        .where(AlertRow.id == alert_id, *where)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0)) == 1
 
 
 async def set_detail(session: AsyncSession, alert_id: int, detail: dict[str, Any]) -> None:
-    await session.execute(
-        update(AlertRow)
-        .where(AlertRow.id == alert_id)
-        .values(detail=detail, changes=AlertRow.changes + 1)
-        .execution_options(synchronize_session=False)
-    )
+    await _set(session, alert_id, detail=detail, changes=AlertRow.changes + 1)
 
 
 async def set_case(session: AsyncSession, alert_id: int, case_id: int, user: str) -> bool:
     """Record the case opened from an alert; False if one was recorded already."""
-    result = await session.execute(
-        update(AlertRow)
-        .where(AlertRow.id == alert_id, AlertRow.case_id.is_(None))
-        .values(case_id=case_id, case_by=user, changes=AlertRow.changes + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0)) == 1
+    return await _set(
+        session, alert_id, AlertRow.case_id.is_(None),
+        case_id=case_id, case_by=user, changes=AlertRow.changes + 1,
+    )  # fmt: skip
 
 
 async def set_channel(session: AsyncSession, alert_id: int, channel: str) -> None:
-    await session.execute(
-        update(AlertRow)
-        .where(AlertRow.id == alert_id)
-        .values(channel=channel)
-        .execution_options(synchronize_session=False)
-    )
+    await _set(session, alert_id, channel=channel)
 
 
 async def set_ts(session: AsyncSession, alert_id: int, ts: str) -> None:
-    await session.execute(
-        update(AlertRow)
-        .where(AlertRow.id == alert_id)
-        .values(ts=ts)
-        .execution_options(synchronize_session=False)
-    )
+    await _set(session, alert_id, ts=ts)
 
 
 async def last_change(session: AsyncSession) -> tuple[int, int]:

@@ -239,7 +239,7 @@ def _fleet_detail(fleet: FleetAlert) -> dict[str, Any]:
     return detail
 
 
-def stream_of(alert_id: int) -> str:
+def alert_stream(alert_id: int) -> str:
     return f"alert-{alert_id}"
 
 
@@ -253,7 +253,7 @@ async def show(session: AsyncSession, ctx: Context, row: AlertRow, now: datetime
     """Queue the alert's message as it is now: its post the first time, else the update of
     its post (an update still waiting gets the newest content instead)."""
     body = alert_body(ctx, row)
-    stream = stream_of(row.id)
+    stream = alert_stream(row.id)
     key: str | None = f"alert:{row.id}"
     kind = Kind.ROOT
     if await outbox.by_key(session, f"alert:{row.id}") is not None:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.watch.findings import FLEET, Condition, Finding, fleet_key, key_of
+from bot.watch.findings import Condition, Finding, fleet_key, key_of
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,3 @@ def plan(
         sorted(key for key in open_alerts if key not in found and key not in result.fold)
     )
     return result
-
-
-def is_fleet(alert: OpenAlert) -> bool:
-    return alert.appliance == FLEET
