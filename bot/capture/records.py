@@ -59,18 +59,16 @@ except ImportError:
     COMPILED = COMPILED_EPBS = None
 
 
-def walk_pcap(
-    buf: Data,
-    big_endian: bool,
-    caplen_of: Callable[[Data, int], tuple[int]],
-    *,
-    compiled: bool = True,
-) -> tuple[I64, int]:
+_CAPLEN_OF = {False: struct.Struct("<8xI").unpack_from, True: struct.Struct(">8xI").unpack_from}
+
+
+def walk_pcap(buf: Data, big_endian: bool, *, compiled: bool = True) -> tuple[I64, int]:
     """Where each whole pcap record of ``buf`` starts, and where the walk stopped (the first
     record that does not fit whole, or the end): compiled when it can be, else in Python."""
     if compiled and COMPILED is not None:
         packed, pos = COMPILED(buf, big_endian)
         return np.frombuffer(packed, np.int64), pos
+    caplen_of = _CAPLEN_OF[big_endian]
     pos, starts = 0, list[int]()
     size = len(buf)
     end, add = size - 16, starts.append
@@ -148,14 +146,13 @@ class Reader:
         scale = 1e-9 if head[:4] in _NSEC_MAGICS else 1e-6
         link = struct.unpack(endian + "I", head[20:24])[0] & 0xFFFF  # upper bits: FCS info
         caplen_at = struct.Struct(endian + "I").unpack_from
-        caplen_of = struct.Struct(endian + "8xI").unpack_from
         dtype = np.dtype(endian + "u4")
         self._buf, count = self._buf[24:], 0
         while True:
             self._fill(self._chunk)
             buf = self._buf
             end = len(buf) - 16
-            at, pos = walk_pcap(buf, endian == ">", caplen_of)
+            at, pos = walk_pcap(buf, endian == ">")
             if len(at):
                 arr = np.frombuffer(buf, np.uint8)
                 head4 = sliding_window_view(arr, 16)[at].view(dtype).astype(np.int64)

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import random
 import struct
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from bot.capture import analyse_export, records
-from bot.capture.records import Data, walk_pcap
+from bot.capture.records import walk_pcap
 from bot.errors import CaptureError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,10 +20,6 @@ DATA = ROOT / "tests" / "data"
 needs_compiled = pytest.mark.skipif(
     records.COMPILED is None, reason="the compiled walk was not built (no C compiler at install)"
 )
-
-
-def _caplen_of(endian: str) -> Callable[[Data, int], tuple[Any, ...]]:
-    return struct.Struct(endian + "8xI").unpack_from
 
 
 def _records(rng: random.Random, endian: str, count: int) -> bytes:
@@ -38,9 +32,8 @@ def _records(rng: random.Random, endian: str, count: int) -> bytes:
 
 
 def _both(buf: bytes | memoryview, endian: str) -> tuple[list[int], int]:
-    caplen_of = _caplen_of(endian)
-    fast, fast_end = walk_pcap(buf, endian == ">", caplen_of)
-    slow, slow_end = walk_pcap(buf, endian == ">", caplen_of, compiled=False)
+    fast, fast_end = walk_pcap(buf, endian == ">")
+    slow, slow_end = walk_pcap(buf, endian == ">", compiled=False)
     assert fast.dtype == slow.dtype == np.int64
     assert fast.tolist() == slow.tolist() and fast_end == slow_end
     return fast.tolist(), fast_end
