@@ -24,6 +24,7 @@ from bot.files import FileSource
 from bot.inventory import Appliance, Inventory
 from bot.presenter import Style
 from bot.runbook import Timing
+from bot.status import SILENT_AFTER
 from storage.db import Database
 
 
@@ -56,7 +57,7 @@ class EngineConfig:
     # another process may take it over
     delivery_lease: float = 60.0
     watch_seconds: float = 0.0  # the fleet watch sweeps this often; 0: no sweeps
-    silence: timedelta = timedelta(minutes=120)  # a feed without detections this long: silent
+    silence: timedelta = SILENT_AFTER  # a feed without detections this long: silent
     fleet_quorum: int = 3  # appliances in one condition at once that make it a fleet alert
     alert_channel: str | None = None  # alerts of appliances whose inventory gives no channel
     watch_opens_cases: bool = False  # a sensor's own alert opens its case (not a guided one)

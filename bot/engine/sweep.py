@@ -32,6 +32,7 @@ from bot.inventory import Appliance
 from bot.messenger import to_body
 from bot.presenter import Message
 from bot.probes import ConsoleReport, ProbeResult, ServerReport, probe_console, probe_server
+from bot.status import silent_for
 from bot.watch.alert import Alert, Closed
 from bot.watch.correlate import FleetAlert, OpenAlert, Plan, plan
 from bot.watch.findings import FLEET, Condition, Finding, key_of
@@ -178,7 +179,7 @@ async def silences(
         quiet = [
             (a, last_seen[a.name])
             for a in with_feed
-            if a.name in last_seen and at - last_seen[a.name] >= silence
+            if silent_for(last_seen.get(a.name), at, silence) is not None
         ]
         if not quiet:
             return []
