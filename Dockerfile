@@ -8,11 +8,12 @@ COPY pyproject.toml setup.py README.md constraints.txt ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
-# gcc only while installing: the pcap record walk is compiled (bot/capture/_walk.c), and the
-# image keeps the built module, not the compiler
+# gcc only while installing: capture analysis's record walk, decoding and tally are compiled
+# (bot/capture/_walk.c, _decode.c, _tally.c), and the image keeps the built modules, not the
+# compiler
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && pip install -c constraints.txt . \
-    && (cd / && python -c "import bot.capture._walk") \
+    && (cd / && python -c "import bot.capture._walk, bot.capture._decode, bot.capture._tally") \
     && apt-get purge -y --auto-remove gcc libc6-dev && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin ddibot \
     && mkdir -p /data && chown ddibot /data

@@ -6,6 +6,7 @@ cover it (``_Fields.get`` masks the rest).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,17 @@ V6_FLAG = np.uint64(1 << 63)  # IPv6 addresses are 63-bit hashes with this bit s
 _VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
 _V6_EXTENSIONS = (0, 43, 60)  # hop-by-hop, routing, destination options
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(31))
+
+# the decoding in C, when it was built at install (bot/capture/_decode.c); else None
+COMPILED: Callable[[U8, I64, I64, I64, I64, Mask], None] | None
+try:
+    from bot.capture._decode import fields as _compiled
+
+    COMPILED = _compiled
+except ImportError:
+    COMPILED = None
+# the rows of the compiled decoding's output, in _decode.c's order
+_L3, _L4, _SRC, _DST, _SPORT, _DPORT, _FLAGS, _SRC_MAC, _DST_MAC, _OUTER, _INNER, _V6_AT = range(12)
 
 
 @dataclass
@@ -124,8 +136,10 @@ def hash_words(hi: U64, lo: U64) -> U64:
     return mixed | V6_FLAG
 
 
-def decode(batch: Batch) -> Decoded:
-    """Decode every supported record of ``batch``."""
+def decode(batch: Batch, *, compiled: bool = True) -> Decoded:
+    """Decode every supported record of ``batch``: compiled when it can be, else with numpy."""
+    if compiled and COMPILED is not None:
+        return _decode_compiled(batch, COMPILED)
     n = len(batch.data)
     f = _Fields(batch)
     d, link = batch.data, batch.link
@@ -214,6 +228,51 @@ def decode(batch: Batch) -> Decoded:
     )
 
 
+def _decode_compiled(
+    batch: Batch, fields: Callable[[U8, I64, I64, I64, I64, Mask], None]
+) -> Decoded:
+    n = len(batch.data)
+    ints, flags = np.empty((_V6_AT + 1, n), np.int64), np.empty((2, n), np.bool_)
+    fields(
+        batch.buf,
+        np.ascontiguousarray(batch.data, np.int64),
+        np.ascontiguousarray(batch.caplen, np.int64),
+        np.ascontiguousarray(batch.link, np.int64),
+        ints,
+        flags,
+    )
+    src, dst = ints[_SRC].view(np.uint64), ints[_DST].view(np.uint64)
+    names: dict[int, bytes] = {}
+    v6 = np.flatnonzero(ints[_V6_AT] >= 0)
+    if len(v6):
+        at = ints[_V6_AT][v6]
+        _add_names(names, batch.buf, at + 8, src[v6])
+        _add_names(names, batch.buf, at + 24, dst[v6])
+    return Decoded(
+        supported=flags[0],
+        l3=ints[_L3],
+        l4=ints[_L4],
+        has_ip=flags[1],
+        src=src,
+        dst=dst,
+        sport=ints[_SPORT],
+        dport=ints[_DPORT],
+        tcp_flags=ints[_FLAGS],
+        src_mac=ints[_SRC_MAC],
+        dst_mac=ints[_DST_MAC],
+        vlan_outer=ints[_OUTER],
+        vlan_inner=ints[_INNER],
+        v6_names=names,
+    )
+
+
+def _add_names(names: dict[int, bytes], buf: U8, at: I64, tokens: U64) -> None:
+    """Each IPv6 token's 16 address bytes; ``at``: where each token's address starts."""
+    unique, index = np.unique(tokens, return_index=True)
+    for token, start in zip(unique.tolist(), at[index].tolist(), strict=True):
+        names[int(token)] = buf[start : start + 16].tobytes()
+
+
 def _tunnels(f: _Fields, ethertype: I64, pos: I64) -> tuple[I64, I64]:
     """Step over MPLS labels and PPPoE session headers to the IP packet they carry."""
     for _ in range(4):
@@ -284,9 +343,5 @@ def _network(f: _Fields, l3: I64, pos: I64) -> tuple[I64, I64, U64, U64, Mask, d
             lo = f.read(at6 + offset + 8, 8, inside).view(np.uint64)
             tokens = hash_words(hi, lo)
             column[rows] = tokens
-            unique, index = np.unique(tokens, return_index=True)
-            for token, h, low in zip(
-                unique.tolist(), hi[index].tolist(), lo[index].tolist(), strict=True
-            ):
-                names[int(token)] = h.to_bytes(8, "big") + low.to_bytes(8, "big")
+            _add_names(names, f.buf, at6 + offset, tokens)
     return proto, l4pos, src, dst, v4 | v6, names

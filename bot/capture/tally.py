@@ -11,6 +11,7 @@ Beyond ``MAX_KEYS`` keys only the busiest half is kept and the tally is marked a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,18 @@ from bot.capture.table import MAX_KEYS, U64, Table
 SLOTS_LOG2 = 17  # 131,072 slots, 5 MB a tally once used
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 Slots = npt.NDArray[np.intp]
+Used = npt.NDArray[np.bool_]
+
+# the same update in C, when it was built at install (bot/capture/_tally.c); else None
+# (table columns a, b, n, w, used, log2, keys a, b, weights, packets, bits) -> (claimed, aside)
+Add = Callable[[U64, U64, U64, U64, Used, int, U64, U64, U64, U64 | None, bool], tuple[int, bytes]]
+COMPILED: Add | None
+try:
+    from bot.capture._tally import add as _compiled
+
+    COMPILED = _compiled
+except ImportError:
+    COMPILED = None
 
 
 def _slots(a: U64, b: U64, log2: int) -> Slots:
@@ -34,8 +47,11 @@ def _slots(a: U64, b: U64, log2: int) -> Slots:
 class Tally:
     """``add(a, b, w)`` per packet; ``rows()`` like ``Table.rows``. ``bits``: w is OR-ed (1, 2)."""
 
-    def __init__(self, bits: bool = False, slots_log2: int = SLOTS_LOG2) -> None:
+    def __init__(
+        self, bits: bool = False, slots_log2: int = SLOTS_LOG2, *, compiled: bool = True
+    ) -> None:
         self.bits, self.approximate = bits, False
+        self._compiled = COMPILED if compiled else None
         self._log2, self._size = slots_log2, 1 << slots_log2
         # empty until the first packet: an export refused before any is read costs nothing
         self._a = self._b = self._n = self._w = np.zeros(0, np.uint64)
@@ -66,6 +82,37 @@ class Tally:
             self._a, self._b = np.zeros(size, np.uint64), np.zeros(size, np.uint64)
             self._n, self._w = np.zeros(size, np.uint64), np.zeros(size, np.uint64)
             self._used = np.zeros(size, np.bool_)
+        if self._compiled is not None:
+            self._add_compiled(self._compiled, a, b, w, n)
+        else:
+            self._add_numpy(a, b, w, n)
+        if self._keys + self._aside.at_most() > MAX_KEYS and (
+            self._keys + len(self._aside) > MAX_KEYS
+        ):
+            self._prune()
+
+    def _add_compiled(
+        self,
+        add: Add,
+        a: U64,
+        b: U64,
+        w: U64,
+        n: U64 | None,
+    ) -> None:
+        a, b, w = (np.ascontiguousarray(column, np.uint64) for column in (a, b, w))
+        n = None if n is None else np.ascontiguousarray(n, np.uint64)
+        claimed, packed = add(
+            self._a, self._b, self._n, self._w, self._used, self._log2, a, b, w, n, self.bits
+        )
+        self._keys += claimed
+        if packed:
+            aside = np.frombuffer(packed, np.int64)
+            if n is None:
+                self._aside.add(a[aside], b[aside], w[aside])
+            else:
+                self._aside.merge(a[aside], b[aside], n[aside], w[aside])
+
+    def _add_numpy(self, a: U64, b: U64, w: U64, n: U64 | None) -> None:
         slot = _slots(a, b, self._log2)
         held = self._held(a, b, slot)
         if not held.all():
@@ -83,10 +130,6 @@ class Tally:
         # ufunc.at: unbuffered, so repeated slots all count (numpy 2 made it fast)
         np.add.at(self._n, slot, np.uint64(1) if n is None else n)
         (np.bitwise_or if self.bits else np.add).at(self._w, slot, w)
-        if self._keys + self._aside.at_most() > MAX_KEYS and (
-            self._keys + len(self._aside) > MAX_KEYS
-        ):
-            self._prune()
 
     def merge(self, other: Tally) -> None:
         """Add what ``other`` tallied (another part of the same capture)."""

@@ -45,3 +45,57 @@ def test_tally_beyond_max_keys_is_approximate_and_bounded(monkeypatch: pytest.Mo
     assert len(tally) <= 1000
     rows = tally.rows()
     assert [n for _, n, _ in rows] == sorted((n for _, n, _ in rows), reverse=True)
+
+
+needs_compiled = pytest.mark.skipif(
+    tally_module.COMPILED is None,
+    reason="the compiled tally was not built (no C compiler at install)",
+)
+
+
+def _state(tally: Tally) -> tuple[object, ...]:
+    """Everything a tally holds: the slots (which key holds which), the keys aside, the rows."""
+    used = np.flatnonzero(tally._used)
+    held = tuple(column[used].tolist() for column in (tally._a, tally._b, tally._n, tally._w))
+    return used.tolist(), held, tally._aside.rows(), tally._keys, tally.approximate, tally.rows()
+
+
+@needs_compiled
+@pytest.mark.parametrize("bits", [False, True])
+@pytest.mark.parametrize("slots_log2", [4, 10, 17])
+def test_the_compiled_tally_holds_what_the_numpy_tally_holds(bits: bool, slots_log2: int) -> None:
+    fast, slow = Tally(bits, slots_log2), Tally(bits, slots_log2, compiled=False)
+    for a, b, w in _batches(slots_log2 + 100, 3000, 6):
+        fast.add(a, b, w)
+        slow.add(a, b, w)
+        assert _state(fast) == _state(slow)
+    other = Tally(bits, slots_log2, compiled=False)  # a second part: n packets per key
+    for a, b, w in _batches(slots_log2 + 200, 2000, 3):
+        other.add(a[::2], b[::2], w[::2])  # strided columns, as the decoder's are
+    fast.merge(other)
+    slow.merge(other)
+    assert _state(fast) == _state(slow)
+    assert fast._aside.rows() or slots_log2 == 17  # collisions were tallied aside
+
+
+@needs_compiled
+def test_the_compiled_tally_prunes_as_the_numpy_tally_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tally_module, "MAX_KEYS", 1000)
+    monkeypatch.setattr(table_module, "MAX_KEYS", 1000)
+    fast, slow = Tally(slots_log2=12), Tally(slots_log2=12, compiled=False)
+    for a, b, w in _batches(9, 20_000, 4):
+        fast.add(a, b, w)
+        slow.add(a, b, w)
+        assert _state(fast) == _state(slow)
+    assert fast.approximate
+
+
+@needs_compiled
+def test_the_compiled_tally_refuses_columns_of_the_wrong_size() -> None:
+    assert tally_module.COMPILED is not None
+    table = [np.zeros(16, np.uint64) for _ in range(4)]
+    keys = np.zeros(3, np.uint64)
+    with pytest.raises(ValueError, match="wrong size"):
+        tally_module.COMPILED(*table, np.zeros(16, np.bool_), 5, keys, keys, keys, None, False)
+    with pytest.raises(ValueError, match="wrong size"):
+        tally_module.COMPILED(*table, np.zeros(16, np.bool_), 4, keys, keys[:2], keys, None, False)

@@ -1,0 +1,3 @@
+from typing import Any
+
+def fields(buffer: Any, data: Any, caplen: Any, link: Any, ints: Any, flags: Any, /) -> None: ...
