@@ -5,7 +5,10 @@ file, already in the page cache (one untimed warm-up run each), and prints the m
 packets/s and the peak RSS of that process (``ru_maxrss`` from ``os.wait4`` on it).
 
 - ``ddi-bot analyze-pcap FILE --json``: the full analysis (summary, verdict, talkers,
-  conversations, per-second series), start-up included (``python -m bot``, this checkout);
+  conversations, per-second series), start-up included (``python -m bot``, this checkout,
+  its bytecode cached by the warm-up run as an installed package's is);
+- the same with its compiled parts (record walk, decoding, tally) turned off, as it runs when
+  no C compiler was there at install;
 - scapy ``RawPcapReader`` with a ``struct`` loop reading each frame's ethertype (the usual
   hand-written Python analyser);
 - ``capinfos`` (C, walks the records, no dissection) and ``tshark -q -z io,phs`` (C, full
@@ -290,10 +293,13 @@ def measure(argv: list[str], env: dict[str, str]) -> list[Run]:
     return [run_once(argv, env) for _ in range(RUNS)]
 
 
-_PYTHON_WALK = """
+_NOT_COMPILED = """
 import sys
+import bot.capture.decode as decode
 import bot.capture.records as records
-records.COMPILED = records.COMPILED_EPBS = None
+import bot.capture.tally as tally
+records.COMPILED = records.COMPILED_EPBS = records.COMPILED_WORDS = None
+decode.COMPILED = tally.COMPILED = None
 from bot.cli import main
 sys.argv = ["ddi-bot", "analyze-pcap", sys.argv[1], "--json"]
 main()
@@ -312,8 +318,8 @@ def tools(path: Path) -> dict[str, list[str] | None]:
             str(path),
             "--json",
         ],
-        # the same, with the record walks in Python (as without a C compiler at install)
-        "ddi-bot, walk in Python": [sys.executable, "-c", _PYTHON_WALK, str(path)],
+        # the same, with its compiled parts turned off (as without a C compiler at install)
+        "ddi-bot, nothing compiled": [sys.executable, "-c", _NOT_COMPILED, str(path)],
         "scapy RawPcapReader loop": [sys.executable, "-c", _SCAPY_LOOP, str(path)],
         "capinfos": [capinfos, str(path)] if capinfos else None,
         "tshark -z io,phs": [tshark, "-q", "-n", "-r", str(path), "-z", "io,phs"]
@@ -336,6 +342,9 @@ def main() -> None:
     args = parser.parse_args()
     packets = 50_000 if args.quick else args.packets
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # as a user runs it: bytecode cached after the warm-up (pip writes it for an installed
+    # package), not every module compiled again at each start
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if args.dir is not None:
         args.dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:

@@ -14,6 +14,10 @@
  *   pcapng: the enhanced packet blocks from pos on, one after another, while each is one
  *   (type 6, 32 <= length <= max_record, a multiple of 4) and fits whole; end: the first block
  *   that is not, for the Python reader to judge.
+ *
+ * words(buffer, at, offset, big_endian) -> values
+ *   the 4-byte word at at[i] + offset of each record (at: native int64 bytes), as native int64
+ *   bytes: one header field of every record of a chunk; ValueError for one past the buffer.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -70,6 +74,7 @@ static PyObject *starts_result(Starts *starts, int failed, int64_t end) {
 }
 
 static PyObject *walk(PyObject *self, PyObject *args) {
+    (void)self;
     Py_buffer view;
     int big_endian, failed = 0;
     Starts starts;
@@ -99,6 +104,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
 }
 
 static PyObject *epbs(PyObject *self, PyObject *args) {
+    (void)self;
     Py_buffer view;
     long long start, max_record;
     int big_endian, failed = 0;
@@ -130,12 +136,49 @@ static PyObject *epbs(PyObject *self, PyObject *args) {
     return starts_result(&starts, failed, pos);
 }
 
+static PyObject *words(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer view, at;
+    long long offset;
+    int big_endian;
+    if (!PyArg_ParseTuple(args, "y*y*Lp", &view, &at, &offset, &big_endian)) {
+        return NULL;
+    }
+    Py_ssize_t n = at.len / (Py_ssize_t)sizeof(int64_t);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    if (out != NULL) {
+        const unsigned char *buf = (const unsigned char *)view.buf;
+        const int64_t *starts = (const int64_t *)at.buf;
+        int64_t *values = (int64_t *)PyBytes_AS_STRING(out), size = (int64_t)view.len;
+        Py_ssize_t i = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (; i < n; i++) {
+            int64_t pos = starts[i] + offset;
+            if (pos < 0 || pos > size - 4) {
+                break;
+            }
+            values[i] = u32(buf + pos, big_endian);
+        }
+        Py_END_ALLOW_THREADS
+        if (i < n) {
+            Py_CLEAR(out);
+            PyErr_SetString(PyExc_ValueError, "words: a field past the buffer");
+        }
+    }
+    PyBuffer_Release(&view);
+    PyBuffer_Release(&at);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"epbs", epbs, METH_VARARGS, "Enhanced packet blocks from pos on, while each fits whole."},
     {"walk", walk, METH_VARARGS, "Where each pcap record of a buffer starts; and where it stopped."},
+    {"words", words, METH_VARARGS, "The 4-byte word at each record's start plus offset."},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_walk", NULL, -1, methods};
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_walk", NULL, -1, methods, NULL, NULL, NULL, NULL,
+};
 
 PyMODINIT_FUNC PyInit__walk(void) { return PyModule_Create(&module); }

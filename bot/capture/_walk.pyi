@@ -1,4 +1,9 @@
+from typing import Any
+
 def walk(buffer: bytes | bytearray | memoryview, big_endian: bool, /) -> tuple[bytes, int]: ...
 def epbs(
     buffer: bytes | bytearray | memoryview, pos: int, big_endian: bool, max_record: int, /
 ) -> tuple[bytes, int]: ...
+def words(
+    buffer: bytes | bytearray | memoryview, at: Any, offset: int, big_endian: bool, /
+) -> bytes: ...

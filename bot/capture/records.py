@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 from bot.capture.archive import CaptureStream
 from bot.errors import CaptureError
@@ -50,16 +49,67 @@ class Batch:
 # the walks in C, when they were built at install (bot/capture/_walk.c); else None
 COMPILED: Callable[[Data, bool], tuple[bytes, int]] | None
 COMPILED_EPBS: Callable[[Data, int, bool, int], tuple[bytes, int]] | None
+COMPILED_WORDS: Callable[[Data, I64, int, bool], bytes] | None
 try:
     from bot.capture._walk import epbs as _compiled_epbs
     from bot.capture._walk import walk as _compiled
+    from bot.capture._walk import words as _compiled_words
 
-    COMPILED, COMPILED_EPBS = _compiled, _compiled_epbs
+    COMPILED, COMPILED_EPBS, COMPILED_WORDS = _compiled, _compiled_epbs, _compiled_words
 except ImportError:
-    COMPILED = COMPILED_EPBS = None
+    COMPILED = COMPILED_EPBS = COMPILED_WORDS = None
 
 
 _CAPLEN_OF = {False: struct.Struct("<8xI").unpack_from, True: struct.Struct(">8xI").unpack_from}
+
+
+class Words:
+    """One 4-byte header field of every record of a chunk, at once: compiled when it can be,
+    else one numpy gather from the buffer viewed as words at every byte offset (stride 1)."""
+
+    def __init__(self, buf: Data, big_endian: bool) -> None:
+        self._buf, self._big = buf, big_endian
+        self._view: npt.NDArray[np.uint32] | None = None
+
+    def at(self, starts: I64, offset: int) -> I64:
+        if COMPILED_WORDS is not None:
+            packed = COMPILED_WORDS(
+                self._buf, np.ascontiguousarray(starts, np.int64), offset, self._big
+            )
+            return np.frombuffer(packed, np.int64)
+        if self._view is None:
+            arr = np.frombuffer(self._buf, np.uint8)
+            dtype = np.dtype(">u4" if self._big else "<u4")
+            self._view = np.ndarray((max(len(arr) - 3, 0),), dtype, arr, 0, (1,))
+        return self._view[starts + offset].astype(np.int64)
+
+
+class _Offsets:
+    """Where the enhanced packet blocks of a chunk start, in file order: found one by one (the
+    Python walk) or as runs (the compiled walk), kept as arrays, not as lists of ints."""
+
+    def __init__(self) -> None:
+        self._runs: list[I64] = []
+        self._ones: list[int] = []
+
+    def add(self, pos: int) -> None:
+        self._ones.append(pos)
+
+    def run(self, packed: bytes) -> None:
+        self._flush()
+        self._runs.append(np.frombuffer(packed, np.int64))
+
+    def _flush(self) -> None:
+        if self._ones:
+            self._runs.append(np.asarray(self._ones, np.int64))
+            self._ones = []
+
+    def __bool__(self) -> bool:
+        return bool(self._ones) or any(len(run) for run in self._runs)
+
+    def array(self) -> I64:
+        self._flush()
+        return self._runs[0] if len(self._runs) == 1 else np.concatenate(self._runs)
 
 
 def walk_pcap(buf: Data, big_endian: bool, *, compiled: bool = True) -> tuple[I64, int]:
@@ -146,7 +196,6 @@ class Reader:
         scale = 1e-9 if head[:4] in _NSEC_MAGICS else 1e-6
         link = struct.unpack(endian + "I", head[20:24])[0] & 0xFFFF  # upper bits: FCS info
         caplen_at = struct.Struct(endian + "I").unpack_from
-        dtype = np.dtype(endian + "u4")
         self._buf, count = self._buf[24:], 0
         while True:
             self._fill(self._chunk)
@@ -155,14 +204,14 @@ class Reader:
             at, pos = walk_pcap(buf, endian == ">")
             if len(at):
                 arr = np.frombuffer(buf, np.uint8)
-                head4 = sliding_window_view(arr, 16)[at].view(dtype).astype(np.int64)
+                words = Words(buf, endian == ">")
                 count += len(at)
                 yield Batch(
                     arr,
                     at + 16,
-                    head4[:, 2],
-                    head4[:, 3],
-                    head4[:, 0] + head4[:, 1] * scale,
+                    words.at(at, 8),
+                    words.at(at, 12),
+                    words.at(at, 0) + words.at(at, 4) * scale,
                     np.full(len(at), link, np.int64),
                 )
             self._buf = buf[pos:]
@@ -189,9 +238,9 @@ class Reader:
         while True:
             self._fill(self._chunk)
             buf, pos = self._buf, 0
-            end, epbs, stop = len(buf) - 12, list[int](), ""
+            end, epbs, stop = len(buf) - 12, _Offsets(), ""
             singles: list[_Single] = []  # simple/obsolete packet blocks, batched like EPBs
-            two, one, add = section.two, section.one, epbs.append
+            two, one, add = section.two, section.one, epbs.add
             size = len(buf)
             while pos <= end:
                 kind, length = two(buf, pos)
@@ -206,7 +255,7 @@ class Reader:
                 ):
                     if COMPILED_EPBS is not None:  # the run of them, at once
                         found, pos = COMPILED_EPBS(buf, pos, section.big, MAX_RECORD)
-                        epbs.extend(np.frombuffer(found, np.int64).tolist())
+                        epbs.run(found)
                         continue
                     add(pos)
                     pos += length
@@ -250,7 +299,7 @@ class Reader:
                 count += len(singles)
                 yield _batch_of(np.frombuffer(buf, np.uint8), singles)
             if epbs:
-                batch, bad = section.epbs(buf, np.asarray(epbs, np.int64))
+                batch, bad = section.epbs(buf, epbs.array())
                 count += len(batch.data)
                 yield batch
                 if bad:
@@ -325,13 +374,10 @@ class _Section:
 
     def epbs(self, buf: Data, at: I64) -> tuple[Batch, str]:
         """Enhanced packet blocks starting at ``at``; cut at the first corrupt one."""
-        arr = np.frombuffer(buf, np.uint8)
-        fields = arr[at[:, None] + np.arange(8, 28)].view(np.dtype(self.endian + "u4"))
-        fields = fields.astype(np.int64)
-        word = np.dtype(self.endian + "u4")
-        lengths = arr[at[:, None] + np.arange(4, 8)].view(word)[:, 0].astype(np.int64)
-        trailing = arr[(at + lengths - 4)[:, None] + np.arange(4)].view(word)[:, 0]
-        iface, caplen = fields[:, 0], fields[:, 3]
+        arr, words = np.frombuffer(buf, np.uint8), Words(buf, self.big)
+        lengths = words.at(at, 4)
+        trailing = words.at(at + lengths, -4)
+        iface, high, low, caplen, original = (words.at(at, i) for i in (8, 12, 16, 20, 24))
         differ = trailing != lengths
         bad = differ | (iface >= len(self.links)) | (caplen > lengths - 32)
         why = ""
@@ -343,13 +389,14 @@ class _Section:
                 why = f"packet on undeclared interface {int(iface[first])}"
             else:
                 why = "corrupt block (packet longer than its block)"
-            at, fields, iface, caplen = at[:first], fields[:first], iface[:first], caplen[:first]
+            at, iface, high, low = at[:first], iface[:first], high[:first], low[:first]
+            caplen, original = caplen[:first], original[:first]
         table = np.asarray(self.links or [0], np.int64)
         resolution = np.asarray(self.resolutions or [1.0], np.float64)[iface]
         offset = np.asarray(self.offsets or [0.0], np.float64)[iface]
-        stamp = (fields[:, 1].astype(np.uint64) << np.uint64(32)) | fields[:, 2].astype(np.uint64)
+        stamp = (high.astype(np.uint64) << np.uint64(32)) | low.astype(np.uint64)
         ts = stamp.astype(np.float64) / resolution + offset
-        return Batch(arr, at + 28, caplen, fields[:, 4], ts, table[iface]), why
+        return Batch(arr, at + 28, caplen, original, ts, table[iface]), why
 
 
 _Single = tuple[int, int, int, float, int]  # data offset, caplen, original, ts, link

@@ -62,6 +62,27 @@ def test_hostile_lengths_end_the_walk_without_reading_past_the_buffer() -> None:
     assert len(starts) == 10 and end == len(chain) - len(huge)
 
 
+@needs_compiled
+@pytest.mark.parametrize("big_endian", [False, True])
+def test_header_words_are_gathered_as_numpy_gathers_them(
+    big_endian: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(11)
+    buf = memoryview(rng.randbytes(5000))[7:]  # not aligned: records start anywhere
+    starts = np.asarray(sorted(rng.sample(range(len(buf) - 40), 300)), np.int64)
+    fast = [records.Words(buf, big_endian).at(starts, k).tolist() for k in (0, 4, 8, 12, 36)]
+    fast.append(records.Words(buf, big_endian).at(starts[::3], -0).tolist())  # strided starts
+    with pytest.raises(ValueError, match="past the buffer"):
+        records.Words(buf, big_endian).at(np.asarray([len(buf) - 3], np.int64), 0)
+    monkeypatch.setattr(records, "COMPILED_WORDS", None)
+    slow = [records.Words(buf, big_endian).at(starts, k).tolist() for k in (0, 4, 8, 12, 36)]
+    slow.append(records.Words(buf, big_endian).at(starts[::3], 0).tolist())
+    assert fast == slow
+    assert fast[0][0] == int.from_bytes(
+        buf[starts[0] : starts[0] + 4], "big" if big_endian else "little"
+    )
+
+
 def _inputs() -> list[tuple[str, bytes]]:
     found = [(p.name, p.read_bytes()) for p in sorted(DATA.glob("*.pcap*"))]
     corpus = ROOT.parent / "shared" / "data" / "pcaps" / "tcpdump"
@@ -79,6 +100,7 @@ def test_analyses_are_the_same_with_and_without_the_compiled_walks(
     compiled = [_outcome(name, data) for name, data in inputs]
     monkeypatch.setattr(records, "COMPILED", None)
     monkeypatch.setattr(records, "COMPILED_EPBS", None)
+    monkeypatch.setattr(records, "COMPILED_WORDS", None)
     assert [_outcome(name, data) for name, data in inputs] == compiled
 
 
