@@ -66,12 +66,14 @@ def analyse_export(
 
 
 def _in_halves(path: Path, filename: str, sensor: Sensor) -> Accumulator | None:
-    """A bare pcap file's totals read by two processes; ``None``: read it the usual way."""
+    """A bare pcap or pcapng file's totals read by two processes; ``None``: read it the usual
+    way."""
     try:
         with path.open("rb") as handle:
-            if sniff(handle.read(8)) != "pcap":
-                return None
-        return accumulate_in_halves(path, capture_name(filename), lambda: Accumulator(sensor))
+            kind = sniff(handle.read(8))
+        if kind not in ("pcap", "pcapng"):
+            return None
+        return accumulate_in_halves(path, kind, capture_name(filename), lambda: Accumulator(sensor))
     except OSError:
         return None  # the usual way reports it
 

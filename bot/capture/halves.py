@@ -1,10 +1,13 @@
-"""Read a large bare pcap as two halves at once: this process and a forked child, one core each.
+"""Read a large bare capture as two halves at once: this process and a forked child, one core each.
 
 The second half starts at a record boundary found near the middle by looking for a chain of
-plausible record headers (``find_boundary``). That guess is then proven: the first half is read
-up to it and must end exactly there, record by record, with no error. A guess that does not
-hold, a read error in either half or a child that dies: ``None``, and the caller reads the file
-whole as before, so the result never depends on the guess.
+plausible record headers (``find_boundary``; pcapng: a chain of enhanced packet blocks,
+``find_block_chain``). That guess is then proven: the first half is read up to it and must end
+exactly there, record by record, with no error. A pcapng second half starts from the blocks
+before the file's first packet (its section and interfaces): the first half must also prove
+that no section or interface block came after them. A guess that does not hold, a read error in
+either half or a child that dies: ``None``, and the caller reads the file whole as before, so
+the result never depends on the guess.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import struct
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +32,10 @@ _WINDOW = 256 << 10  # records of up to 64 KiB: a chain of 16 fits in most windo
 _CHAIN = 16  # plausible headers in a row that make a boundary worth trying
 _MAX_SPAN_S = 366 * 86_400
 _LITTLE = (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1")
+_MAX_HEAD = 1 << 20  # a pcapng file's blocks before its first packet: a few hundred bytes
+_SHB, _SPB, _EPB, _PACKET_BLOCKS = 0x0A0D0D0A, 3, 6, (2, 3, 6)
+_MIN_LENGTH = {_SPB: 16, _EPB: 32}
+_NG_LITTLE = b"\x4d\x3c\x2b\x1a"
 _NSEC = (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
 
 
@@ -61,6 +70,92 @@ def find_boundary(window: bytes, header: bytes, first_second: int) -> int | None
     return None
 
 
+def find_block_chain(window: bytes, big_endian: bool, base: int) -> int | None:
+    """The offset in ``window`` of the first of ``_CHAIN`` chained packet blocks (enhanced or
+    simple, with matching trailing lengths), at a file offset that is a multiple of 4; ``base``
+    is the file offset of ``window[0]``."""
+    skip = -base % 4
+    usable = (len(window) - skip) // 4 * 4
+    if usable < 32 * _CHAIN:
+        return None
+    dtype = np.dtype(">u4" if big_endian else "<u4")
+    words = np.frombuffer(window, dtype, usable // 4, skip)
+    word = struct.Struct(">I" if big_endian else "<I").unpack_from
+    candidates = np.flatnonzero((words == _EPB) | (words == _SPB))[:100_000] * 4 + skip
+    for start in candidates.tolist():
+        at = start
+        for _ in range(_CHAIN):
+            if at + 8 > len(window):
+                break
+            kind, length = word(window, at)[0], word(window, at + 4)[0]
+            if kind not in (_EPB, _SPB) or not _MIN_LENGTH[kind] <= length <= MAX_RECORD:
+                break
+            if (
+                length % 4
+                or at + length > len(window)
+                or word(window, at + length - 4)[0] != length
+            ):
+                break
+            at += length
+        else:
+            return int(start)
+    return None
+
+
+def pcapng_head(data: bytes) -> tuple[bytes, bool] | None:
+    """The blocks of a pcapng file before its first packet block (what a reader of any later
+    part needs: byte order, interfaces) and whether it is big-endian; ``None`` if not found."""
+    if len(data) < 12 or data[8:12] not in (_NG_LITTLE, _NG_LITTLE[::-1]):
+        return None
+    big = data[8:12] != _NG_LITTLE
+    two = struct.Struct(">II" if big else "<II").unpack_from
+    at = 0
+    while at + 12 <= len(data):
+        kind, length = two(data, at)
+        if at and kind == _SHB:
+            return None  # several sections before any packet: read it whole
+        if kind in _PACKET_BLOCKS:
+            return data[:at], big
+        if length < 12 or length % 4 or at + length > len(data):
+            return None
+        at += length
+    return None
+
+
+@dataclass(frozen=True)
+class _Split:
+    """Where to cut a file, and what each half's reader starts from."""
+
+    kind: str  # "pcap" or "pcapng"
+    head: bytes  # the second half's reader starts with these bytes, then the file from boundary
+    first: bytes  # the same for the first half: these bytes, then the file from len(first)
+    boundary: int
+
+
+def _pcap_split(handle: io.BufferedReader, size: int) -> _Split | None:
+    header = handle.read(24)
+    first = handle.read(4)
+    handle.seek(size // 2)
+    window = handle.read(_WINDOW)
+    if len(header) < 24 or len(first) < 4:
+        return None
+    dtype = np.dtype("<u4" if header[:4] in _LITTLE else ">u4")
+    offset = find_boundary(window, header, int(np.frombuffer(first, dtype)[0]))
+    return None if offset is None else _Split("pcap", header, header, size // 2 + offset)
+
+
+def _pcapng_split(handle: io.BufferedReader, size: int) -> _Split | None:
+    found = pcapng_head(handle.read(_MAX_HEAD))
+    if found is None:
+        return None
+    head, big = found
+    handle.seek(size // 2)
+    offset = find_block_chain(handle.read(_WINDOW), big, size // 2)
+    if offset is None or size // 2 + offset <= len(head):
+        return None
+    return _Split("pcapng", head, b"", size // 2 + offset)
+
+
 class _Bounded(io.RawIOBase):
     """A file read from where it stands up to ``length`` bytes further, then end of file."""
 
@@ -77,15 +172,20 @@ class _Bounded(io.RawIOBase):
         return got or 0
 
 
-def _read(path: Path, name: str, header: bytes, start: int, end: int, acc: Accumulator) -> bool:
-    """Add the records in ``[start, end)`` of ``path`` to ``acc``; False unless they end at
-    ``end`` exactly and read without error."""
+def _read(path: Path, name: str, split: _Split, second: bool, acc: Accumulator) -> bool:
+    """Add one half's records to ``acc``; False unless they end where the half ends, read
+    without error, and (the first half of a pcapng file) change no interface."""
+    start, end = (
+        (split.boundary, path.stat().st_size) if second else (len(split.first), split.boundary)
+    )
+    head = split.head if second else split.first
     with path.open("rb") as handle:
         handle.seek(start)
-        reader = Reader(CaptureStream(name, "pcap", header, _Bounded(handle, end - start)))
+        stream = _Bounded(handle, end - start)
+        reader = Reader(CaptureStream(name, split.kind, head, stream))
         for batch in reader.batches():
             acc.add(batch, decode(batch))
-    return reader.error is None
+    return reader.error is None and (second or not reader.new_interfaces)
 
 
 def _in_child(work: Callable[[], Accumulator | None]) -> tuple[int, int]:
@@ -117,34 +217,27 @@ def _collect(pid: int, readable: int) -> Accumulator | None:
 
 
 def accumulate_in_halves(
-    path: Path, name: str, new: Callable[[], Accumulator]
+    path: Path, kind: str, name: str, new: Callable[[], Accumulator]
 ) -> Accumulator | None:
-    """The totals of the bare pcap ``path``, its halves read at once; ``None`` when it cannot
-    be split (too small, no boundary found, a damaged record, a child that died)."""
+    """The totals of the bare pcap or pcapng ``path`` (``kind``), its halves read at once;
+    ``None`` when it cannot be split (too small, no boundary found, a damaged record, a change
+    of interfaces in the first half, a child that died)."""
     size = path.stat().st_size
     if size < SPLIT_MIN_BYTES or not hasattr(os, "fork"):  # no fork on Windows: read it whole
         return None
     with path.open("rb") as handle:
-        header = handle.read(24)
-        first = handle.read(4)
-        handle.seek(size // 2)
-        window = handle.read(_WINDOW)
-    if len(header) < 24 or len(first) < 4:
+        split = (_pcap_split if kind == "pcap" else _pcapng_split)(handle, size)
+    if split is None:
         return None
-    dtype = np.dtype("<u4" if header[:4] in _LITTLE else ">u4")
-    offset = find_boundary(window, header, int(np.frombuffer(first, dtype)[0]))
-    if offset is None:
-        return None
-    boundary = size // 2 + offset
 
     def second_half() -> Accumulator | None:
         acc = new()
-        return acc if _read(path, name, header, boundary, size, acc) else None
+        return acc if _read(path, name, split, True, acc) else None
 
     pid, readable = _in_child(second_half)
     acc = new()
     try:
-        whole = _read(path, name, header, 24, boundary, acc)
+        whole = _read(path, name, split, False, acc)
     finally:
         second = _collect(pid, readable)
     if not whole or second is None:

@@ -140,6 +140,9 @@ class Reader:
         self._buf, self._eof = memoryview(self._store), False
         self._io_error: str | None = None
         self.error: str | None = None
+        # pcapng: a section or interface block came after the first packet (a part of the file
+        # read from its first blocks alone would not know those interfaces)
+        self.new_interfaces = False
 
     def _fill(self, need: int) -> bool:
         """Buffer at least ``need`` bytes (a full chunk if possible); True if they are there.
@@ -285,6 +288,7 @@ class Reader:
                 elif kind in (_SHB, _IDB, _SPB, _PB):
                     if epbs or (singles and kind in (_SHB, _IDB)):
                         break  # keep records in file order; interfaces may change
+                    self.new_interfaces |= kind in (_SHB, _IDB) and count > 0
                     stop = section.meta(kind, buf, pos, length)
                     if stop:
                         break

@@ -96,3 +96,49 @@ def pcap_of(
         )
         out.append(data)
     return b"".join(out)
+
+
+def pcapng_of(
+    frames: list[bytes],
+    big_endian: bool = False,
+    *,
+    interfaces: tuple[tuple[int, int], ...] = ((1, 6),),
+    new_interface_at: int | None = None,
+    new_section_at: int | None = None,
+    simple_every: int = 0,
+    start: float = 1_767_225_600.0,
+) -> bytes:
+    """A pcapng of ``frames``, 1 ms apart, on ``interfaces`` ((link type, 10^-x s resolution)
+    each, packets spread over them in turn); optionally another interface declared before packet
+    ``new_interface_at``, a new section (same interfaces) before packet ``new_section_at``, and
+    every ``simple_every``-th packet as a simple packet block (on the first interface)."""
+    o = ">" if big_endian else "<"
+
+    def block(kind: int, body: bytes) -> bytes:
+        body += b"\x00" * (-len(body) % 4)
+        length = 12 + len(body)
+        return struct.pack(o + "II", kind, length) + body + struct.pack(o + "I", length)
+
+    def section() -> bytes:
+        head = block(0x0A0D0D0A, struct.pack(o + "IHHq", 0x1A2B3C4D, 1, 0, -1))
+        for link, resolution in interfaces:
+            option = struct.pack(o + "HH", 9, 1) + bytes([resolution, 0, 0, 0])
+            head += block(1, struct.pack(o + "HHI", link, 0, 65535) + option + b"\x00" * 4)
+        return head
+
+    out = [section()]
+    for i, frame in enumerate(frames):
+        if i == new_interface_at:
+            out.append(block(1, struct.pack(o + "HHI", 101, 0, 65535)))
+        if i == new_section_at:
+            out.append(section())
+        if simple_every and i % simple_every == simple_every - 1:
+            out.append(block(3, struct.pack(o + "I", len(frame)) + frame))
+            continue
+        iface = i % len(interfaces)
+        ticks = round((start + i / 1000) * 10 ** interfaces[iface][1])
+        head = struct.pack(
+            o + "IIIII", iface, ticks >> 32, ticks & 0xFFFFFFFF, len(frame), len(frame)
+        )
+        out.append(block(6, head + frame))
+    return b"".join(out)

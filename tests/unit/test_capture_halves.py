@@ -6,7 +6,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from capture_files import mixed_frames, pcap_of
+from capture_files import mixed_frames, pcap_of, pcapng_of
 
 from bot.capture import halves
 from bot.capture.analyse import analyse_path
@@ -35,7 +35,9 @@ def test_halves_equal_the_whole(
 ) -> None:
     path = tmp_path / "mixed.pcap"
     path.write_bytes(pcap_of(FRAMES, big_endian, nanoseconds, snaplen))
-    assert halves.accumulate_in_halves(path, path.name, Accumulator) is not None  # it did split
+    assert (
+        halves.accumulate_in_halves(path, "pcap", path.name, Accumulator) is not None
+    )  # it did split
     whole, split = _both(path)
     assert split == whole
     assert whole["summary"]["packets"] == len(FRAMES)
@@ -44,7 +46,7 @@ def test_halves_equal_the_whole(
 def test_a_truncated_last_record_reads_whole_and_is_partial(tmp_path: Path) -> None:
     path = tmp_path / "cut.pcap"
     path.write_bytes(pcap_of(FRAMES)[:-7])
-    assert halves.accumulate_in_halves(path, path.name, Accumulator) is None
+    assert halves.accumulate_in_halves(path, "pcap", path.name, Accumulator) is None
     whole, split = _both(path)
     assert split == whole
     assert whole["summary"]["partial"] is True
@@ -59,7 +61,7 @@ def test_a_lying_length_in_the_second_half_reads_whole(tmp_path: Path) -> None:
     struct.pack_into("<I", data, at + 8, 1 << 30)
     path = tmp_path / "lying.pcap"
     path.write_bytes(bytes(data))
-    assert halves.accumulate_in_halves(path, path.name, Accumulator) is None
+    assert halves.accumulate_in_halves(path, "pcap", path.name, Accumulator) is None
     whole, split = _both(path)
     assert split == whole
     assert whole["summary"]["packets"] == seen
@@ -77,3 +79,67 @@ def test_the_boundary_found_is_a_record_start() -> None:
         offset = halves.find_boundary(data[near : near + 64_000], data[:24], first_second)
         assert offset is not None and near + offset in starts
     assert halves.find_boundary(bytes(64_000), data[:24], first_second) is None  # no records
+
+
+@pytest.mark.parametrize("big_endian", [False, True])
+def test_pcapng_halves_equal_the_whole(tmp_path: Path, big_endian: bool) -> None:
+    path = tmp_path / "mixed.pcapng"
+    path.write_bytes(pcapng_of(FRAMES, big_endian, interfaces=((1, 6), (1, 9), (101, 6))))
+    assert halves.accumulate_in_halves(path, "pcapng", path.name, Accumulator) is not None
+    whole, split = _both(path)
+    assert split == whole
+    assert whole["summary"]["packets"] == len(FRAMES)
+    assert whole["summary"]["link_types"] == {"ethernet": 20_000, "raw-ip": 10_000}
+
+
+def test_a_pcapng_new_section_in_the_second_half_still_splits(tmp_path: Path) -> None:
+    path = tmp_path / "sections.pcapng"
+    path.write_bytes(pcapng_of(FRAMES, new_section_at=25_000, simple_every=7))
+    assert halves.accumulate_in_halves(path, "pcapng", path.name, Accumulator) is not None
+    whole, split = _both(path)
+    assert split == whole
+    assert whole["summary"]["packets"] == len(FRAMES)
+
+
+@pytest.mark.parametrize("change", ["new_interface_at", "new_section_at"])
+def test_a_pcapng_interface_change_in_the_first_half_reads_whole(
+    tmp_path: Path, change: str
+) -> None:
+    path = tmp_path / "changed.pcapng"
+    path.write_bytes(pcapng_of(FRAMES, **{change: 5_000}))  # type: ignore[arg-type]
+    assert halves.accumulate_in_halves(path, "pcapng", path.name, Accumulator) is None
+    whole, split = _both(path)
+    assert split == whole
+    assert whole["summary"]["packets"] == len(FRAMES)
+
+
+def test_a_lying_pcapng_block_length_in_the_second_half_reads_whole(tmp_path: Path) -> None:
+    data = bytearray(pcapng_of(FRAMES))
+    at = 0
+    while at < len(data) * 3 // 4:
+        at += struct.unpack_from("<I", data, at + 4)[0]
+    struct.pack_into("<I", data, at + 4, 1 << 30)
+    path = tmp_path / "lying.pcapng"
+    path.write_bytes(bytes(data))
+    assert halves.accumulate_in_halves(path, "pcapng", path.name, Accumulator) is None
+    whole, split = _both(path)
+    assert split == whole
+    assert whole["summary"]["partial"] is True
+
+
+def test_the_pcapng_boundary_found_is_a_block_start() -> None:
+    data = pcapng_of(FRAMES[:2000], big_endian=True)
+    starts, at = set(), 0
+    while at < len(data):
+        starts.add(at)
+        at += struct.unpack_from(">I", data, at + 4)[0]
+    for near in (101, 5_002, 50_003):
+        offset = halves.find_block_chain(data[near : near + 64_000], True, near)
+        assert offset is not None and near + offset in starts
+    assert halves.find_block_chain(bytes(64_000), True, 0) is None
+    head = halves.pcapng_head(data)
+    assert (
+        head is not None
+        and head[1] is True
+        and data[len(head[0]) : len(head[0]) + 4] == b"\0\0\0\6"
+    )
