@@ -223,12 +223,11 @@ class Accumulator:
     def summary(self, files: tuple[str, ...], reason: str | None, top: int = 10) -> TrafficSummary:
         first = self.first if self.first != math.inf else None
         last = self.last if self.last != -math.inf else None
-        talkers, pairs = self.talkers.rows()[:top], self.pairs.rows()[:top]
-        flows = self.flows.rows()
-        one_sided = [row for row in flows if row[2] != 3]
+        talkers, pairs = self.talkers.rows(top), self.pairs.rows(top)
+        flows = self.flows.table()  # weight: 1 or 2 seen one way only, 3 both ways
         examples = tuple(
             OneSided(*self._direction(key, mask), packets)
-            for key, packets, mask in one_sided[:_EXAMPLES]
+            for key, packets, mask in flows.rows(_EXAMPLES, unless=3)
         )
         bucket_s, start, timeline = self._timeline(first, last)
         return TrafficSummary(
@@ -249,7 +248,7 @@ class Accumulator:
                 Conversation(self._name(k[0]), self._name(k[1]), p, b) for k, p, b in pairs
             ),
             own_packets=self.own, mirrored_packets=self.mirrored, tcp_connections=len(flows),
-            one_sided_connections=len(one_sided), one_sided_examples=examples,
+            one_sided_connections=flows.count(unless=3), one_sided_examples=examples,
             approximate=any(t.approximate for t in (self.talkers, self.pairs, self.flows)),
         )  # fmt: skip
 

@@ -82,9 +82,21 @@ class Table:
         self.flush()
         return len(self.a)
 
-    def rows(self) -> list[tuple[tuple[int, int], int, int]]:
-        """((a, b), packets, weight) for every key, busiest first."""
+    def rows(
+        self, limit: int | None = None, *, unless: int | None = None
+    ) -> list[tuple[tuple[int, int], int, int]]:
+        """((a, b), packets, weight) for every key, busiest first (the first ``limit``; only
+        the keys whose weight is not ``unless``)."""
         self.flush()
-        order = np.lexsort((self.b, self.a, -self.n.astype(np.int64)))
-        keys = zip(self.a[order].tolist(), self.b[order].tolist(), strict=True)
-        return list(zip(keys, self.n[order].tolist(), self.w[order].tolist(), strict=True))
+        a, b, n, w = self.a, self.b, self.n, self.w
+        if unless is not None:
+            keep = w != unless
+            a, b, n, w = a[keep], b[keep], n[keep], w[keep]
+        order = np.lexsort((b, a, -n.astype(np.int64)))[:limit]
+        keys = zip(a[order].tolist(), b[order].tolist(), strict=True)
+        return list(zip(keys, n[order].tolist(), w[order].tolist(), strict=True))
+
+    def count(self, unless: int) -> int:
+        """How many keys have a weight other than ``unless``."""
+        self.flush()
+        return int(np.count_nonzero(self.w != unless))

@@ -133,7 +133,7 @@ class Tally:
 
     def merge(self, other: Tally) -> None:
         """Add what ``other`` tallied (another part of the same capture)."""
-        a, b, n, w = other._table().columns()
+        a, b, n, w = other.table().columns()
         self.add(a, b, w, n)
         self.approximate |= other.approximate
 
@@ -152,7 +152,7 @@ class Tally:
             "bits": self.bits,
             "log2": self._log2,
             "approximate": self.approximate,
-            "columns": self._table().columns(),
+            "columns": self.table().columns(),
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -161,7 +161,8 @@ class Tally:
         self.add(a, b, w, n)
         self.approximate = bool(state["approximate"])
 
-    def _table(self) -> Table:
+    def table(self) -> Table:
+        """Everything tallied, as one exact ``Table`` (the hash table's keys and those aside)."""
         used = np.flatnonzero(self._used)
         table = Table(self.bits)
         table.merge(self._a[used], self._b[used], self._n[used], self._w[used])
@@ -170,8 +171,8 @@ class Tally:
         return table
 
     def __len__(self) -> int:
-        return len(self._table())
+        return len(self.table())
 
-    def rows(self) -> list[tuple[tuple[int, int], int, int]]:
-        """((a, b), packets, weight) for every key, busiest first."""
-        return self._table().rows()
+    def rows(self, limit: int | None = None) -> list[tuple[tuple[int, int], int, int]]:
+        """((a, b), packets, weight) for every key (the first ``limit``), busiest first."""
+        return self.table().rows(limit)

@@ -99,3 +99,14 @@ def test_the_compiled_tally_refuses_columns_of_the_wrong_size() -> None:
         tally_module.COMPILED(*table, np.zeros(16, np.bool_), 5, keys, keys, keys, None, False)
     with pytest.raises(ValueError, match="wrong size"):
         tally_module.COMPILED(*table, np.zeros(16, np.bool_), 4, keys, keys[:2], keys, None, False)
+
+
+def test_the_first_rows_and_counts_are_those_of_all_rows() -> None:
+    tally = Tally(bits=True, slots_log2=6)
+    for a, b, w in _batches(3, 20_000, 3):  # most keys seen once: weight 1 or 3
+        tally.add(a, b, np.where(w == 2, np.uint64(3), w))  # weights 1 and 3
+    table, every = tally.table(), tally.rows()
+    assert tally.rows(7) == every[:7]
+    assert table.rows(5, unless=3) == [row for row in every if row[2] != 3][:5]
+    assert table.count(unless=3) == sum(row[2] != 3 for row in every) > 0
+    assert len(table.rows(unless=1)) == sum(row[2] != 1 for row in every) > 0
