@@ -27,6 +27,7 @@ file of about 95 MB (112 MB as pcapng).
     .venv/bin/python benchmarks/capture_speed.py            # 1,000,000 packets (~1.5 min)
     .venv/bin/python benchmarks/capture_speed.py --quick    # 50,000 packets, a few seconds
     .venv/bin/python benchmarks/capture_speed.py --format pcapng --packets 3000000
+    .venv/bin/python benchmarks/capture_speed.py --format pcap-big-ns   # the other pcap flavour
 """
 
 from __future__ import annotations
@@ -212,6 +213,13 @@ def _pcap_record(ts_us: int, frame: _Frame) -> bytes:
     )
 
 
+def _pcap_big_ns_record(ts_us: int, frame: _Frame) -> bytes:
+    """The other flavour of pcap: big-endian, nanosecond times."""
+    data, ts_ns = _stored(frame), ts_us * 1000 + 1
+    seconds, fraction = divmod(ts_ns, 1_000_000_000)
+    return struct.pack(">IIII", seconds, fraction, len(data), frame.length) + data
+
+
 def _pcapng_record(ts_us: int, frame: _Frame) -> bytes:
     data = _stored(frame)
     pad = -len(data) % 4
@@ -232,11 +240,13 @@ def generate(path: Path, packets: int, kind: str, seed: int = 14) -> int:
     """Write ``packets`` packets of the SPAN-like mix; returns the file size."""
     rng = random.Random(seed)
     frames = _frames(rng, min(packets, 200_000))  # repeated beyond that, at later times
-    record = _pcapng_record if kind == "pcapng" else _pcap_record
+    record = {"pcapng": _pcapng_record, "pcap-big-ns": _pcap_big_ns_record}.get(kind, _pcap_record)
     ts = 1_767_225_600_000_000  # 2026-01-01, microseconds
     with path.open("wb") as out:
         if kind == "pcapng":
             out.write(_pcapng_header())
+        elif kind == "pcap-big-ns":
+            out.write(struct.pack(">IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, SNAPLEN, 1))
         else:
             out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, SNAPLEN, 1))
         chunk: list[bytes] = []
@@ -336,7 +346,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--packets", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="50,000 packets, ddi-bot and cat only")
-    parser.add_argument("--format", choices=("pcap", "pcapng"), default="pcap")
+    parser.add_argument(
+        "--format",
+        choices=("pcap", "pcap-big-ns", "pcapng"),
+        default="pcap",
+        help="pcap: little-endian, microseconds; pcap-big-ns: big-endian, nanoseconds",
+    )
     parser.add_argument("--dir", type=Path, help="where to write the capture (default: temp)")
     parser.add_argument("--only", help="time only the tools whose name contains this")
     args = parser.parse_args()
@@ -348,7 +363,7 @@ def main() -> None:
     if args.dir is not None:
         args.dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
-        path = Path(tmp) / f"span.{args.format}"
+        path = Path(tmp) / ("span.pcapng" if args.format == "pcapng" else "span.pcap")
         started = time.perf_counter()
         # In a process of its own: the frames it holds would otherwise stay in this process,
         # and a child's peak RSS counts the memory of the process that started it.
