@@ -196,10 +196,12 @@ class Accumulator:
         ends = []
         for token, port in ((dec.src[tcp], dec.sport[tcp]), (dec.dst[tcp], dec.dport[tcp])):
             port64 = port.astype(np.uint64)
-            v6 = token >= V6_FLAG
-            end = np.where(v6, hash_words(token, port64), (token << np.uint64(16)) | port64)
+            end = (token << np.uint64(16)) | port64  # IPv4: address and port side by side
+            v6 = np.flatnonzero(token >= V6_FLAG)
+            if len(v6):  # IPv6: a hash of both
+                end[v6] = hash_words(token[v6], port64[v6])
             ends.append(end)
-            if v6.any() and len(self.endpoints) < MAX_KEYS:
+            if len(v6) and len(self.endpoints) < MAX_KEYS:
                 unique, first = np.unique(end[v6], return_index=True)
                 tokens, ports = token[v6][first].tolist(), port[v6][first].tolist()
                 for e, t, p in zip(unique.tolist(), tokens, ports, strict=True):
