@@ -10,6 +10,7 @@
  *   data, caplen, link: native int64 arrays of n records (buffer[data[i]:data[i]+caplen[i]]);
  *   ints: a writable native int64 array of ROWS * n, row by row (see the enum);
  *   flags: a writable array of 2 * n bytes: supported link type, has IP addresses.
+ *   ValueError when a record does not lie inside the buffer.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -28,8 +29,10 @@ typedef struct {
     int64_t end; /* one past the packet's last captured byte */
 } Packet;
 
+/* Positions stay within the buffer plus a few KB (offsets grow by bounded header lengths from
+ * a record start checked to lie in the buffer), so no arithmetic here can overflow. */
 static int covers(const Packet *p, int64_t pos, int64_t width) {
-    return pos >= 0 && pos + width <= p->end;
+    return pos >= 0 && width <= p->end - pos;
 }
 
 /* The big-endian field of width bytes (1, 2, 4 or 6) at pos; -1 where the packet lacks it. */
@@ -256,11 +259,16 @@ static PyObject *fields(PyObject *self, PyObject *args) {
     const int64_t *starts = data.buf, *lengths = caplen.buf, *links = link.buf;
     int64_t *out = ints.buf, size = (int64_t)buf.len;
     unsigned char *flag = flags.buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (starts[i] < 0 || starts[i] > size || lengths[i] < 0 || lengths[i] > size - starts[i]) {
+            PyErr_Format(PyExc_ValueError, "record %zd does not lie inside the buffer", i);
+            goto done;
+        }
+    }
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
-        int64_t d = starts[i], end = d + lengths[i];
-        Packet p = {buf.buf, end > size ? size : end}; /* never past the buffer */
-        decode_one(&p, d, links[i], out + i, n, flag + i);
+        Packet p = {buf.buf, starts[i] + lengths[i]};
+        decode_one(&p, starts[i], links[i], out + i, n, flag + i);
     }
     Py_END_ALLOW_THREADS
     result = Py_None;

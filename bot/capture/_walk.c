@@ -151,15 +151,20 @@ static PyObject *words(PyObject *self, PyObject *args) {
         const int64_t *starts = (const int64_t *)at.buf;
         int64_t *values = (int64_t *)PyBytes_AS_STRING(out), size = (int64_t)view.len;
         Py_ssize_t i = 0;
-        Py_BEGIN_ALLOW_THREADS
-        for (; i < n; i++) {
-            int64_t pos = starts[i] + offset;
-            if (pos < 0 || pos > size - 4) {
-                break;
+        if (offset >= -size && offset <= size) { /* else every field is past the buffer */
+            Py_BEGIN_ALLOW_THREADS
+            for (; i < n; i++) {
+                if (starts[i] < 0 || starts[i] > size) {
+                    break;
+                }
+                int64_t pos = starts[i] + offset; /* |both| <= size: no overflow */
+                if (pos < 0 || pos > size - 4) {
+                    break;
+                }
+                values[i] = u32(buf + pos, big_endian);
             }
-            values[i] = u32(buf + pos, big_endian);
+            Py_END_ALLOW_THREADS
         }
-        Py_END_ALLOW_THREADS
         if (i < n) {
             Py_CLEAR(out);
             PyErr_SetString(PyExc_ValueError, "words: a field past the buffer");

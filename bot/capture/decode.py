@@ -137,7 +137,13 @@ def hash_words(hi: U64, lo: U64) -> U64:
 
 
 def decode(batch: Batch, *, compiled: bool = True) -> Decoded:
-    """Decode every supported record of ``batch``: compiled when it can be, else with numpy."""
+    """Decode every supported record of ``batch``: compiled when it can be, else with numpy.
+
+    ``ValueError`` for a record that does not lie inside the batch's buffer (a reader never
+    makes one)."""
+    data, caplen = batch.data, batch.caplen
+    if len(data) and ((data < 0) | (caplen < 0) | (caplen > len(batch.buf) - data)).any():
+        raise ValueError("a record does not lie inside the buffer")
     if compiled and COMPILED is not None:
         return _decode_compiled(batch, COMPILED)
     n = len(batch.data)

@@ -4,10 +4,10 @@ The second half starts at a record boundary found near the middle by looking for
 plausible record headers (``find_boundary``; pcapng: a chain of enhanced packet blocks,
 ``find_block_chain``). That guess is then proven: the first half is read up to it and must end
 exactly there, record by record, with no error. A pcapng second half starts from the blocks
-before the file's first packet (its section and interfaces): the first half must also prove
-that no section or interface block came after them. A guess that does not hold, a read error in
-either half or a child that dies: ``None``, and the caller reads the file whole as before, so
-the result never depends on the guess.
+before the file's first packet block (its section and interfaces): the first half must also
+prove that every section or interface block it applied lies within those blocks. A guess that
+does not hold, a read error in either half or a child that dies: ``None``, and the caller reads
+the file whole as before, so the result never depends on the guess.
 """
 
 from __future__ import annotations
@@ -174,7 +174,8 @@ class _Bounded(io.RawIOBase):
 
 def _read(path: Path, name: str, split: _Split, second: bool, acc: Accumulator) -> bool:
     """Add one half's records to ``acc``; False unless they end where the half ends, read
-    without error, and (the first half of a pcapng file) change no interface."""
+    without error, and (the first half of a pcapng file) declare every section and interface
+    in the blocks the second half starts from."""
     start, end = (
         (split.boundary, path.stat().st_size) if second else (len(split.first), split.boundary)
     )
@@ -185,7 +186,7 @@ def _read(path: Path, name: str, split: _Split, second: bool, acc: Accumulator) 
         reader = Reader(CaptureStream(name, split.kind, head, stream))
         for batch in reader.batches():
             acc.add(batch, decode(batch))
-    return reader.error is None and (second or not reader.new_interfaces)
+    return reader.error is None and (second or reader.interfaces_end <= len(split.head))
 
 
 def _in_child(work: Callable[[], Accumulator | None]) -> tuple[int, int]:

@@ -81,7 +81,12 @@ class Words:
             arr = np.frombuffer(self._buf, np.uint8)
             dtype = np.dtype(">u4" if self._big else "<u4")
             self._view = np.ndarray((max(len(arr) - 3, 0),), dtype, arr, 0, (1,))
-        return self._view[starts + offset].astype(np.int64)
+        at, size = starts + offset, len(self._view) + 3
+        if len(at) and not (0 <= int(starts.min()) <= int(starts.max()) <= size):
+            raise ValueError("words: a field past the buffer")  # as the compiled one says
+        if len(at) and (int(at.min()) < 0 or int(at.max()) >= len(self._view)):
+            raise ValueError("words: a field past the buffer")
+        return self._view[at].astype(np.int64)
 
 
 class _Offsets:
@@ -140,9 +145,9 @@ class Reader:
         self._buf, self._eof = memoryview(self._store), False
         self._io_error: str | None = None
         self.error: str | None = None
-        # pcapng: a section or interface block came after the first packet (a part of the file
-        # read from its first blocks alone would not know those interfaces)
-        self.new_interfaces = False
+        # pcapng: where the last section or interface block applied ends, from the capture's
+        # start (a part of the file read from its first blocks alone knows only those before)
+        self.interfaces_end = 0
 
     def _fill(self, need: int) -> bool:
         """Buffer at least ``need`` bytes (a full chunk if possible); True if they are there.
@@ -237,7 +242,7 @@ class Reader:
         ):
             raise CaptureError(f"{self.name}: invalid pcapng header", reason="garbage")
         section = _Section(bytes(self._buf[8:12]))
-        count = 0
+        count, at = 0, 0  # at: where buf starts, from the capture's start
         while True:
             self._fill(self._chunk)
             buf, pos = self._buf, 0
@@ -288,7 +293,8 @@ class Reader:
                 elif kind in (_SHB, _IDB, _SPB, _PB):
                     if epbs or (singles and kind in (_SHB, _IDB)):
                         break  # keep records in file order; interfaces may change
-                    self.new_interfaces |= kind in (_SHB, _IDB) and count > 0
+                    if kind in (_SHB, _IDB):
+                        self.interfaces_end = at + pos + length
                     stop = section.meta(kind, buf, pos, length)
                     if stop:
                         break
@@ -308,7 +314,7 @@ class Reader:
                 yield batch
                 if bad:
                     return self._stop(bad, count)
-            self._buf = buf[pos:]
+            self._buf, at = buf[pos:], at + pos
             if stop:
                 return self._stop(stop, count)
             if pos <= end and not epbs and not singles:  # a block that did not fit

@@ -183,6 +183,34 @@ def test_records_at_the_very_end_of_the_buffer_decode_the_same() -> None:
             _same(_batch([(link, _frame(rng, link))], cut=True))
 
 
+@needs_compiled
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_record_outside_the_buffer_is_refused_by_both(compiled: bool) -> None:
+    rng = random.Random(9)
+    good = _batch([(1, _frame(rng, 1)) for _ in range(20)], cut=False)
+    size = len(good.buf)
+    for data, caplen in (
+        (size - 3, 4),  # runs past the end
+        ((1 << 63) - 3, 0),  # far past it: an offset that overflows when added to
+        (-(1 << 62), (1 << 62) + 10),  # starts before it
+        (0, -1),
+    ):
+        bad = dataclasses.replace(
+            good,
+            data=np.append(good.data, data).astype(np.int64),
+            caplen=np.append(good.caplen, caplen).astype(np.int64),
+            link=np.append(good.link, 1).astype(np.int64),
+        )
+        with pytest.raises(ValueError, match="inside the buffer"):
+            decode.decode(bad, compiled=compiled)
+    assert decode.COMPILED is not None
+    ints, flags = np.empty((12, 1), np.int64), np.empty((2, 1), np.bool_)
+    for data, caplen in ((size - 3, 4), ((1 << 63) - 3, 0)):  # the C function on its own too
+        column = [np.asarray([value], np.int64) for value in (data, caplen, 1)]
+        with pytest.raises(ValueError, match="inside the buffer"):
+            decode.COMPILED(good.buf, *column, ints, flags)
+
+
 def _captures() -> list[tuple[str, bytes]]:
     found = [(p.name, p.read_bytes()) for p in sorted(DATA.glob("*.pcap*"))]
     if CORPUS.is_dir():  # the tcpdump corpus, many files deliberately malformed
@@ -201,7 +229,7 @@ def test_every_batch_of_the_corpus_decodes_the_same() -> None:
                     batches += 1
         except CaptureError:
             continue
-    assert batches > (400 if CORPUS.is_dir() else 3)
+    assert batches >= (400 if CORPUS.is_dir() else 3)
 
 
 @needs_compiled

@@ -143,3 +143,17 @@ def test_the_pcapng_boundary_found_is_a_block_start() -> None:
         and head[1] is True
         and data[len(head[0]) : len(head[0]) + 4] == b"\0\0\0\6"
     )
+
+
+def test_interfaces_declared_after_a_skipped_block_keep_a_pcapng_whole(tmp_path: Path) -> None:
+    """A too-short packet block is skipped when reading, but ends the blocks a second half
+    would start from: the interfaces declared after it must keep the file whole."""
+    short = struct.pack("<II", 6, 28) + bytes(16) + struct.pack("<I", 28)
+    path = tmp_path / "short.pcapng"
+    path.write_bytes(
+        pcapng_of([], interfaces=((1, 6),)) + short + pcapng_of(FRAMES, interfaces=((101, 9),))
+    )
+    assert halves.accumulate_in_halves(path, "pcapng", path.name, Accumulator) is None
+    whole, split = _both(path)
+    assert split == whole
+    assert whole["summary"]["link_types"] == {"raw-ip": len(FRAMES)}

@@ -69,18 +69,24 @@ def test_header_words_are_gathered_as_numpy_gathers_them(
 ) -> None:
     rng = random.Random(11)
     buf = memoryview(rng.randbytes(5000))[7:]  # not aligned: records start anywhere
-    starts = np.asarray(sorted(rng.sample(range(len(buf) - 40), 300)), np.int64)
-    fast = [records.Words(buf, big_endian).at(starts, k).tolist() for k in (0, 4, 8, 12, 36)]
-    fast.append(records.Words(buf, big_endian).at(starts[::3], -0).tolist())  # strided starts
-    with pytest.raises(ValueError, match="past the buffer"):
-        records.Words(buf, big_endian).at(np.asarray([len(buf) - 3], np.int64), 0)
+    starts = np.asarray(sorted(rng.sample(range(8, len(buf) - 40), 300)), np.int64)
+    cases = [(starts, k) for k in (0, 4, 8, 12, 36, -4, -8)] + [(starts[::3], 0)]  # strided
+    outside = [(np.asarray([len(buf) - 3], np.int64), 0), (np.asarray([5], np.int64), -9)]
+    outside += [(starts[:1], 1 << 62), (starts[:1], -(1 << 62))]
+    outside += [(np.asarray([(1 << 63) - 1], np.int64), 4), (np.asarray([-4], np.int64), 4)]
+
+    def gathered() -> list[list[int]]:
+        for at, offset in outside:
+            with pytest.raises(ValueError, match="past the buffer"):
+                records.Words(buf, big_endian).at(at, offset)
+        return [records.Words(buf, big_endian).at(at, k).tolist() for at, k in cases]
+
+    fast = gathered()
     monkeypatch.setattr(records, "COMPILED_WORDS", None)
-    slow = [records.Words(buf, big_endian).at(starts, k).tolist() for k in (0, 4, 8, 12, 36)]
-    slow.append(records.Words(buf, big_endian).at(starts[::3], 0).tolist())
-    assert fast == slow
-    assert fast[0][0] == int.from_bytes(
-        buf[starts[0] : starts[0] + 4], "big" if big_endian else "little"
-    )
+    assert gathered() == fast
+    order = "big" if big_endian else "little"
+    assert fast[0][0] == int.from_bytes(buf[starts[0] : starts[0] + 4], order)
+    assert fast[5][0] == int.from_bytes(buf[starts[0] - 4 : starts[0]], order)
 
 
 def _inputs() -> list[tuple[str, bytes]]:
