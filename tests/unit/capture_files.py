@@ -7,6 +7,30 @@ import random
 import socket
 import struct
 import zipfile
+from pathlib import Path
+
+from bot.capture import analyse_export
+from bot.errors import CaptureError
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT.parent / "shared" / "data" / "pcaps" / "tcpdump"
+
+
+def sample_captures(corpus_limit: int | None = None) -> list[tuple[str, bytes]]:
+    """(name, bytes) of the captures in tests/data, then of the tcpdump corpus (many files
+    deliberately malformed) where it is on this machine, its first ``corpus_limit`` files."""
+    found = [(p.name, p.read_bytes()) for p in sorted((ROOT / "tests" / "data").glob("*.pcap*"))]
+    if CORPUS.is_dir():
+        found += [(p.name, p.read_bytes()) for p in sorted(CORPUS.glob("*.pcap*"))[:corpus_limit]]
+    return found
+
+
+def outcome(name: str, data: bytes) -> str:
+    """A whole analysis as text, or why it was refused: for comparing two ways of reading."""
+    try:
+        return repr(analyse_export(data, name))
+    except CaptureError as exc:
+        return f"refused: {exc}"
 
 
 def zipped(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:

@@ -7,20 +7,16 @@ from __future__ import annotations
 import dataclasses
 import random
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
+from capture_files import CORPUS, outcome, sample_captures
 
-from bot.capture import analyse_export, decode, tally
+from bot.capture import decode, tally
 from bot.capture.archive import open_export
 from bot.capture.decode import LINK_NAMES, Decoded
 from bot.capture.records import Batch, Reader
 from bot.errors import CaptureError
-
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "data"
-CORPUS = ROOT.parent / "shared" / "data" / "pcaps" / "tcpdump"
 
 needs_compiled = pytest.mark.skipif(
     decode.COMPILED is None,
@@ -211,17 +207,10 @@ def test_a_record_outside_the_buffer_is_refused_by_both(compiled: bool) -> None:
             decode.COMPILED(good.buf, *column, ints, flags)
 
 
-def _captures() -> list[tuple[str, bytes]]:
-    found = [(p.name, p.read_bytes()) for p in sorted(DATA.glob("*.pcap*"))]
-    if CORPUS.is_dir():  # the tcpdump corpus, many files deliberately malformed
-        found += [(p.name, p.read_bytes()) for p in sorted(CORPUS.glob("*.pcap*"))]
-    return found
-
-
 @needs_compiled
 def test_every_batch_of_the_corpus_decodes_the_same() -> None:
     batches = 0
-    for name, data in _captures():
+    for name, data in sample_captures():
         try:
             for capture in open_export(data, name):
                 for batch in Reader(capture).batches():
@@ -237,15 +226,8 @@ def test_every_batch_of_the_corpus_decodes_the_same() -> None:
 def test_analyses_are_the_same_with_and_without_the_compiled_decoding_and_tally(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    captures = _captures()
-    compiled = [_outcome(name, data) for name, data in captures]
+    captures = sample_captures()
+    compiled = [outcome(name, data) for name, data in captures]
     monkeypatch.setattr(decode, "COMPILED", None)
     monkeypatch.setattr(tally, "COMPILED", None)
-    assert [_outcome(name, data) for name, data in captures] == compiled
-
-
-def _outcome(name: str, data: bytes) -> str:
-    try:
-        return repr(analyse_export(data, name))
-    except CaptureError as exc:
-        return f"refused: {exc}"
+    assert [outcome(name, data) for name, data in captures] == compiled

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import random
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
+from capture_files import outcome, sample_captures
 
-from bot.capture import analyse_export, records
+from bot.capture import records
 from bot.capture.records import walk_pcap
-from bot.errors import CaptureError
-
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "data"
 
 needs_compiled = pytest.mark.skipif(
     records.COMPILED is None, reason="the compiled walk was not built (no C compiler at install)"
@@ -89,29 +85,14 @@ def test_header_words_are_gathered_as_numpy_gathers_them(
     assert fast[5][0] == int.from_bytes(buf[starts[0] - 4 : starts[0]], order)
 
 
-def _inputs() -> list[tuple[str, bytes]]:
-    found = [(p.name, p.read_bytes()) for p in sorted(DATA.glob("*.pcap*"))]
-    corpus = ROOT.parent / "shared" / "data" / "pcaps" / "tcpdump"
-    if corpus.is_dir():  # the tcpdump corpus, many files deliberately malformed
-        found += [(p.name, p.read_bytes()) for p in sorted(corpus.glob("*.pcap*"))[:400]]
-    return found
-
-
 @needs_compiled
 def test_analyses_are_the_same_with_and_without_the_compiled_walks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    inputs = _inputs()
+    inputs = sample_captures(400)
     assert any(name.endswith(".pcapng") for name, _ in inputs)
-    compiled = [_outcome(name, data) for name, data in inputs]
+    compiled = [outcome(name, data) for name, data in inputs]
     monkeypatch.setattr(records, "COMPILED", None)
     monkeypatch.setattr(records, "COMPILED_EPBS", None)
     monkeypatch.setattr(records, "COMPILED_WORDS", None)
-    assert [_outcome(name, data) for name, data in inputs] == compiled
-
-
-def _outcome(name: str, data: bytes) -> str:
-    try:
-        return repr(analyse_export(data, name))
-    except CaptureError as exc:
-        return f"refused: {exc}"
+    assert [outcome(name, data) for name, data in inputs] == compiled
