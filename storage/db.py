@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite import use_one_trip
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Connections for PostgreSQL: sessions are held only for one short transaction (never across
 # a call to Slack or an appliance), so a small pool serves hundreds of concurrent cases; a
@@ -49,6 +51,7 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(
             url, connect_args={"timeout": 30}, pool_timeout=POOL_WAIT_SECONDS
         )
+        use_one_trip(engine)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
