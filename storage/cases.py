@@ -109,6 +109,13 @@ async def get_case(session: AsyncSession, case_id: int) -> CaseRow | None:
     return await session.get(CaseRow, case_id, populate_existing=True)
 
 
+async def version_of(session: AsyncSession, case_id: int) -> int | None:
+    """The case's version (None: no such case), without loading the row."""
+    result = await session.execute(_VERSION, {"of_case": case_id})
+    found = result.scalar_one_or_none()
+    return None if found is None else int(found)
+
+
 async def advance_case(
     session: AsyncSession,
     case_id: int,
@@ -149,6 +156,7 @@ _ADVANCE = (
 _CLOSE = _ADVANCE.values(
     open_key=None, closed_at=bindparam("closed_now"), outcome=bindparam("new_outcome")
 )
+_VERSION = select(_CASES.c.version).where(_CASES.c.id == bindparam("of_case"))
 _LOCK = update(_CASES).where(_CASES.c.id == bindparam("of_case")).values(version=_CASES.c.version)
 _SET_THREAD = (
     update(_CASES)

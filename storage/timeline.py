@@ -60,6 +60,14 @@ _SEAL = (
     .values(events_count=bindparam("new_count"), events_head=bindparam("new_head"))
 )
 
+# built once (it runs in every unit of work): each case's chain head, its row locked
+_HEADS = (
+    select(_CASES.c.id, _CASES.c.events_count, _CASES.c.events_head)
+    .where(_CASES.c.id.in_(bindparam("of_cases", expanding=True)))
+    .order_by(_CASES.c.id)  # one order for every writer: locks never wait in a circle
+    .with_for_update(key_share=True)  # FOR NO KEY UPDATE: compatible with FK checks
+)
+
 
 async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Several events in one statement: dicts of case_id, kind (an ``EventKind``), data, at,
@@ -72,12 +80,7 @@ async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         by_case.setdefault(row["case_id"], []).append(
             {**row, "kind": EventKind(row["kind"]).value, "actor": row.get("actor")}
         )
-    heads = await session.execute(
-        select(_CASES.c.id, _CASES.c.events_count, _CASES.c.events_head)
-        .where(_CASES.c.id.in_(sorted(by_case)))
-        .order_by(_CASES.c.id)  # one order for every writer: locks never wait in a circle
-        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: compatible with FK checks
-    )
+    heads = await session.execute(_HEADS, {"of_cases": sorted(by_case)})
     values: list[dict[str, Any]] = []
     sealed: list[dict[str, Any]] = []
     for case_id, count, head in heads.all():

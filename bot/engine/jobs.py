@@ -203,8 +203,8 @@ class JobQueue:
 
     async def _moved_on(self, item: Work) -> bool:
         async with self.ctx.db.read() as session:
-            row = await cases.get_case(session, item.view.case_id)
-        moved = row is None or row.version != item.view.version
+            version = await cases.version_of(session, item.view.case_id)
+        moved = version != item.view.version
         if moved:
             log.info("case %s: %s of version %d not run: the case moved on",
                      item.view.case_id, type(item.effect).__name__, item.view.version)  # fmt: skip
