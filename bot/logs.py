@@ -19,8 +19,10 @@ FORMATS = ("text", "json")
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(case)s"
 # (case id, appliance) of the case the running code works on, None outside one
 _CASE: ContextVar[tuple[int, str | None] | None] = ContextVar("ddi_bot_case", default=None)
-# loggers whose INFO lines print every request's full URL, or one line per plug-in at start
-QUIET = ("httpx", "httpcore", "alembic.runtime.plugins")
+# loggers kept to warnings and errors: at INFO they print every request's full URL (httpx), one
+# line per plug-in at start (alembic), every job started and finished with all its arguments,
+# a case's whole state (procrastinate, ~14 lines per case: a flood when a fleet goes dark)
+QUIET = ("httpx", "httpcore", "alembic.runtime.plugins", "procrastinate")
 
 
 @contextlib.contextmanager
