@@ -82,9 +82,11 @@ class Words:
             dtype = np.dtype(">u4" if self._big else "<u4")
             self._view = np.ndarray((max(len(arr) - 3, 0),), dtype, arr, 0, (1,))
         at, size = starts + offset, len(self._view) + 3
-        if len(at) and not (0 <= int(starts.min()) <= int(starts.max()) <= size):
-            raise ValueError("words: a field past the buffer")  # as the compiled one says
-        if len(at) and (int(at.min()) < 0 or int(at.max()) >= len(self._view)):
+        # as the compiled one: every start inside the buffer, and its field too
+        if len(at) and not (
+            0 <= int(starts.min()) <= int(starts.max()) <= size
+            and 0 <= int(at.min()) <= int(at.max()) < len(self._view)
+        ):
             raise ValueError("words: a field past the buffer")
         return self._view[at].astype(np.int64)
 
