@@ -1,17 +1,26 @@
-"""aiosqlite connections whose statements cost one trip to the connection's thread.
+"""aiosqlite connections whose statements mostly need no trip to the connection's thread.
 
 aiosqlite runs each call in the connection's own thread, and SQLAlchemy's adapter makes four
 calls per statement (make a cursor, execute, fetch the rows, close the cursor) and a rollback
 for every session that ends, in a transaction or not. Each call is a trip to that thread and
 back (a queue, a thread woken, the event loop woken), and on a busy bot those trips, not
-SQLite, were most of the CPU of a statement. Here a statement is executed, its rows fetched
-and its cursor closed in one trip, and a commit or rollback without a transaction to end
-(``sqlite3`` would do nothing) makes none. The same ``sqlite3`` calls run in the same thread:
-only the trips are fewer.
+SQLite, were most of the CPU of a statement.
+
+Here only the calls that may wait go to the thread: ``BEGIN IMMEDIATE`` (another process, the
+syslog writer, may hold the write lock: SQLite's busy timeout then sleeps), ``COMMIT`` (it may
+checkpoint the write-ahead log, which writes the database file and syncs it), rollbacks,
+schema changes and any write outside a transaction this connection began with ``BEGIN
+IMMEDIATE``. The rest runs where it is awaited, in the event loop's thread, as one call that
+executes, fetches the rows and closes the cursor: a ``SELECT`` (in WAL mode a reader never
+waits for a writer), and every statement of a write transaction whose lock is already held
+(nothing is left to wait for). Such a statement costs what SQLite and ``sqlite3`` cost, a few
+tens of microseconds, instead of two thread switches and a turn of the event loop. A commit or
+rollback with no transaction to end (``sqlite3`` would do nothing) makes no trip at all.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -24,6 +33,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 Description = tuple[tuple[Any, ...], ...] | None
+_BEGIN_IMMEDIATE = re.compile(r"\s*BEGIN\s+IMMEDIATE\b", re.IGNORECASE)
+# a statement that only reads (WITH ... INSERT / UPDATE / DELETE writes, and waits for the lock)
+_READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+_WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 _Done = tuple[Description, list[Any], int, int | None]
 
 
@@ -74,11 +87,18 @@ class Cursor:
     async def execute(self, sql: str, parameters: Any = None) -> Cursor:
         conn = self._connection
         params = [] if parameters is None else parameters
-        return self._done(await conn.trip(partial(_execute, conn._conn, sql, params)))
+        run = partial(_execute, conn._conn, sql, params)
+        if conn.at_once(sql):
+            return self._done(run())
+        done = self._done(await conn.trip(run))
+        if _BEGIN_IMMEDIATE.match(sql):
+            conn.holding = True
+        return done
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> Cursor:
         conn = self._connection
-        return self._done(await conn.trip(partial(_executemany, conn._conn, sql, parameters)))
+        run = partial(_executemany, conn._conn, sql, parameters)
+        return self._done(run() if conn.at_once(sql) else await conn.trip(run))
 
     async def fetchone(self) -> Any:
         return self._rows.popleft() if self._rows else None
@@ -97,10 +117,21 @@ class Cursor:
 
 
 class Connection(aiosqlite.Connection):
-    """An aiosqlite connection (its thread, its queue) with one-trip cursors."""
+    """An aiosqlite connection (its thread, its queue) whose cursors run what cannot wait in
+    the caller's thread, and the rest in one trip to the connection's thread."""
+
+    # a transaction begun with BEGIN IMMEDIATE is open: this connection holds the write lock
+    holding = False
 
     def cursor(self) -> Cursor:  # type: ignore[override]  # no trip to make a cursor
         return Cursor(self)
+
+    def at_once(self, sql: str) -> bool:
+        """Whether ``sql`` can run in the caller's thread: it cannot wait for a lock (a read,
+        or any statement while this connection holds the write lock)."""
+        if self.holding and self._conn.in_transaction:
+            return True
+        return _READ.match(sql) is not None and not _WRITE.search(sql)
 
     async def trip(self, function: Callable[[], _Done]) -> _Done:
         """``function`` run in the connection's thread (aiosqlite's own queue)."""
@@ -108,12 +139,18 @@ class Connection(aiosqlite.Connection):
         return done
 
     async def commit(self) -> None:
-        if self._conn.in_transaction:
-            await super().commit()
+        try:
+            if self._conn.in_transaction:
+                await super().commit()
+        finally:
+            self.holding = False
 
     async def rollback(self) -> None:
-        if self._conn.in_transaction:
-            await super().rollback()
+        try:
+            if self._conn.in_transaction:
+                await super().rollback()
+        finally:
+            self.holding = False
 
 
 def connect(database: str | bytes, **kwargs: Any) -> Connection:

@@ -1,0 +1,100 @@
+"""storage.sqlite: which statements run in the event loop's thread, and which wait in the
+connection's own thread, on a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import Database, make_engine
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    made = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+
+    def thread_function(dbapi_connection: Any, _record: Any) -> None:
+        # which thread ran the statement that calls it
+        dbapi_connection.driver_connection._conn.create_function(
+            "thread_id", 0, threading.get_ident
+        )
+
+    event.listen(made.sync_engine, "connect", thread_function)
+    async with made.begin() as conn:
+        await conn.execute(text("CREATE TABLE seen (thread INTEGER)"))
+    yield made
+    await made.dispose()
+
+
+async def _threads(db: Database) -> list[int]:
+    async with db.read() as session:
+        result = await session.execute(text("SELECT thread FROM seen ORDER BY rowid"))
+        return [int(t) for t in result.scalars()]
+
+
+async def test_reads_and_held_writes_run_in_the_loop_thread(engine: AsyncEngine) -> None:
+    db = Database(engine)
+    loop_thread = threading.get_ident()
+    async with db.read() as session:
+        read = (await session.execute(text("SELECT thread_id()"))).scalar_one()
+    async with db.write() as session:  # BEGIN IMMEDIATE: this connection holds the lock
+        in_write = (await session.execute(text("SELECT thread_id()"))).scalar_one()
+        await session.execute(text("INSERT INTO seen VALUES (thread_id())"))
+    assert read == in_write == loop_thread
+    assert await _threads(db) == [loop_thread]  # committed
+
+
+async def test_a_write_outside_begin_immediate_waits_in_the_connection_thread(
+    engine: AsyncEngine,
+) -> None:
+    db = Database(engine)
+    async with engine.begin() as conn:  # sqlite3 begins it lazily: the INSERT may wait
+        await conn.execute(text("INSERT INTO seen VALUES (thread_id())"))
+    (thread,) = await _threads(db)
+    assert thread != threading.get_ident()
+
+
+async def test_a_rolled_back_write_leaves_nothing_and_the_lock_is_not_assumed_after(
+    engine: AsyncEngine,
+) -> None:
+    db = Database(engine)
+    with pytest.raises(RuntimeError):
+        async with db.write() as session:
+            await session.execute(text("INSERT INTO seen VALUES (thread_id())"))
+            raise RuntimeError("the unit of work fails")
+    assert await _threads(db) == []
+    async with engine.begin() as conn:  # same pooled connection, no BEGIN IMMEDIATE now
+        await conn.execute(text("INSERT INTO seen VALUES (thread_id())"))
+    (thread,) = await _threads(db)
+    assert thread != threading.get_ident()
+
+
+async def test_waiting_for_another_process_lock_does_not_block_the_loop(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The syslog writer (another process) holds the write lock: the bot's transaction waits
+    for it in the connection's thread while the event loop goes on, then commits."""
+    db = Database(engine)
+    other = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO seen VALUES (-1)")
+
+    async def write() -> None:
+        async with db.write() as session:
+            await session.execute(text("INSERT INTO seen VALUES (thread_id())"))
+
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.3)  # returns at all only if the loop is not stuck in the wait
+    assert not writing.done()
+    other.execute("COMMIT")  # from the loop's thread: had the wait blocked it, never reached
+    other.close()
+    await asyncio.wait_for(writing, 20)
+    assert await _threads(db) == [-1, threading.get_ident()]
