@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage.sqlite import use_one_trip
+from storage.sqlite import use_connections
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Connections for PostgreSQL: sessions are held only for one short transaction (never across
@@ -51,8 +51,7 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(
             url, connect_args={"timeout": 30}, pool_timeout=POOL_WAIT_SECONDS
         )
-        use_one_trip(engine)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        use_connections(engine)
         return engine
     return create_async_engine(
         url,
@@ -61,16 +60,6 @@ def make_engine(url: str) -> AsyncEngine:
         max_overflow=POOL_OVERFLOW,
         pool_timeout=POOL_WAIT_SECONDS,
     )
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # with WAL, NORMAL still survives the process being killed; only a power cut can lose the
-    # last transactions
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -148,8 +137,6 @@ def head_revision() -> str:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     def read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 

@@ -6,26 +6,30 @@ for every session that ends, in a transaction or not. Each call is a trip to tha
 back (a queue, a thread woken, the event loop woken), and on a busy bot those trips, not
 SQLite, were most of the CPU of a statement.
 
-Here only the calls that may wait go to the thread: ``BEGIN IMMEDIATE`` (another process, the
-syslog writer, may hold the write lock: SQLite's busy timeout then sleeps), ``COMMIT`` (it may
-checkpoint the write-ahead log, which writes the database file and syncs it), rollbacks,
-schema changes and any write outside a transaction this connection began with ``BEGIN
-IMMEDIATE``. The rest runs where it is awaited, in the event loop's thread, as one call that
-executes, fetches the rows and closes the cursor: a ``SELECT`` (in WAL mode a reader never
-waits for a writer), and every statement of a write transaction whose lock is already held
-(nothing is left to wait for). Such a statement costs what SQLite and ``sqlite3`` cost, a few
-tens of microseconds, instead of two thread switches and a turn of the event loop. A commit or
-rollback with no transaction to end (``sqlite3`` would do nothing) makes no trip at all.
+Here only what may wait goes to the thread. ``BEGIN IMMEDIATE`` is tried where it is awaited
+without waiting; only when another process (the syslog writer) holds the write lock is it
+sent to the thread, where SQLite's busy timeout waits for it. A ``COMMIT`` in WAL mode with
+``synchronous=NORMAL`` neither waits nor syncs; it could only checkpoint the write-ahead log
+(write the database file and sync it), so this connection does not checkpoint by itself: every
+``CHECKPOINT_EVERY`` commits it checkpoints in its thread. Rollbacks, schema changes and writes
+outside a transaction this connection began with ``BEGIN IMMEDIATE`` go to the thread. The
+rest runs where it is awaited, in the event loop's thread, as one call that executes, fetches
+the rows and closes the cursor: a ``SELECT`` (in WAL mode a reader never waits for a writer),
+and every statement of a write transaction whose lock is held (nothing is left to wait for).
+Such a statement costs what SQLite and ``sqlite3`` cost, a few tens of microseconds, instead
+of two thread switches and a turn of the event loop. A commit or rollback with no transaction
+to end (``sqlite3`` would do nothing) costs nothing.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy import event
@@ -38,6 +42,13 @@ _BEGIN_IMMEDIATE = re.compile(r"\s*BEGIN\s+IMMEDIATE\b", re.IGNORECASE)
 _READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
 _WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 _Done = tuple[Description, list[Any], int, int | None]
+T = TypeVar("T")
+# commits between two checkpoints of the write-ahead log (SQLite's own default is a checkpoint
+# once the log holds 1,000 pages; a unit of work writes a few)
+CHECKPOINT_EVERY = 200
+_BUSY = 5  # SQLITE_BUSY: another connection holds the lock
+
+log = logging.getLogger(__name__)
 
 
 def _execute(conn: sqlite3.Connection, sql: str, parameters: Any) -> _Done:
@@ -90,10 +101,12 @@ class Cursor:
         run = partial(_execute, conn._conn, sql, params)
         if conn.at_once(sql):
             return self._done(run())
-        done = self._done(await conn.trip(run))
         if _BEGIN_IMMEDIATE.match(sql):
+            done = conn.try_at_once(run)
+            self._done(done if done is not None else await conn.trip(run))
             conn.holding = True
-        return done
+            return self
+        return self._done(await conn.trip(run))
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> Cursor:
         conn = self._connection
@@ -122,6 +135,9 @@ class Connection(aiosqlite.Connection):
 
     # a transaction begun with BEGIN IMMEDIATE is open: this connection holds the write lock
     holding = False
+    wal = False  # in WAL mode, and checkpoints on its own schedule (see ``configure``)
+    busy_ms = 0  # how long SQLite waits for a lock in the connection's thread
+    commits = 0
 
     def cursor(self) -> Cursor:  # type: ignore[override]  # no trip to make a cursor
         return Cursor(self)
@@ -133,17 +149,46 @@ class Connection(aiosqlite.Connection):
             return True
         return _READ.match(sql) is not None and not _WRITE.search(sql)
 
-    async def trip(self, function: Callable[[], _Done]) -> _Done:
+    def try_at_once(self, run: Callable[[], _Done]) -> _Done | None:
+        """``run`` here without waiting for a lock; None if it would have to wait."""
+        raw = self._conn
+        _execute(raw, "PRAGMA busy_timeout = 0", ())
+        try:
+            return run()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != _BUSY:
+                raise
+            return None
+        finally:
+            _execute(raw, f"PRAGMA busy_timeout = {int(self.busy_ms)}", ())
+
+    async def trip(self, function: Callable[[], T]) -> T:
         """``function`` run in the connection's thread (aiosqlite's own queue)."""
-        done: _Done = await self._execute(function)  # type: ignore[no-untyped-call]
+        done: T = await self._execute(function)  # type: ignore[no-untyped-call]
         return done
 
     async def commit(self) -> None:
         try:
-            if self._conn.in_transaction:
+            if not self._conn.in_transaction:
+                return
+            if not self.wal:
                 await super().commit()
+                return
+            self._conn.commit()  # WAL, synchronous=NORMAL, no checkpoint: nothing to wait for
+            self.commits += 1
+            if self.commits % CHECKPOINT_EVERY == 0:
+                await self._checkpoint()
         finally:
             self.holding = False
+
+    async def _checkpoint(self) -> None:
+        """Copy the write-ahead log into the database, in the connection's thread; what a
+        reader still uses stays for the next one (PASSIVE never waits). A failure only
+        leaves the log longer: it is logged, and the commit stands."""
+        try:
+            await self.trip(partial(_execute, self._conn, "PRAGMA wal_checkpoint(PASSIVE)", ()))
+        except sqlite3.Error as exc:
+            log.warning("SQLite: checkpoint of the write-ahead log failed: %s", exc)
 
     async def rollback(self) -> None:
         try:
@@ -166,12 +211,33 @@ def connect(database: str | bytes, **kwargs: Any) -> Connection:
     return connection
 
 
-def use_one_trip(engine: AsyncEngine) -> None:
+def configure(dbapi_connection: Any, _record: Any) -> None:
+    """A new connection: foreign keys, WAL, ``synchronous=NORMAL`` (with WAL it still survives
+    the process being killed; only a power cut can lose the last transactions), and no
+    checkpoint on commit (``Connection.commit`` does its own)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    (mode,) = cursor.fetchone()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout")
+    (busy_ms,) = cursor.fetchone()
+    wal = str(mode).lower() == "wal"
+    if wal:
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+    connection = dbapi_connection.driver_connection
+    if isinstance(connection, Connection):
+        connection.wal, connection.busy_ms = wal, int(busy_ms)
+
+
+def use_connections(engine: AsyncEngine) -> None:
     """The engine's new connections are ``Connection``s, made from the arguments SQLAlchemy
-    would give aiosqlite (the URL's and ``connect_args``)."""
+    would give aiosqlite (the URL's and ``connect_args``), and ``configure``d."""
 
     def make(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
         assert dialect.loaded_dbapi is not None
         return dialect.loaded_dbapi.connect(*cargs, async_creator_fn=connect, **cparams)
 
     event.listen(engine.sync_engine, "do_connect", make)
+    event.listen(engine.sync_engine, "connect", configure)

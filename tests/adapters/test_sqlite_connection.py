@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage import sqlite
 from storage.db import Database, make_engine
 
 
@@ -50,6 +51,15 @@ async def test_reads_and_held_writes_run_in_the_loop_thread(engine: AsyncEngine)
         await session.execute(text("INSERT INTO seen VALUES (thread_id())"))
     assert read == in_write == loop_thread
     assert await _threads(db) == [loop_thread]  # committed
+
+
+async def test_transactions_that_write_nothing_commit(engine: AsyncEngine) -> None:
+    db = Database(engine)
+    for _ in range(3):
+        async with db.write():
+            pass
+        async with db.write() as session:
+            assert (await session.execute(text("SELECT count(*) FROM seen"))).scalar_one() == 0
 
 
 async def test_a_write_outside_begin_immediate_waits_in_the_connection_thread(
@@ -98,3 +108,39 @@ async def test_waiting_for_another_process_lock_does_not_block_the_loop(
     other.close()
     await asyncio.wait_for(writing, 20)
     assert await _threads(db) == [-1, threading.get_ident()]
+    async with db.read() as session:  # the next wait is as long as ever
+        assert (await session.execute(text("PRAGMA busy_timeout"))).scalar_one() == 30_000
+
+
+def _checkpointed(path: Path) -> list[int] | None:
+    """The rows of ``seen`` in the database file itself, without its write-ahead log (None:
+    not even the table is there yet)."""
+    with sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True) as raw:
+        if raw.execute("SELECT name FROM sqlite_master WHERE name = 'seen'").fetchone() is None:
+            return None
+        return [int(row[0]) for row in raw.execute("SELECT thread FROM seen")]
+
+
+async def test_commits_do_not_checkpoint_but_every_nth_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite, "CHECKPOINT_EVERY", 3)
+    path = tmp_path / "wal.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    db = Database(engine)
+    try:
+        async with db.write() as session:  # commit 1
+            await session.execute(text("CREATE TABLE seen (thread INTEGER)"))
+        async with db.write() as session:  # commit 2
+            await session.execute(text("INSERT INTO seen VALUES (1)"))
+        assert _checkpointed(path) is None  # all of it in the log, none in the file yet
+        async with db.write() as session:  # commit 3: a checkpoint
+            await session.execute(text("INSERT INTO seen VALUES (2)"))
+        assert _checkpointed(path) == [1, 2]
+        async with db.write() as session:  # commit 4: the checkpoint left nothing unfinished
+            await session.execute(text("INSERT INTO seen VALUES (3)"))
+        async with db.read() as session:  # and every commit is visible, as ever
+            rows = await session.execute(text("SELECT thread FROM seen"))
+            assert list(rows.scalars()) == [1, 2, 3]
+    finally:
+        await engine.dispose()
