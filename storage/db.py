@@ -72,7 +72,8 @@ class Database:
     SQLite has one writer at a time: a transaction that reads and then writes fails at once
     ("database is locked") when another connection wrote in between. So on SQLite, writes of
     this process queue on a lock and take the write lock first (``BEGIN IMMEDIATE``); other
-    processes (the syslog writer) are waited for by SQLite's busy timeout.
+    connections (the syslog receiver's engine, another process) are waited for by SQLite's
+    busy timeout, in the connection's thread (``storage.sqlite``).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:

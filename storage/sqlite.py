@@ -6,19 +6,21 @@ for every session that ends, in a transaction or not. Each call is a trip to tha
 back (a queue, a thread woken, the event loop woken), and on a busy bot those trips, not
 SQLite, were most of the CPU of a statement.
 
-Here only what may wait goes to the thread. ``BEGIN IMMEDIATE`` is tried where it is awaited
-without waiting; only when another process (the syslog writer) holds the write lock is it
-sent to the thread, where SQLite's busy timeout waits for it. A ``COMMIT`` in WAL mode with
-``synchronous=NORMAL`` neither waits nor syncs; it could only checkpoint the write-ahead log
-(write the database file and sync it), so this connection does not checkpoint by itself: every
-``CHECKPOINT_EVERY`` commits it checkpoints in its thread. Rollbacks, schema changes and writes
-outside a transaction this connection began with ``BEGIN IMMEDIATE`` go to the thread. The
-rest runs where it is awaited, in the event loop's thread, as one call that executes, fetches
-the rows and closes the cursor: a ``SELECT`` (in WAL mode a reader never waits for a writer),
-and every statement of a write transaction whose lock is held (nothing is left to wait for).
-Such a statement costs what SQLite and ``sqlite3`` cost, a few tens of microseconds, instead
-of two thread switches and a turn of the event loop. A commit or rollback with no transaction
-to end (``sqlite3`` would do nothing) costs nothing.
+In WAL mode, only what may wait goes to the thread. Outside the thread a connection's busy
+timeout is 0: a statement run where it is awaited never sleeps on a lock, and one that finds
+a lock taken (``SQLITE_BUSY``: another connection, such as the syslog receiver's, writes) runs
+again in the thread, with the busy timeout, where waiting is harmless. Run where they are
+awaited: ``BEGIN IMMEDIATE`` (almost always free: this process's writers queue on a lock
+before it), a ``SELECT`` (in WAL mode a reader does not wait for a writer), every statement
+of a write transaction whose lock is held, and ``COMMIT`` (with ``synchronous=NORMAL`` it
+neither waits nor syncs; it could only checkpoint the write-ahead log, so connections do not
+checkpoint by themselves: every ``CHECKPOINT_EVERY`` commits of the engine, one checkpoints in
+its thread). In the thread: rollbacks, schema changes, pragmas, and writes outside a
+transaction begun with ``BEGIN IMMEDIATE``. Such a statement costs what SQLite and ``sqlite3``
+cost, a few tens of microseconds, instead of two thread switches and a turn of the event loop.
+The price: a statement that scans much (a large listing) holds the loop for as long as it
+takes, as any CPU work in the loop does. Not in WAL mode, every call goes to the thread. A
+commit or rollback with no transaction to end (``sqlite3`` would do nothing) costs nothing.
 """
 
 from __future__ import annotations
@@ -99,19 +101,18 @@ class Cursor:
         conn = self._connection
         params = [] if parameters is None else parameters
         run = partial(_execute, conn._conn, sql, params)
-        if conn.at_once(sql):
-            return self._done(run())
+        done = conn.now(run) if conn.at_once(sql) else None
+        self._done(done if done is not None else await conn.trip(run))
         if _BEGIN_IMMEDIATE.match(sql):
-            done = conn.try_at_once(run)
-            self._done(done if done is not None else await conn.trip(run))
             conn.holding = True
-            return self
-        return self._done(await conn.trip(run))
+        return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> Cursor:
         conn = self._connection
-        run = partial(_executemany, conn._conn, sql, parameters)
-        return self._done(run() if conn.at_once(sql) else await conn.trip(run))
+        rows = list(parameters)  # it may run twice
+        run = partial(_executemany, conn._conn, sql, rows)
+        done = conn.now(run) if conn.at_once(sql) else None
+        return self._done(done if done is not None else await conn.trip(run))
 
     async def fetchone(self) -> Any:
         return self._rows.popleft() if self._rows else None
@@ -129,41 +130,62 @@ class Cursor:
         self._rows.clear()
 
 
+class Commits:
+    """The commits of one engine's connections, for the checkpoint schedule."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def _patiently(raw: sqlite3.Connection, busy_ms: int, function: Callable[[], T]) -> T:
+    """In the connection's thread: ``function`` with the busy timeout (a wait for a lock is
+    harmless there), which is 0 again afterwards."""
+    _execute(raw, f"PRAGMA busy_timeout = {int(busy_ms)}", ())
+    try:
+        return function()
+    finally:
+        _execute(raw, "PRAGMA busy_timeout = 0", ())
+
+
 class Connection(aiosqlite.Connection):
     """An aiosqlite connection (its thread, its queue) whose cursors run what cannot wait in
     the caller's thread, and the rest in one trip to the connection's thread."""
 
     # a transaction begun with BEGIN IMMEDIATE is open: this connection holds the write lock
     holding = False
-    wal = False  # in WAL mode, and checkpoints on its own schedule (see ``configure``)
+    wal = False  # in WAL mode, with a busy timeout of 0 outside the thread (see ``configure``)
     busy_ms = 0  # how long SQLite waits for a lock in the connection's thread
-    commits = 0
+    commits: Commits | None = None  # shared by the engine's connections
 
     def cursor(self) -> Cursor:  # type: ignore[override]  # no trip to make a cursor
         return Cursor(self)
 
     def at_once(self, sql: str) -> bool:
-        """Whether ``sql`` can run in the caller's thread: it cannot wait for a lock (a read,
-        or any statement while this connection holds the write lock)."""
-        if self.holding and self._conn.in_transaction:
+        """Whether to try ``sql`` in the caller's thread: it need not wait for a lock (a read,
+        ``BEGIN IMMEDIATE``, or any statement while this connection holds the write lock)."""
+        if not self.wal:
+            return False
+        if not self._conn.in_transaction:
+            self.holding = False  # however it ended
+        if self.holding or _BEGIN_IMMEDIATE.match(sql):
             return True
         return _READ.match(sql) is not None and not _WRITE.search(sql)
 
-    def try_at_once(self, run: Callable[[], _Done]) -> _Done | None:
-        """``run`` here without waiting for a lock; None if it would have to wait."""
-        raw = self._conn
-        _execute(raw, "PRAGMA busy_timeout = 0", ())
+    def now(self, run: Callable[[], _Done]) -> _Done | None:
+        """``run`` here, with no wait for a lock (the busy timeout is 0 outside the thread);
+        None if it found one taken (SQLite undid the statement: it can run again)."""
         try:
             return run()
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode & 0xFF != _BUSY:
                 raise
             return None
-        finally:
-            _execute(raw, f"PRAGMA busy_timeout = {int(self.busy_ms)}", ())
 
     async def trip(self, function: Callable[[], T]) -> T:
-        """``function`` run in the connection's thread (aiosqlite's own queue)."""
+        """``function`` run in the connection's thread (aiosqlite's own queue), where it may
+        wait for a lock as long as the busy timeout says."""
+        if self.wal:
+            function = partial(_patiently, self._conn, self.busy_ms, function)
         done: T = await self._execute(function)  # type: ignore[no-untyped-call]
         return done
 
@@ -175,9 +197,10 @@ class Connection(aiosqlite.Connection):
                 await super().commit()
                 return
             self._conn.commit()  # WAL, synchronous=NORMAL, no checkpoint: nothing to wait for
-            self.commits += 1
-            if self.commits % CHECKPOINT_EVERY == 0:
-                await self._checkpoint()
+            if self.commits is not None:
+                self.commits.count += 1
+                if self.commits.count % CHECKPOINT_EVERY == 0:
+                    await self._checkpoint()
         finally:
             self.holding = False
 
@@ -202,8 +225,11 @@ def connect(database: str | bytes, **kwargs: Any) -> Connection:
     """As ``aiosqlite.connect``, with the same ``sqlite3.connect`` arguments."""
     location = database.decode("utf-8") if isinstance(database, bytes) else str(database)
 
+    # used from the loop's thread and its own, one call at a time
+    options = {**kwargs, "check_same_thread": False}
+
     def connector() -> sqlite3.Connection:
-        made: sqlite3.Connection = sqlite3.connect(location, **kwargs)
+        made: sqlite3.Connection = sqlite3.connect(location, **options)
         return made
 
     connection = Connection(connector, 64)
@@ -211,10 +237,11 @@ def connect(database: str | bytes, **kwargs: Any) -> Connection:
     return connection
 
 
-def configure(dbapi_connection: Any, _record: Any) -> None:
+def configure(dbapi_connection: Any, commits: Commits) -> None:
     """A new connection: foreign keys, WAL, ``synchronous=NORMAL`` (with WAL it still survives
-    the process being killed; only a power cut can lose the last transactions), and no
-    checkpoint on commit (``Connection.commit`` does its own)."""
+    the process being killed; only a power cut can lose the last transactions), no checkpoint
+    on commit (``Connection.commit`` does the engine's), and in WAL mode a busy timeout of 0
+    outside the connection's thread (``Connection.trip`` gives it back there)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -223,12 +250,14 @@ def configure(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout")
     (busy_ms,) = cursor.fetchone()
     wal = str(mode).lower() == "wal"
-    if wal:
-        cursor.execute("PRAGMA wal_autocheckpoint=0")
-    cursor.close()
     connection = dbapi_connection.driver_connection
-    if isinstance(connection, Connection):
-        connection.wal, connection.busy_ms = wal, int(busy_ms)
+    ours = isinstance(connection, Connection)
+    if wal and ours:
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.execute("PRAGMA busy_timeout=0")
+    cursor.close()
+    if ours:
+        connection.wal, connection.busy_ms, connection.commits = wal, int(busy_ms), commits
 
 
 def use_connections(engine: AsyncEngine) -> None:
@@ -240,4 +269,9 @@ def use_connections(engine: AsyncEngine) -> None:
         return dialect.loaded_dbapi.connect(*cargs, async_creator_fn=connect, **cparams)
 
     event.listen(engine.sync_engine, "do_connect", make)
-    event.listen(engine.sync_engine, "connect", configure)
+    commits = Commits()
+
+    def configured(dbapi_connection: Any, _record: Any) -> None:
+        configure(dbapi_connection, commits)
+
+    event.listen(engine.sync_engine, "connect", configured)

@@ -53,13 +53,61 @@ async def test_reads_and_held_writes_run_in_the_loop_thread(engine: AsyncEngine)
     assert await _threads(db) == [loop_thread]  # committed
 
 
-async def test_transactions_that_write_nothing_commit(engine: AsyncEngine) -> None:
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What went to a connection's thread (the calls themselves still run)."""
+    seen: list[str] = []
+    trip = sqlite.Connection.trip
+
+    async def counted(self: sqlite.Connection, function: Any) -> Any:
+        seen.append(repr(getattr(function, "args", function))[:80])
+        return await trip(self, function)
+
+    monkeypatch.setattr(sqlite.Connection, "trip", counted)
+    return seen
+
+
+async def test_a_write_transaction_makes_no_trip_to_the_thread(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
     db = Database(engine)
-    for _ in range(3):
-        async with db.write():
-            pass
-        async with db.write() as session:
-            assert (await session.execute(text("SELECT count(*) FROM seen"))).scalar_one() == 0
+    async with db.write():  # BEGIN IMMEDIATE and COMMIT of nothing
+        pass
+    async with db.write() as session:
+        await session.execute(text("INSERT INTO seen VALUES (thread_id())"))
+        await session.execute(text("UPDATE seen SET thread = thread"))
+        assert (await session.execute(text("SELECT count(*) FROM seen"))).scalar_one() == 1
+    assert trips == []
+    assert await _threads(db) == [threading.get_ident()]
+
+
+async def test_outside_the_thread_no_statement_waits_for_a_lock(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(raw, sqlite.Connection)
+        assert raw._conn.execute("PRAGMA busy_timeout").fetchone() == (0,)
+        assert raw._conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        assert raw.busy_ms == 30_000  # what the thread waits
+
+
+async def test_only_statements_that_need_no_lock_are_tried_at_once(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(raw, sqlite.Connection)
+        at_once = [
+            "SELECT 1", "  select count(*) FROM seen", "WITH t AS (SELECT 1) SELECT * FROM t",
+            "BEGIN IMMEDIATE",
+        ]  # fmt: skip
+        in_thread = [
+            "INSERT INTO seen VALUES (1)", "UPDATE seen SET thread = 1", "DELETE FROM seen",
+            "WITH t AS (SELECT 1) INSERT INTO seen SELECT * FROM t", "CREATE TABLE x (y)",
+            "PRAGMA journal_mode", "BEGIN", "SAVEPOINT a", "REPLACE INTO seen VALUES (1)",
+        ]  # fmt: skip
+        assert [sql for sql in at_once + in_thread if raw.at_once(sql)] == at_once
+        raw.holding = True  # a transaction it began ended some other way: not held any more
+        assert not raw._conn.in_transaction
+        assert not raw.at_once("INSERT INTO seen VALUES (1)")
+        assert raw.holding is False
 
 
 async def test_a_write_outside_begin_immediate_waits_in_the_connection_thread(
@@ -88,7 +136,7 @@ async def test_a_rolled_back_write_leaves_nothing_and_the_lock_is_not_assumed_af
 
 
 async def test_waiting_for_another_process_lock_does_not_block_the_loop(
-    engine: AsyncEngine, tmp_path: Path
+    engine: AsyncEngine, tmp_path: Path, trips: list[str]
 ) -> None:
     """The syslog writer (another process) holds the write lock: the bot's transaction waits
     for it in the connection's thread while the event loop goes on, then commits."""
@@ -101,6 +149,7 @@ async def test_waiting_for_another_process_lock_does_not_block_the_loop(
         async with db.write() as session:
             await session.execute(text("INSERT INTO seen VALUES (thread_id())"))
 
+    trips.clear()
     writing = asyncio.create_task(write())
     await asyncio.sleep(0.3)  # returns at all only if the loop is not stuck in the wait
     assert not writing.done()
@@ -108,6 +157,7 @@ async def test_waiting_for_another_process_lock_does_not_block_the_loop(
     other.close()
     await asyncio.wait_for(writing, 20)
     assert await _threads(db) == [-1, threading.get_ident()]
+    assert len(trips) == 1 and "BEGIN IMMEDIATE" in trips[0]  # only the wait went there
     async with db.read() as session:  # the next wait is as long as ever
         assert (await session.execute(text("PRAGMA busy_timeout"))).scalar_one() == 30_000
 
