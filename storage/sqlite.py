@@ -18,9 +18,11 @@ checkpoint by themselves: every ``CHECKPOINT_EVERY`` commits of the engine, one 
 its thread). In the thread: rollbacks, schema changes, pragmas, and writes outside a
 transaction begun with ``BEGIN IMMEDIATE``. Such a statement costs what SQLite and ``sqlite3``
 cost, a few tens of microseconds, instead of two thread switches and a turn of the event loop.
-The price: a statement that scans much (a large listing) holds the loop for as long as it
-takes, as any CPU work in the loop does. Not in WAL mode, every call goes to the thread. A
-commit or rollback with no transaction to end (``sqlite3`` would do nothing) costs nothing.
+The price: a statement that scans much holds the loop for as long as it takes, as any CPU work
+in the loop does; those that scan a table growing with time (the fleet watch's aggregates)
+are marked with ``in_thread`` and run in the thread. Not in WAL mode, every call goes to the
+thread. A commit or rollback with no transaction to end (``sqlite3`` would do nothing) costs
+nothing.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import aiosqlite
-from sqlalchemy import event
+from sqlalchemy import Select, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -45,12 +47,15 @@ _READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
 _WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 _Done = tuple[Description, list[Any], int, int | None]
 T = TypeVar("T")
+SelectT = TypeVar("SelectT", bound=Select[Unpack[tuple[Any, ...]]])
 # commits between two checkpoints of the write-ahead log (SQLite's own default is a checkpoint
 # once the log holds 1,000 pages; a unit of work writes a few)
 CHECKPOINT_EVERY = 200
 _BUSY = 5  # SQLITE_BUSY: another connection holds the lock
 
 log = logging.getLogger(__name__)
+# a comment in a statement that scans much: it runs in the connection's thread
+IN_THREAD = "/* ddi-bot: in its thread */"
 
 
 def _execute(conn: sqlite3.Connection, sql: str, parameters: Any) -> _Done:
@@ -130,6 +135,12 @@ class Cursor:
         self._rows.clear()
 
 
+def in_thread(statement: SelectT) -> SelectT:
+    """``statement`` run in the connection's thread on SQLite (it scans much: the event loop
+    goes on meanwhile); unchanged elsewhere."""
+    return statement.prefix_with(IN_THREAD, dialect="sqlite")
+
+
 class Commits:
     """The commits of one engine's connections, for the checkpoint schedule."""
 
@@ -163,7 +174,7 @@ class Connection(aiosqlite.Connection):
     def at_once(self, sql: str) -> bool:
         """Whether to try ``sql`` in the caller's thread: it need not wait for a lock (a read,
         ``BEGIN IMMEDIATE``, or any statement while this connection holds the write lock)."""
-        if not self.wal:
+        if not self.wal or IN_THREAD in sql:
             return False
         if not self._conn.in_transaction:
             self.holding = False  # however it ended

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert
 from storage.models import SyslogCountRow
+from storage.sqlite import in_thread
 
 
 async def add(session: AsyncSession, counts: Iterable[tuple[str, datetime, int]]) -> None:
@@ -50,8 +51,10 @@ async def last_seen(session: AsyncSession, appliance: str) -> datetime | None:
 async def last_seen_all(session: AsyncSession) -> dict[str, datetime]:
     """Appliance -> the minute of its latest detection, for every appliance ever seen."""
     result = await session.execute(
-        select(SyslogCountRow.appliance, func.max(SyslogCountRow.minute)).group_by(
-            SyslogCountRow.appliance
+        in_thread(
+            select(SyslogCountRow.appliance, func.max(SyslogCountRow.minute)).group_by(
+                SyslogCountRow.appliance
+            )
         )
     )
     return {str(a): m for a, m in result.all() if isinstance(m, datetime)}

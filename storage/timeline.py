@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import chain
 from storage.dialect import table
 from storage.models import CaseRow, EventRow, StepRunRow
+from storage.sqlite import in_thread
 
 
 class EventKind(StrEnum):
@@ -164,9 +165,11 @@ async def latest_by_appliance(
         .group_by(CaseRow.appliance)
     )
     result = await session.execute(
-        select(CaseRow.appliance, EventRow.at, EventRow.data)
-        .join(CaseRow, CaseRow.id == EventRow.case_id)
-        .where(EventRow.id.in_(latest))
+        in_thread(
+            select(CaseRow.appliance, EventRow.at, EventRow.data)
+            .join(CaseRow, CaseRow.id == EventRow.case_id)
+            .where(EventRow.id.in_(latest))
+        )
     )
     return {str(appliance): (at, dict(data)) for appliance, at, data in result.all()}
 

@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import sqlite
-from storage.db import Database, make_engine
+from storage import sqlite, syslog_counts, timeline
+from storage.db import Database, make_engine, upgrade
+from storage.sqlite import in_thread
+from storage.timeline import EventKind
 
 
 @pytest.fixture
@@ -60,7 +63,7 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     trip = sqlite.Connection.trip
 
     async def counted(self: sqlite.Connection, function: Any) -> Any:
-        seen.append(repr(getattr(function, "args", function))[:80])
+        seen.append(repr(getattr(function, "args", function))[:200])
         return await trip(self, function)
 
     monkeypatch.setattr(sqlite.Connection, "trip", counted)
@@ -192,5 +195,33 @@ async def test_commits_do_not_checkpoint_but_every_nth_does(
         async with db.read() as session:  # and every commit is visible, as ever
             rows = await session.execute(text("SELECT thread FROM seen"))
             assert list(rows.scalars()) == [1, 2, 3]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_statement_that_scans_much_runs_in_the_thread(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    db = Database(engine)
+    marked = in_thread(select(func.thread_id()))
+    async with db.read() as session:
+        thread = (await session.execute(marked)).scalar_one()
+    assert thread != threading.get_ident()
+    assert len(trips) == 1 and sqlite.IN_THREAD in trips[0]
+    # only SQLite's statements carry the mark (PostgreSQL's have no thread to go to)
+    assert sqlite.IN_THREAD not in str(marked.compile(dialect=postgresql.dialect()))
+
+
+async def test_the_fleet_watch_aggregates_run_in_the_thread(
+    tmp_path: Path, trips: list[str]
+) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'fleet.db'}")
+    try:
+        await upgrade(engine)
+        trips.clear()
+        async with Database(engine).read() as session:
+            assert await syslog_counts.last_seen_all(session) == {}
+            assert await timeline.latest_by_appliance(session, EventKind.PROBES) == {}
+        assert len(trips) == 2 and all(sqlite.IN_THREAD in trip for trip in trips)
     finally:
         await engine.dispose()
