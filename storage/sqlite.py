@@ -33,7 +33,7 @@ import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy import Select, event
@@ -47,7 +47,7 @@ _READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
 _WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 _Done = tuple[Description, list[Any], int, int | None]
 T = TypeVar("T")
-SelectT = TypeVar("SelectT", bound=Select[Unpack[tuple[Any, ...]]])
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 # commits between two checkpoints of the write-ahead log (SQLite's own default is a checkpoint
 # once the log holds 1,000 pages; a unit of work writes a few)
 CHECKPOINT_EVERY = 200
