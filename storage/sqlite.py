@@ -27,11 +27,12 @@ nothing.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import sqlite3
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
@@ -141,13 +142,6 @@ def in_thread(statement: SelectT) -> SelectT:
     return statement.prefix_with(IN_THREAD, dialect="sqlite")
 
 
-class Commits:
-    """The commits of one engine's connections, for the checkpoint schedule."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-
 def _patiently(raw: sqlite3.Connection, busy_ms: int, function: Callable[[], T]) -> T:
     """In the connection's thread: ``function`` with the busy timeout (a wait for a lock is
     harmless there), which is 0 again afterwards."""
@@ -166,7 +160,7 @@ class Connection(aiosqlite.Connection):
     holding = False
     wal = False  # in WAL mode, with a busy timeout of 0 outside the thread (see ``configure``)
     busy_ms = 0  # how long SQLite waits for a lock in the connection's thread
-    commits: Commits | None = None  # shared by the engine's connections
+    commits: Iterator[int] | None = None  # numbers the commits of the engine's connections
 
     def cursor(self) -> Cursor:  # type: ignore[override]  # no trip to make a cursor
         return Cursor(self)
@@ -201,19 +195,15 @@ class Connection(aiosqlite.Connection):
         return done
 
     async def commit(self) -> None:
-        try:
-            if not self._conn.in_transaction:
-                return
-            if not self.wal:
-                await super().commit()
-                return
-            self._conn.commit()  # WAL, synchronous=NORMAL, no checkpoint: nothing to wait for
-            if self.commits is not None:
-                self.commits.count += 1
-                if self.commits.count % CHECKPOINT_EVERY == 0:
-                    await self._checkpoint()
-        finally:
-            self.holding = False
+        # (``holding`` is cleared by ``at_once`` once the transaction is over, however it ended)
+        if not self._conn.in_transaction:
+            return
+        if not self.wal:
+            await super().commit()
+            return
+        self._conn.commit()  # WAL, synchronous=NORMAL, no checkpoint: nothing to wait for
+        if self.commits is not None and next(self.commits) % CHECKPOINT_EVERY == 0:
+            await self._checkpoint()
 
     async def _checkpoint(self) -> None:
         """Copy the write-ahead log into the database, in the connection's thread; what a
@@ -225,11 +215,8 @@ class Connection(aiosqlite.Connection):
             log.warning("SQLite: checkpoint of the write-ahead log failed: %s", exc)
 
     async def rollback(self) -> None:
-        try:
-            if self._conn.in_transaction:
-                await super().rollback()
-        finally:
-            self.holding = False
+        if self._conn.in_transaction:
+            await super().rollback()
 
 
 def connect(database: str | bytes, **kwargs: Any) -> Connection:
@@ -248,7 +235,7 @@ def connect(database: str | bytes, **kwargs: Any) -> Connection:
     return connection
 
 
-def configure(dbapi_connection: Any, commits: Commits) -> None:
+def configure(dbapi_connection: Any, commits: Iterator[int]) -> None:
     """A new connection: foreign keys, WAL, ``synchronous=NORMAL`` (with WAL it still survives
     the process being killed; only a power cut can lose the last transactions), no checkpoint
     on commit (``Connection.commit`` does the engine's), and in WAL mode a busy timeout of 0
@@ -280,7 +267,7 @@ def use_connections(engine: AsyncEngine) -> None:
         return dialect.loaded_dbapi.connect(*cargs, async_creator_fn=connect, **cparams)
 
     event.listen(engine.sync_engine, "do_connect", make)
-    commits = Commits()
+    commits = itertools.count(1)
 
     def configured(dbapi_connection: Any, _record: Any) -> None:
         configure(dbapi_connection, commits)
