@@ -24,7 +24,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,18 +235,21 @@ class BotProcess:
     async def wait_idle(
         self, share: float = 0.03, quiet_s: float = 1.0, within: float = 120.0
     ) -> float:
-        """Wait until the process uses under ``share`` of a CPU for ``quiet_s`` seconds;
-        the seconds waited."""
+        """Wait until the process has used under ``share`` of a CPU over the last ``quiet_s``
+        seconds; the seconds waited. (Over the whole window, not per sample: the kernel counts
+        CPU in ticks of 10 ms, so one tick of a periodic poll makes any 0.25 s sample look busy,
+        and a process idling at 1 % would never seem quiet.)"""
         started = time.monotonic()
-        last, stamp, quiet_since = self.cpu_seconds(), started, started
+        samples = deque([(started, self.cpu_seconds())])
         while time.monotonic() - started < within:
             await asyncio.sleep(0.25)
             now, cpu = time.monotonic(), self.cpu_seconds()
-            if cpu - last > share * (now - stamp):
-                quiet_since = now
-            elif now - quiet_since >= quiet_s:
+            samples.append((now, cpu))
+            while len(samples) > 1 and now - samples[1][0] >= quiet_s:
+                samples.popleft()  # the oldest sample still at least quiet_s old stays
+            since, cpu_then = samples[0]
+            if now - since >= quiet_s and cpu - cpu_then <= share * (now - since):
                 return now - started
-            last, stamp = cpu, now
         return time.monotonic() - started
 
     async def stop(self, within: float = 60.0) -> int:
