@@ -17,10 +17,12 @@ guided ones), each case in a channel of its own. The baseline is
 ``slack_bolt.AsyncApp`` behind the same aiohttp adapter (``to_bolt_request`` /
 ``to_aiohttp_response``) whose listeners only ``ack()`` (the help with a text as long as the
 bot's). Latency is measured by the sender, from just before the request to the whole answer;
-every request opens its own connection. After each burst the bot is left to finish what it
-started (its cases' questions posted, its CPU idle) before the next one. The Slack-like Web
-API (``tests/scenarios/fakeslack.py``) runs in this process; the "sender lag" column is the
-worst event-loop lag of this process during the burst (how much of a figure is the harness).
+every request opens its own connection. Before the first burst each server has answered one
+request of each kind and one untimed burst of ``--concurrency`` helps. After each burst the
+bot is left to finish what it started (its cases' questions posted, its CPU idle) before the
+next one. The Slack-like Web API (``tests/scenarios/fakeslack.py``) runs in this process; the
+"sender lag" column is the worst event-loop lag of this process during the burst (how much of
+a figure is the harness).
 
     .venv/bin/python benchmarks/ack_latency.py            # 50 at once, 3 runs (~2 min)
     .venv/bin/python benchmarks/ack_latency.py --quick    # 1 run (~45 s)
@@ -320,6 +322,10 @@ async def measure(
             for server in servers.values():
                 for kind in KINDS:
                     await fire(http, server.url, bodies(kind, Fleet(1, 2), -1, slack, questions))
+                # and one untimed burst as wide as the measured ones: a process's first burst
+                # of that many connections is 15-25 ms slower whatever it asks (the heap and
+                # the sockets grow), which would otherwise fall on the first burst measured
+                await fire(http, server.url, bodies("help", fleet, 0, slack, questions))
             await bot.wait_idle(quiet_s=2.0)
             print(
                 f"ddi-bot serve (pid {bot.proc.pid}, {args.database}) and a bare Bolt app "

@@ -1,7 +1,9 @@
 """Answer Slack after what a person did is recorded, so that a crash right after the answer
 cannot lose it; but never later than Slack allows (3 s): past ``ACK_WITHIN`` the work goes on
 in the background and Slack is answered anyway. Telling the person why it did not count comes
-after the answer."""
+after the answer, once the requests being answered with it are (``Foreground``): in a burst of
+fifty clicks on one button, forty-nine "already decided" replies (each a ``users.info`` and a
+``chat.postEphemeral``) would otherwise slow down the answers still to give."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import TypeVar
 
 from slack_bolt.async_app import AsyncAck
 
+from bot.engine import Foreground
 from bot.engine.tasks import TaskTracker
 from bot.errors import AccessSlow, DdiBotError
 
@@ -36,14 +39,19 @@ Tell = Callable[[Exception], Awaitable[None]]
 
 
 async def record_then_ack(
-    ack: AsyncAck, tasks: TaskTracker, work: Awaitable[object], tell: Tell, name: str
+    ack: AsyncAck,
+    tasks: TaskTracker,
+    work: Awaitable[object],
+    tell: Tell,
+    name: str,
+    foreground: Foreground,
 ) -> None:
     """Run ``work``; acknowledge once it is done (or after ``ACK_WITHIN``); then, if it
-    failed, ``tell`` the person why."""
+    failed, ``tell`` the person why once ``foreground`` gives the background its turn."""
     task = tasks.spawn(_outcome(work, name), name)
     await asyncio.wait({task}, timeout=ACK_WITHIN)
     await ack()
-    tasks.spawn(_tell_after(task, tell, name), f"{name}-answer")
+    tasks.spawn(_tell_after(task, tell, name, foreground), f"{name}-answer")
 
 
 async def _outcome(work: Awaitable[object], name: str) -> Exception | None:
@@ -56,10 +64,13 @@ async def _outcome(work: Awaitable[object], name: str) -> Exception | None:
     return None
 
 
-async def _tell_after(task: asyncio.Task[Exception | None], tell: Tell, name: str) -> None:
+async def _tell_after(
+    task: asyncio.Task[Exception | None], tell: Tell, name: str, foreground: Foreground
+) -> None:
     failure = await task
     if failure is None:
         return
+    await foreground.wait_turn()
     try:
         await tell(failure)
     except Exception:

@@ -54,4 +54,6 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
             case_id, version, choice, user, clicked=message_ts or None, evidence=evidence
         )
         told = functools.partial(tell, languages, client, user, where_clicked(body))
-        await record_then_ack(ack, engine.tasks, decision, told, f"decision-{case_id}")
+        await record_then_ack(
+            ack, engine.tasks, decision, told, f"decision-{case_id}", engine.foreground
+        )

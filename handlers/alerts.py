@@ -41,4 +41,6 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
             await engine.open_from_alert(alert_id, user, await languages.of(user))
 
         told = functools.partial(tell, languages, client, user, where_clicked(body))
-        await record_then_ack(ack, engine.tasks, work(), told, f"alert-{alert_id}")
+        await record_then_ack(
+            ack, engine.tasks, work(), told, f"alert-{alert_id}", engine.foreground
+        )

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.engine import Engine, Thread
 from bot.errors import AccessSlow, CaseAlreadyOpen, CaseNotFound, DdiBotError, UnknownAppliance
 from bot.i18n import t
+from bot.inventory import Inventory
 from bot.listing import history_text, open_cases_text
 from bot.presenter import error_message
 from bot.status import status_text
@@ -56,7 +57,23 @@ def parse_command_text(text: str | None) -> tuple[str, str | None]:
     return "check", words[0]
 
 
+class HelpNames:
+    """The inventory's names as the help lists them, escaped once per inventory rather than on
+    every ``help`` (a thousand sensors: a thousand escapes per answer)."""
+
+    def __init__(self) -> None:
+        self._of: tuple[Inventory, str] | None = None
+
+    def of(self, inventory: Inventory) -> str:
+        if self._of is None or self._of[0] is not inventory:
+            names = ", ".join(f"`{slack_escape(a.name)}`" for a in inventory.appliances)
+            self._of = (inventory, names or "—")
+        return self._of[1]
+
+
 def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
+    help_names = HelpNames()
+
     @app.command(Command.DDI_CHECK.value)
     async def ddi_check(
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -65,8 +82,7 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
         lang = await languages.of(user)  # the person's, from their Slack locale
         action, name = parse_command_text(command.get("text"))
         if action == "help":
-            names = ", ".join(f"`{slack_escape(a.name)}`" for a in engine.inventory.appliances)
-            await ack(text=t(lang, "help", names=names or "—"))
+            await ack(text=t(lang, "help", names=help_names.of(engine.inventory)))
             return
         started = time.monotonic()
         try:
@@ -144,6 +160,7 @@ async def _answer_later(
 async def _refused(
     engine: Engine, failure: Exception, respond: AsyncRespond, client: AsyncWebClient, lang: str
 ) -> None:
+    await engine.foreground.wait_turn()  # after the other checks of a burst are answered
     if isinstance(failure, CaseAlreadyOpen):
         await _already_open(engine, failure, respond, client, lang)
         return

@@ -65,7 +65,7 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
         else:
             work = engine.guide.rebooted(case_id, version, user)
         told = functools.partial(tell, languages, client, user, where)
-        await record_then_ack(ack, engine.tasks, work, told, "guide-answer")
+        await record_then_ack(ack, engine.tasks, work, told, "guide-answer", engine.foreground)
 
     @app.view(View.CONNECTION_MESSAGE.value)
     async def on_connection(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -92,7 +92,7 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
             await engine.guide.connection(case_id, version, shown, user)
 
         told = functools.partial(tell, languages, client, user, None)
-        await record_then_ack(ack, engine.tasks, work(), told, "guide-modal")
+        await record_then_ack(ack, engine.tasks, work(), told, "guide-modal", engine.foreground)
 
     @app.view(View.DETECTION_COUNT.value)
     async def on_count(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -112,7 +112,7 @@ def register(app: AsyncApp, engine: Engine, languages: Languages) -> None:
         case_id, version = found
         work = engine.guide.count(case_id, version, count, user)
         told = functools.partial(tell, languages, client, user, None)
-        await record_then_ack(ack, engine.tasks, work, told, "guide-count")
+        await record_then_ack(ack, engine.tasks, work, told, "guide-count", engine.foreground)
 
 
 async def _open_modal(

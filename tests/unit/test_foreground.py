@@ -14,6 +14,9 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import Foreground
+from bot.engine.tasks import TaskTracker
+from bot.errors import CaseNotFound
+from handlers.ack import record_then_ack
 from handlers.app import AnsweringApp
 
 SECRET = "test-secret"
@@ -90,3 +93,30 @@ async def test_a_request_counts_as_answered_until_its_ack() -> None:
     assert seen == [1]
     assert foreground.busy == 0
     await asyncio.wait_for(after_ack.wait(), timeout=5)
+
+
+async def test_why_a_click_did_not_count_is_told_after_the_other_answers() -> None:
+    """``record_then_ack`` answers Slack at once, but telling the person why their click was
+    refused waits while other requests are being answered, then happens."""
+    foreground = Foreground()
+    tasks = TaskTracker()
+    acked = asyncio.Event()
+    told: list[str] = []
+
+    class Ack:
+        async def __call__(self, **_: Any) -> None:
+            acked.set()
+
+    async def refused() -> None:
+        raise CaseNotFound("7", case_id="7")
+
+    async def tell(exc: Exception) -> None:
+        told.append(type(exc).__name__)
+
+    with foreground.answering():  # another request is still being answered
+        await record_then_ack(Ack(), tasks, refused(), tell, "decision-7", foreground)
+        assert acked.is_set()
+        await asyncio.sleep(0.2)
+        assert told == []  # not while the other answer is under way
+    await asyncio.wait_for(tasks.drain(), timeout=5)
+    assert told == ["CaseNotFound"]
