@@ -2,8 +2,9 @@
 cannot lose it; but never later than Slack allows (3 s): past ``ACK_WITHIN`` the work goes on
 in the background and Slack is answered anyway. Telling the person why it did not count comes
 after the answer, once the requests being answered with it are (``Foreground``): in a burst of
-fifty clicks on one button, forty-nine "already decided" replies (each a ``users.info`` and a
-``chat.postEphemeral``) would otherwise slow down the answers still to give."""
+fifty clicks on one button, forty-nine "already decided" replies (each a ``chat.postEphemeral``,
+and a ``users.info`` for whoever's language is not known yet) would otherwise slow down the
+answers still to give."""
 
 from __future__ import annotations
 
